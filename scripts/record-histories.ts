@@ -1,0 +1,50 @@
+// Records workflow histories of a small real sync (parent with a continue-as-new, pages, a paused
+// and resumed run, a cancelled run) into test/replay/histories/, for the determinism replay test.
+// Re-record after an intentional, versioned workflow change: `npx tsx scripts/record-histories.ts`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { startSync } from '../src/runs/start';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../src/workflows/messages';
+import { createHarness } from '../test/helpers/harness';
+
+async function main() {
+  const out = path.resolve(__dirname, '..', 'test', 'replay', 'histories');
+  mkdirSync(out, { recursive: true });
+  const h = await createHarness({ workers: 900 });
+  try {
+    await h.startInProcessWorkers();
+    const ids: string[] = [];
+    const a = await startSync(h.client, h.cfg, { runId: 'history-full', pageSize: 100, concurrency: 3, pagesPerExecution: 4 });
+    await a.handle.result();
+    ids.push(a.runId, `${a.runId}/page-1`);
+    h.sim.admin.setFaults({ latency: { baseMs: 200, perWorkerMs: 0, jitterMs: 0 } });
+    const b = await startSync(h.client, h.cfg, { runId: 'history-messages', pageSize: 100, concurrency: 2 });
+    await b.handle.signal(pauseSignal);
+    await b.handle.executeUpdate(setConcurrencyUpdate, { args: [4] });
+    await b.handle.query(progressQuery);
+    await b.handle.signal(resumeSignal);
+    await b.handle.result();
+    ids.push(b.runId);
+    const c = await startSync(h.client, h.cfg, { runId: 'history-cancel', pageSize: 100, concurrency: 1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await c.handle.signal(cancelSignal);
+    await c.handle.result();
+    ids.push(c.runId);
+    for (const id of ids) {
+      // Every execution of the chain (continue-as-new), oldest first.
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
+        const history = await h.client.workflow.getHandle(id, wf.runId).fetchHistory();
+        const file = `${id.replace(/\//g, '_')}-${wf.runId.slice(0, 8)}.bin`;
+        writeFileSync(path.join(out, file), temporal.api.history.v1.History.encode(history).finish());
+        console.log(`recorded ${file}`);
+      }
+    }
+  } finally {
+    await h.close();
+  }
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

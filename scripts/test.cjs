@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm test`: makes sure the Temporal CLI is installed, then runs every test file with node's test
+// runner (through tsx). Extra arguments are test files or name filters passed through to node.
+require('tsx/cjs');
+const { spawnSync } = require('node:child_process');
+const { readdirSync, statSync } = require('node:fs');
+const path = require('node:path');
+const { findTemporalBinary } = require('../src/devserver/temporal-binary.ts');
+
+process.env.WDSYNC_TEMPORAL_BIN = findTemporalBinary({ install: true });
+
+function collect(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) return collect(p);
+    return name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+const args = process.argv.slice(2);
+const files = args.filter((a) => a.endsWith('.ts'));
+const rest = args.filter((a) => !a.endsWith('.ts'));
+const root = path.resolve(__dirname, '..');
+const targets = files.length ? files : collect(path.join(root, 'test')).sort();
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...rest, ...targets],
+  { stdio: 'inherit', cwd: root },
+);
+process.exit(r.status ?? 1);

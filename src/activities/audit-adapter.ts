@@ -1,0 +1,38 @@
+import type { AuditStore } from '../audit/store';
+import type { AuditPort } from './ports';
+
+/** Adapts the audit store to the narrow port the activities use. */
+export function auditPort(store: AuditStore): AuditPort {
+  return {
+    recordRunStart: (r) =>
+      store.recordRunStart({
+        runId: r.runId,
+        mode: r.mode,
+        tenant: r.tenant,
+        scope: { ...(r.scope ?? {}), pageSize: r.pageSize } as Record<string, unknown>,
+        asOfEntry: r.asOf.entryMoment,
+        asOfEffective: r.asOf.effectiveDate,
+      }),
+    recordRunEnd: (runId, summary) =>
+      store.recordRunEnd({
+        runId,
+        status: summary.status,
+        summary: summary as unknown as Record<string, unknown>,
+      }),
+    recordPage: async (p) => {
+      await store.recordPage(p);
+    },
+    getWatermark: async (tenant, key) => {
+      const mark = await store.getWatermark(tenant, key);
+      if (!mark) return undefined;
+      // The run that set the watermark pinned the effective date its snapshot covered.
+      const run = await store.getRun(mark.runId);
+      return { ...mark, effectiveDate: run?.asOfEffective ?? undefined };
+    },
+    setWatermark: (tenant, key, through, runId) => store.setWatermark(tenant, key, through, runId),
+    addDeadLetters: (runId, page, letters) => store.addDeadLetters(runId, page, letters),
+    recordEvents: async (events) => {
+      await store.recordEvents(events);
+    },
+  };
+}

@@ -1,0 +1,293 @@
+import { createHash } from 'node:crypto';
+import { createGzip } from 'node:zlib';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FinalizeContext } from '../sinks/types';
+import type {
+  AsOf,
+  DeltaWindow,
+  FetchSummary,
+  PageRequestSpec,
+  RunSummary,
+  SinkDelivery,
+  SyncMode,
+  SyncScope,
+} from '../workflows/types';
+import { scopeKey } from './scope-key';
+import { toActivityFailure } from './failures';
+import type { ActivityDeps, NotifyEvent } from './ports';
+
+export type { ActivityDeps } from './ports';
+
+/** How often a long fetch or delivery reports liveness; well inside the 45 s heartbeat timeout. */
+const HEARTBEAT_MS = 2_000;
+
+function heartbeating<T>(fn: () => Promise<T>, details: () => unknown): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
+  return fn().finally(() => clearInterval(timer));
+}
+
+/**
+ * Activity factory: every dependency is injected, so tests swap Workday, staging and sinks freely.
+ * Activities return counts and hashes only; worker records stay in staging and the sinks.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    /** Total_Results of the pinned snapshot, from a one-row request (cheap for Workday). */
+    async countWorkers(spec: PageRequestSpec): Promise<{ totalResults: number }> {
+      try {
+        const r = await deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal });
+        return { totalResults: r.totalResults };
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** Workday → staging. Streams the response, gzips the raw body and keeps the parsed records. */
+    async fetchPage(input: { spec: PageRequestSpec; page: number }): Promise<FetchSummary> {
+      const { spec, page } = input;
+      const key = { runId: spec.runId, page };
+      let bytes = 0;
+      const gzip = createGzip();
+      const gz: Buffer[] = [];
+      gzip.on('data', (c: Buffer) => gz.push(c));
+      const sha = createHash('sha256');
+      try {
+        const result = await heartbeating(
+          () =>
+            deps.workday.fetchPage(spec, page, spec.pageSize, {
+              signal: Context.current().cancellationSignal,
+              onRawChunk: (chunk) => {
+                gzip.write(chunk);
+                sha.update(chunk);
+              },
+              onProgress: (b) => {
+                bytes = b;
+              },
+            }),
+          () => ({ page, bytes }),
+        );
+        const rawGzip = await new Promise<Buffer>((resolve, reject) => {
+          gzip.once('error', reject);
+          gzip.once('end', () => resolve(Buffer.concat(gz)));
+          gzip.end();
+        });
+        await deps.staging.put(key, { rawGzip, records: result.records, deadLetters: result.deadLetters });
+        const checksum = sha.digest('hex');
+        if (result.deadLetters.length) {
+          await deps.audit.addDeadLetters(spec.runId, page, result.deadLetters);
+        }
+        await deps.audit.recordPage({
+          runId: spec.runId,
+          page,
+          asOf: spec.asOf.entryMoment,
+          totalResults: result.totalResults,
+          rows: result.rows,
+          checksum,
+          status: 'fetched',
+          error: null,
+          attempt: Context.current().info.attempt,
+        });
+        return {
+          page,
+          totalResults: result.totalResults,
+          totalPages: result.totalPages,
+          rows: result.rows,
+          valid: result.records.length,
+          deadLettered: result.deadLetters.length,
+          bytes: result.bytes,
+          checksum,
+        };
+      } catch (err) {
+        gzip.destroy();
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** Staging → one sink. Idempotent: the sink's ledger turns a re-delivery into a no-op. */
+    async deliverPage(input: {
+      runId: string;
+      page: number;
+      sink: string;
+      asOfEntry: string;
+    }): Promise<SinkDelivery> {
+      const sink = deps.sinks.get(input.sink);
+      if (!sink) {
+        throw ApplicationFailure.nonRetryable(
+          `sink "${input.sink}" is not configured on this worker; configure it (WDSYNC_SINKS) on every worker`,
+          'SinkNotConfigured',
+        );
+      }
+      try {
+        const key = { runId: input.runId, page: input.page };
+        const records = await deps.staging.getRecords(key);
+        const ctx = Context.current();
+        const res = await heartbeating(
+          () =>
+            sink.deliverPage({ key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat() }, records),
+          () => ({ page: input.page, sink: input.sink }),
+        );
+        // A retry after a crash between the sink commit and the audit write finds the page
+        // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
+        const outcomes = res.alreadyDelivered ? (res.previousOutcomes ?? []) : res.outcomes;
+        if (outcomes.length) {
+          const ids = new Map(records.map((r) => [r.wid, r.workerId]));
+          await deps.audit.recordEvents(
+            outcomes.map((o) => ({
+              runId: input.runId,
+              page: input.page,
+              wid: o.wid,
+              workerId: ids.get(o.wid),
+              sink: input.sink,
+              action: o.action,
+              hash: o.hash,
+            })),
+          );
+        }
+        return {
+          inserted: res.inserted,
+          updated: res.updated,
+          unchanged: res.unchanged,
+          alreadyDelivered: res.alreadyDelivered,
+        };
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** End of run for one sink: JSONL publishes its snapshot; a complete full run marks absentees removed. */
+    async finalizeSink(input: {
+      runId: string;
+      sink: string;
+      mode: SyncMode;
+      totalPages: number;
+      complete: boolean;
+      asOfEntry: string;
+    }): Promise<{ removed: number }> {
+      const sink = deps.sinks.get(input.sink);
+      if (!sink?.finalizeRun) return { removed: 0 };
+      const ctx: FinalizeContext = {
+        runId: input.runId,
+        mode: input.mode,
+        pages: Array.from({ length: input.totalPages }, (_, i) => i + 1),
+        complete: input.complete,
+        asOfEntry: input.asOfEntry,
+      };
+      try {
+        return await heartbeating(
+          () => sink.finalizeRun!(ctx),
+          () => ({ sink: input.sink }),
+        );
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    async recordRunStart(input: {
+      runId: string;
+      mode: SyncMode;
+      tenant: string;
+      scope: SyncScope | null;
+      asOf: AsOf;
+      pageSize: number;
+    }) {
+      await deps.audit.recordRunStart(input);
+    },
+
+    /**
+     * The delta windows of a run, which Workday ORs (two Transaction_Log_Criteria_Data):
+     * - Updated_*: changes entered from the stored watermark (the last good run's entry moment)
+     *   through the pinned entry moment, whatever their effective date;
+     * - Effective_*: changes entered earlier that took effect after the last good run's pinned
+     *   effective date, through this run's (future-dated hires, terminations, changes). Effective
+     *   dates are tenant-local days, so the bounds are tenant-local dateTimes (no zone). Omitted
+     *   when both runs pin the same effective date.
+     */
+    async resolveDeltaWindow(input: {
+      tenant: string;
+      scope: SyncScope | null;
+      asOf: AsOf;
+      fullIfNoWatermark: boolean;
+    }): Promise<{ window?: DeltaWindow }> {
+      const key = scopeKey(input.scope);
+      const mark = await deps.audit.getWatermark(input.tenant, key);
+      if (!mark) {
+        if (input.fullIfNoWatermark) return {};
+        throw ApplicationFailure.nonRetryable(
+          `no delta watermark for tenant ${input.tenant} and scope ${key}: a delta run needs a completed full run first; run \`wdsync start --mode full\` (same scope), or pass --full-if-no-watermark`,
+          'NoWatermark',
+        );
+      }
+      const window: DeltaWindow = {
+        updatedFrom: mark.updatedThrough.toISOString(),
+        updatedThrough: input.asOf.entryMoment,
+      };
+      // Without the last run's effective date (an older record), start a day early: re-fetching
+      // a worker is harmless, missing one is not.
+      const lastEffective = mark.effectiveDate ?? addDays(mark.updatedThrough.toISOString().slice(0, 10), -1);
+      const firstNew = addDays(lastEffective, 1);
+      if (firstNew <= input.asOf.effectiveDate) {
+        window.effectiveFrom = `${firstNew}T00:00:00`;
+        window.effectiveThrough = `${input.asOf.effectiveDate}T23:59:59`;
+      }
+      return { window };
+    },
+
+    async recordRunEnd(input: {
+      runId: string;
+      summary: RunSummary;
+      tenant: string;
+      scope: SyncScope | null;
+    }) {
+      await deps.audit.recordRunEnd(input.runId, input.summary);
+      // The watermark advances only over a run that left nothing behind.
+      if (input.summary.status === 'COMPLETED' && input.summary.pagesFailed === 0) {
+        await deps.audit.setWatermark(
+          input.tenant,
+          scopeKey(input.scope),
+          input.summary.asOf.entryMoment,
+          input.runId,
+        );
+      }
+      if (input.summary.status === 'COMPLETED_WITH_FAILURES') {
+        await deps.notifier.notify({
+          type: 'run.completed_with_failures',
+          runId: input.runId,
+          error: `pages failed: ${input.summary.failedPages.join(', ') || 'none'}; sink failures: ${JSON.stringify(input.summary.sinkFailures)}`,
+          command: `wdsync replay ${input.runId} --failed`,
+          details: { failedPages: input.summary.failedPages, sinkFailures: input.summary.sinkFailures },
+        });
+      }
+    },
+
+    async recordPageFailure(input: { runId: string; page: number; error: string }) {
+      await deps.audit.recordPage({
+        runId: input.runId,
+        page: input.page,
+        status: 'failed',
+        error: input.error,
+      });
+      await deps.notifier.notify({
+        type: 'page.failed',
+        runId: input.runId,
+        page: input.page,
+        error: input.error,
+        errorType: input.error.split(':')[0],
+        command: `wdsync replay ${input.runId} --pages ${input.page}`,
+      });
+    },
+
+    async notify(event: NotifyEvent) {
+      const command = event.type === 'run.degraded' ? `wdsync resume ${event.runId}` : event.command;
+      await deps.notifier.notify({ ...event, command });
+    },
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createActivities>;
+
+/** YYYY-MM-DD plus n calendar days. */
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,106 @@
+import type { AuditStore } from '../audit/store';
+import type { RecoveryStore } from '../replay/store';
+import type { Sink } from '../sinks/types';
+import type { DeadLetter, PageKey, StagingStore } from '../staging/types';
+import type { RunSummary, SyncMode, SyncScope, AsOf, PageRequestSpec } from '../workflows/types';
+import type { NormalizedWorker } from '../workday/record';
+
+/** What activities need from the Workday client: one page, streamed. */
+export interface WorkdayPort {
+  fetchPage(
+    spec: PageRequestSpec,
+    page: number,
+    count: number,
+    opts: {
+      signal?: AbortSignal;
+      onRawChunk?: (chunk: Buffer) => void;
+      onProgress?: (bytes: number) => void;
+    },
+  ): Promise<{
+    totalResults: number;
+    totalPages: number;
+    records: NormalizedWorker[];
+    deadLetters: DeadLetter[];
+    rows: number;
+    bytes: number;
+  }>;
+}
+
+export interface RecordEvent {
+  runId: string;
+  page: number;
+  wid: string;
+  workerId?: string;
+  sink: string;
+  action: 'inserted' | 'updated' | 'unchanged' | 'dead-lettered' | 'removed';
+  hash?: string;
+}
+
+/** The audit trail and run records, in the project's state store. */
+export interface AuditPort {
+  recordRunStart(run: {
+    runId: string;
+    mode: SyncMode;
+    tenant: string;
+    scope: SyncScope | null;
+    asOf: AsOf;
+    pageSize: number;
+  }): Promise<void>;
+  getWatermark(
+    tenant: string,
+    scopeKey: string,
+  ): Promise<
+    | {
+        updatedThrough: Date;
+        runId: string;
+        /** As_Of_Effective_Date (YYYY-MM-DD) pinned by the run that set the watermark, if known. */
+        effectiveDate?: string;
+      }
+    | undefined
+  >;
+  /** Moves forward only. */
+  setWatermark(tenant: string, scopeKey: string, updatedThrough: string, runId: string): Promise<void>;
+  recordRunEnd(runId: string, summary: RunSummary): Promise<void>;
+  recordPage(p: {
+    runId: string;
+    page: number;
+    asOf?: string;
+    totalResults?: number;
+    rows?: number;
+    checksum?: string;
+    status: 'fetched' | 'failed' | 'delivered';
+    /** Error text; null clears a previous one. */
+    error?: string | null;
+    /** The activity attempt that got here (attempts = the highest seen). */
+    attempt?: number;
+  }): Promise<void>;
+  addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
+  recordEvents(events: RecordEvent[]): Promise<void>;
+}
+
+export interface NotifyEvent {
+  type: 'page.failed' | 'run.degraded' | 'run.completed_with_failures' | 'dead_letters.threshold';
+  runId: string;
+  page?: number;
+  error?: string;
+  errorType?: string;
+  /** The exact wdsync command that replays or resumes what this event is about. */
+  command?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface NotifierPort {
+  notify(event: NotifyEvent): Promise<void>;
+}
+
+export interface ActivityDeps {
+  workday: WorkdayPort;
+  staging: StagingStore;
+  sinks: ReadonlyMap<string, Sink>;
+  audit: AuditPort;
+  notifier: NotifierPort;
+  /** The whole audit store and recovery queries, for replay activities (set by buildDeps). */
+  recovery?: { audit: AuditStore; store: RecoveryStore };
+}
+
+export type { PageKey };

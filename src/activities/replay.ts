@@ -1,0 +1,468 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import type { AuditStore } from '../audit/store';
+import type { RecoveryStore } from '../replay/store';
+import type { NormalizedWorker } from '../workday/record';
+import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
+import type { AsOf, PageRequestSpec, RunSummary, SyncMode, SyncRunInput } from '../workflows/types';
+import { toActivityFailure } from './failures';
+import type { ActivityDeps } from './ports';
+
+/** What replay activities need beyond the sync activities: the whole audit store and its queries. */
+export interface RecoveryPorts {
+  audit: AuditStore;
+  store: RecoveryStore;
+}
+
+const HEARTBEAT_MS = 5_000;
+
+function heartbeating<T>(fn: () => Promise<T>, details: () => unknown): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
+  return fn().finally(() => clearInterval(timer));
+}
+
+const planError = (message: string) => ApplicationFailure.nonRetryable(message, 'ReplayPlanError');
+
+/** `<runId>/replay-<replayId>`, the same string as the replay's workflow id. */
+export const replayRunIdOf = (runId: string, replayId: string) => `${runId}/replay-${replayId}`;
+
+/** Which ledger key a sink's replayed page goes under (see replayDeliverPage). */
+export function usesOriginalLedger(sinkKind: string, byWorker: boolean): boolean {
+  // The postgres ledger is per (sink, run, page) and outlives the run: re-delivering the original
+  // key is a no-op when the page already arrived, and a real delivery when it never did. Other
+  // sinks close a run's pages at finalize (JSONL), so replays go under the replay's own key and
+  // are merged into their snapshot. A --worker replay is a subset of a page: never the page's key.
+  return sinkKind === 'postgres' && !byWorker;
+}
+
+function runSummaryOf(summary: Record<string, unknown> | null): RunSummary | undefined {
+  if (!summary || typeof summary !== 'object' || !('status' in summary)) return undefined;
+  return summary as unknown as RunSummary;
+}
+
+/** The syncRun's own start input, from Temporal history: a fallback for runs older than run_specs. */
+async function specFromHistory(runId: string): Promise<PageRequestSpec | undefined> {
+  try {
+    const client = Context.current().client;
+    const history = await client.workflow.getHandle(runId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    if (!payload) return undefined;
+    const input = defaultPayloadConverter.fromPayload(payload) as SyncRunInput | undefined;
+    if (!input?.pageSize) return undefined;
+    return {
+      runId,
+      tenant: input.tenant,
+      pageSize: input.pageSize,
+      asOf: input.carry?.asOf ?? input.asOf ?? { entryMoment: '', effectiveDate: '' },
+      scope: input.scope,
+      window: input.window,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Last resort: the run record keeps the page size and scope (not a delta window). */
+function specFromRunRecord(run: {
+  runId: string;
+  mode: string;
+  tenant: string;
+  scope: Record<string, unknown>;
+}): PageRequestSpec | undefined {
+  const { pageSize, ...scope } = run.scope ?? {};
+  if (typeof pageSize !== 'number' || run.mode === 'delta') return undefined;
+  return {
+    runId: run.runId,
+    tenant: run.tenant,
+    pageSize,
+    asOf: { entryMoment: '', effectiveDate: '' },
+    scope: Object.keys(scope).length ? (scope as PageRequestSpec['scope']) : undefined,
+  };
+}
+
+export function createReplayActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
+  const recovery = (): RecoveryPorts => {
+    if (!deps.recovery) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
+        'WorkerMisconfigured',
+      );
+    }
+    return deps.recovery;
+  };
+
+  return {
+    /**
+     * Decides what a replay does: which pages, to which sinks, which must be fetched again. Reads the
+     * run record, its page table and staging; records the replay as a run of its own (mode replay).
+     */
+    async planReplay(input: ReplayInput): Promise<ReplayPlan> {
+      const { audit, store } = recovery();
+      const { runId } = input;
+      const run = await audit.getRun(runId);
+      if (!run) throw planError(`no run ${runId} in the audit store; list runs with \`wdsync runs\``);
+      if (run.mode === 'replay' || run.mode === 'release') {
+        throw planError(`${runId} is itself a replay; replay the original run instead`);
+      }
+      if (run.status === 'RUNNING' && !run.endedAt) {
+        throw planError(`run ${runId} is still running; replay it once it has ended (or cancel it first)`);
+      }
+      if (!run.asOfEntry || !run.asOfEffective) {
+        throw planError(`run ${runId} has no pinned as-of in the audit store; it cannot be replayed`);
+      }
+      const asOf: AsOf = { entryMoment: run.asOfEntry.toISOString(), effectiveDate: run.asOfEffective };
+      const summary = runSummaryOf(run.summary);
+      const pageRows = await audit.runPages(runId);
+      const totalPages = summary?.pagesTotal ?? Math.max(0, ...pageRows.map((p) => p.totalPages ?? p.page));
+
+      const configured = [...deps.sinks.keys()];
+      const sinks = input.sinks?.length ? input.sinks : configured;
+      const unknown = sinks.filter((s) => !deps.sinks.has(s));
+      if (unknown.length) {
+        throw planError(
+          `sink ${unknown.join(', ')} is not configured on this worker; configured sinks: ${configured.join(', ')}`,
+        );
+      }
+
+      const t = input.target;
+      let pages: { page: number; sinks: string[] }[] = [];
+      let workerIds: string[] | undefined;
+      let notFound: string[] = [];
+      if ('pages' in t) {
+        const bad = t.pages.filter(
+          (p) => !Number.isInteger(p) || p < 1 || (totalPages > 0 && p > totalPages),
+        );
+        if (bad.length) {
+          throw planError(`run ${runId} has pages 1..${totalPages}; no page ${bad.join(', ')}`);
+        }
+        pages = [...new Set(t.pages)].sort((a, b) => a - b).map((page) => ({ page, sinks }));
+      } else if ('failed' in t) {
+        if (!summary && !pageRows.some((p) => p.status === 'failed')) {
+          throw planError(
+            `run ${runId} ended ${run.status} without a summary of failed pages; replay explicit pages with --pages`,
+          );
+        }
+        const fetchFailed = new Set<number>([
+          ...(summary?.failedPages ?? []),
+          ...pageRows.filter((p) => p.status === 'failed').map((p) => p.page),
+        ]);
+        const bySink = summary?.sinkFailures ?? {};
+        const all = new Set<number>([...fetchFailed, ...Object.values(bySink).flat()]);
+        pages = [...all]
+          .sort((a, b) => a - b)
+          .map((page) => ({
+            page,
+            sinks: fetchFailed.has(page) ? sinks : sinks.filter((s) => bySink[s]?.includes(page)),
+          }))
+          .filter((p) => p.sinks.length > 0);
+      } else {
+        const wanted = [...new Set(t.workerIds.map((id) => id.trim()).filter(Boolean))];
+        if (!wanted.length) throw planError('--worker needs at least one worker id');
+        const found = await store.pagesOfWorkers(runId, wanted);
+        const seen = new Set<string>();
+        const pageSet = new Set<number>();
+        const matches = (id: string, wid: string | null, workerId: string | null) =>
+          wid === id.toLowerCase() || workerId === id;
+        for (const id of wanted) {
+          for (const f of found) {
+            if (matches(id, f.wid, f.workerId)) {
+              seen.add(id);
+              pageSet.add(f.page);
+            }
+          }
+        }
+        // Not in the audit trail (e.g. recorded before audit): look through the run's staged pages.
+        let missing = wanted.filter((id) => !seen.has(id));
+        if (missing.length && totalPages > 0) {
+          await heartbeating(
+            async () => {
+              for (let page = 1; page <= totalPages && missing.length; page++) {
+                const key = { runId, page };
+                if (!(await deps.staging.has(key))) continue;
+                const records = await deps.staging.getRecords(key);
+                for (const id of missing) {
+                  if (records.some((r) => matches(id, r.wid, r.workerId))) {
+                    seen.add(id);
+                    pageSet.add(page);
+                  }
+                }
+                missing = missing.filter((id) => !seen.has(id));
+              }
+            },
+            () => ({ scanning: runId }),
+          );
+        }
+        notFound = missing;
+        workerIds = wanted;
+        pages = [...pageSet].sort((a, b) => a - b).map((page) => ({ page, sinks }));
+      }
+
+      const planned: PlannedPage[] = [];
+      for (const p of pages) {
+        const staged = await deps.staging.has({ runId, page: p.page });
+        planned.push({ ...p, fetch: input.refetch || !staged });
+      }
+      const byReference = workerIds && input.refetch && notFound.length ? notFound : undefined;
+      let spec: PageRequestSpec | undefined;
+      if (planned.some((p) => p.fetch) || byReference) {
+        spec = (await store.getRunSpec(runId)) ?? (await specFromHistory(runId)) ?? specFromRunRecord(run);
+        if (!spec) {
+          const which = planned.filter((p) => p.fetch).map((p) => p.page);
+          throw planError(
+            `cannot fetch ${which.length ? `page ${which.join(', ')} of ` : ''}run ${runId} again: its page size and scope were not recorded (run_specs) and its Temporal history is gone`,
+          );
+        }
+        // The pinned moment is the audit store's; the spec only adds page size, scope and window.
+        spec = { ...spec, runId, asOf };
+      }
+
+      const replayRunId = replayRunIdOf(runId, input.replayId);
+      const targetKind = 'pages' in t ? 'pages' : 'failed' in t ? 'failed' : 'workers';
+      await audit.recordRunStart({
+        runId: replayRunId,
+        mode: 'replay',
+        tenant: run.tenant,
+        scope: {
+          replayOf: runId,
+          target: targetKind,
+          pages: planned.map((p) => p.page),
+          ...(workerIds ? { workerIds } : {}),
+          sinks,
+          refetch: input.refetch,
+        },
+        asOfEntry: asOf.entryMoment,
+        asOfEffective: asOf.effectiveDate,
+      });
+      return {
+        runId,
+        replayRunId,
+        mode: run.mode === 'delta' ? 'delta' : 'full',
+        asOf,
+        totalPages,
+        spec,
+        pages: planned,
+        workerIds,
+        notFound,
+        byReference,
+        // A scoped run never proves a worker was removed (as in syncRun), so only a whole-tenant run completes.
+        completeOriginal:
+          run.mode === 'full' &&
+          summary?.status === 'COMPLETED_WITH_FAILURES' &&
+          !workerIds &&
+          Object.keys(run.scope ?? {}).every((k) => k === 'responseGroups' || k === 'pageSize'),
+        sinks,
+      };
+    },
+
+    /**
+     * Staging → one sink for a replay. Reads the page staged under `stagingRunId` (the original run,
+     * or the replay itself for workers fetched by reference), keeps only `workerIds` when given, and
+     * records an audit event per record under the replay's run id.
+     */
+    async replayDeliverPage(input: {
+      runId: string;
+      replayRunId: string;
+      stagingRunId: string;
+      page: number;
+      sink: string;
+      asOfEntry: string;
+      workerIds?: string[];
+      /** Say which of these ids the staged page holds (workers fetched by reference). */
+      reportIds?: string[];
+    }): Promise<{
+      inserted: number;
+      updated: number;
+      unchanged: number;
+      alreadyDelivered: boolean;
+      records: number;
+      ledgerRunId: string;
+      matched?: string[];
+    }> {
+      const sink = deps.sinks.get(input.sink);
+      if (!sink) {
+        throw ApplicationFailure.nonRetryable(
+          `sink "${input.sink}" is not configured on this worker; configure it (WDSYNC_SINKS) on every worker`,
+          'SinkNotConfigured',
+        );
+      }
+      try {
+        const byWorker = Boolean(input.workerIds);
+        let records: NormalizedWorker[] = await deps.staging.getRecords({
+          runId: input.stagingRunId,
+          page: input.page,
+        });
+        if (input.workerIds) {
+          const ids = new Set(input.workerIds);
+          const lower = new Set(input.workerIds.map((id) => id.toLowerCase()));
+          records = records.filter((r) => lower.has(r.wid) || ids.has(r.workerId));
+        }
+        const original = input.stagingRunId === input.runId;
+        const ledgerRunId =
+          original && usesOriginalLedger(sink.kind, byWorker) ? input.runId : input.replayRunId;
+        const matched = input.reportIds?.filter((id) =>
+          records.some((r) => r.wid === id.toLowerCase() || r.workerId === id),
+        );
+        if (records.length === 0 && byWorker) {
+          return {
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            alreadyDelivered: false,
+            records: 0,
+            ledgerRunId,
+            matched,
+          };
+        }
+        const ctx = Context.current();
+        const key = { runId: ledgerRunId, page: input.page };
+        const res = await heartbeating(
+          () =>
+            sink.deliverPage({ key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat() }, records),
+          () => ({ page: input.page, sink: input.sink }),
+        );
+        // A retry of this activity after its first attempt committed finds the ledger filled: record
+        // what that attempt did. A page the original run already delivered records nothing new.
+        const outcomes = res.alreadyDelivered
+          ? ctx.info.attempt > 1 && ledgerRunId === input.replayRunId
+            ? (res.previousOutcomes ?? [])
+            : []
+          : res.outcomes;
+        if (outcomes.length) {
+          const ids = new Map(records.map((r) => [r.wid, r.workerId]));
+          await deps.audit.recordEvents(
+            outcomes.map((o) => ({
+              runId: input.replayRunId,
+              page: input.page,
+              wid: o.wid,
+              workerId: ids.get(o.wid),
+              sink: input.sink,
+              action: o.action,
+              hash: o.hash,
+            })),
+          );
+        }
+        return {
+          inserted: res.inserted,
+          updated: res.updated,
+          unchanged: res.unchanged,
+          alreadyDelivered: res.alreadyDelivered,
+          records: records.length,
+          ledgerRunId,
+          matched,
+        };
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /**
+     * End of a replay for one sink: pages delivered under the replay's key are merged into the
+     * sink's snapshot (JSONL), and when asked, the original full run is completed now that its
+     * failed pages arrived (the sink then marks absent workers removed). Says what it did.
+     */
+    async replayFinalizeSink(input: {
+      runId: string;
+      replayRunId: string;
+      sink: string;
+      mode: SyncMode;
+      replayKeyedPages: number[];
+      totalPages: number;
+      asOfEntry: string;
+      completeOriginal: boolean;
+    }): Promise<string> {
+      const sink = deps.sinks.get(input.sink);
+      if (!sink?.finalizeRun) return 'nothing to finalize';
+      const notes: string[] = [];
+      try {
+        if (input.replayKeyedPages.length) {
+          await heartbeating(
+            () =>
+              sink.finalizeRun!({
+                runId: input.replayRunId,
+                mode: 'delta',
+                pages: input.replayKeyedPages,
+                complete: false,
+                asOfEntry: input.asOfEntry,
+              }),
+            () => ({ sink: input.sink }),
+          );
+          notes.push(`merged ${input.replayKeyedPages.length} replayed page(s) into the snapshot`);
+        }
+        // Only a sink whose ledger outlives the run can complete it now; JSONL closed it at finalize
+        // and got the replayed pages merged above.
+        if (
+          input.completeOriginal &&
+          input.mode === 'full' &&
+          input.totalPages > 0 &&
+          usesOriginalLedger(sink.kind, false)
+        ) {
+          try {
+            const r = await heartbeating(
+              () =>
+                sink.finalizeRun!({
+                  runId: input.runId,
+                  mode: 'full',
+                  pages: Array.from({ length: input.totalPages }, (_, i) => i + 1),
+                  complete: true,
+                  asOfEntry: input.asOfEntry,
+                }),
+              () => ({ sink: input.sink }),
+            );
+            if (r.removedWids?.length) {
+              await deps.audit.recordEvents(
+                r.removedWids.map((wid) => ({
+                  runId: input.replayRunId,
+                  page: 0,
+                  wid,
+                  sink: input.sink,
+                  action: 'removed' as const,
+                })),
+              );
+            }
+            notes.push(`run ${input.runId} complete on this sink (${r.removed} removed)`);
+          } catch (err) {
+            const msg = err instanceof Error ? err.message : String(err);
+            if (!/never delivered/.test(msg)) throw err;
+            notes.push(`run ${input.runId} not complete yet on this sink: ${msg.replace(/^sink \S+: /, '')}`);
+          }
+        }
+        return notes.join('; ') || 'nothing to finalize';
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** The replay's run record, and the original run's replayed pages marked as such. */
+    async recordReplayEnd(input: { summary: ReplaySummary; markPages: number[] }): Promise<void> {
+      const { audit } = recovery();
+      const s = input.summary;
+      await audit.recordRunEnd({
+        runId: s.replayRunId,
+        status: s.status,
+        summary: s as unknown as Record<string, unknown>,
+      });
+      for (const page of input.markPages) {
+        await audit.recordPage({ runId: s.runId, page, status: 'replayed', error: null });
+      }
+    },
+  };
+}
+
+export type ReplayActivities = ReturnType<typeof createReplayActivities>;
+
+/**
+ * Decorates the sync run's countWorkers activity (called once at the start of every run with the
+ * run's full request spec) so the spec is kept for `replay --refetch`. A spec is a few hundred
+ * bytes of page size, as-of, scope and window: no worker data.
+ */
+export function recordingRunSpec<F extends (spec: PageRequestSpec) => Promise<{ totalResults: number }>>(
+  countWorkers: F,
+  deps: { recovery?: RecoveryPorts },
+): F {
+  return (async (spec: PageRequestSpec) => {
+    if (deps.recovery) await deps.recovery.store.recordRunSpec(spec);
+    return countWorkers(spec);
+  }) as F;
+}

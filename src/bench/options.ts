@@ -1,0 +1,82 @@
+/**
+ * What `wdsync bench` runs: the scenarios of issue 6 and the knobs every one of them shares (same
+ * run, same dataset, same latency model), so the results are ratios measured side by side.
+ */
+
+export const SCENARIOS = ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'sink'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** What each scenario is, for --help and the printed table. */
+export const SCENARIO_TITLES: Record<Scenario, string> = {
+  wdsync: '1 wdsync full sync (worker process) vs the ideal bound',
+  batch: '2 baseline batch job: sequential page loop, no Temporal',
+  pool: '3 baseline no durability: in-process pool, no Temporal',
+  parse: '4 parsing MB/s per core vs the soap package',
+  sink: '5 PostgreSQL sink upsert rows/s and a 2% churn second sync',
+  faults: '6 10% page faults vs fault-free',
+  rss: '7 worker peak RSS during scenario 1',
+};
+
+/**
+ * The simulator's latency model (see src/simulator/options.ts). Large pages are slower than small
+ * ones, as on Workday: an answer costs baseMs + [0, jitterMs) before the first byte, then
+ * perWorkerMs per worker while it streams. The defaults give a 999-worker page ~5.5 s and a
+ * 100-worker page ~1 s, the fast end of what Workday tenants show for Get_Workers with all
+ * response groups (real pages of 999 full workers commonly take 10-60 s).
+ */
+export interface BenchLatency {
+  baseMs: number;
+  perWorkerMs: number;
+  jitterMs: number;
+  slowTailRate: number;
+  slowTailMs: number;
+}
+
+export const DEFAULT_LATENCY: BenchLatency = {
+  baseMs: 500,
+  perWorkerMs: 5,
+  jitterMs: 500,
+  slowTailRate: 0,
+  slowTailMs: 5000,
+};
+
+/** --quick: a few thousand workers and a light latency model; CI runs it to keep the harness working. */
+export const QUICK = {
+  workers: 3000,
+  pageSize: 250,
+  concurrency: 4,
+  latency: { baseMs: 50, perWorkerMs: 0.4, jitterMs: 50, slowTailRate: 0, slowTailMs: 1000 },
+  parseRuns: 2,
+} as const;
+
+export interface BenchOptions {
+  workers: number;
+  pageSize: number;
+  concurrency: number;
+  latency: BenchLatency;
+  scenarios: Scenario[];
+  /** Share of Workday requests that fail in the faults scenario. */
+  faultRate: number;
+  /** Share of workers changed before the second sync of the sink scenario. */
+  churn: number;
+  /** Pages the sink micro-benchmark re-delivers from staging (0 = all). */
+  sinkPages: number;
+  parseRuns: number;
+  databaseUrl: string;
+  /** Write a CPU profile of the worker process (node --cpu-prof) next to the results. */
+  profile: boolean;
+  /** Where --profile puts the worker's .cpuprofile. */
+  profileOut?: string;
+  quick: boolean;
+  json: boolean;
+  /** Results file; default bench/results/<timestamp>.json. */
+  out?: string;
+  seed: number;
+}
+
+/** Scenarios that need scenario 1's run (its time, its sink table, its staged pages). */
+export function withDependencies(selected: readonly Scenario[]): Scenario[] {
+  const set = new Set(selected);
+  if (['rss', 'batch', 'pool', 'faults', 'sink'].some((s) => set.has(s as Scenario))) set.add('wdsync');
+  return SCENARIOS.filter((s) => set.has(s));
+}

@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { buildDeps } from '../deps';
+import { type ReleaseOutcome, releaseDeadLetters } from '../replay/dead-letters';
+import { action } from './action';
+import { table, withStores } from './audit-command';
+import { intArg, UserError } from './errors';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
+
+function parseIds(values: string[]): number[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1)
+        throw new UserError(`dead letter ids are whole numbers, got "${v}"`);
+      return Number(v);
+    });
+}
+
+export function formatRelease(outcomes: ReleaseOutcome[]): string {
+  if (!outcomes.length) return 'no open dead letters matched';
+  const counts = new Map<string, number>();
+  for (const o of outcomes) counts.set(o.result, (counts.get(o.result) ?? 0) + 1);
+  const lines = outcomes.map((o) => {
+    const who = o.wid ?? o.workerId ?? '?';
+    if (o.result === 'released') {
+      const sinks = Object.entries(o.sinks ?? {})
+        .map(([s, a]) => `${s} ${a}`)
+        .join(', ');
+      return `  #${o.id} released: worker ${who} (run ${o.runId}, page ${o.page}) → ${sinks}`;
+    }
+    if (o.result === 'not-found') return `  #${o.id} not found`;
+    if (o.result === 'already-released') return `  #${o.id} was already released`;
+    return `  #${o.id} ${o.result}: worker ${who}: ${o.reason}`;
+  });
+  return [`${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`, ...lines].join('\n');
+}
+
+export function registerDeadLetterCommands(program: Command) {
+  const dl = program
+    .command('dead-letters')
+    .description('records that failed validation or mapping, kept with their reason and raw XML');
+
+  dl.command('list')
+    .description('list dead letters, oldest first')
+    .option('--run <runId>', 'only this run')
+    .option('--open', 'only those not released yet')
+    .option('--limit <n>', 'at most this many', intArg('--limit', 1, 100_000), 1000)
+    .option('--json', 'print a JSON array')
+    .action(
+      action(async (cfg, o: { run?: string; open?: boolean; limit: number; json?: boolean }) => {
+        const rows = await withStores(cfg, ({ audit }) =>
+          audit.listDeadLetters({ runId: o.run, released: o.open ? false : undefined, limit: o.limit }),
+        );
+        if (o.json) return console.log(JSON.stringify(rows));
+        if (!rows.length) return console.log(o.run ? `no dead letters in run ${o.run}` : 'no dead letters');
+        console.log(
+          table(
+            ['ID', 'RUN', 'PAGE', 'WID', 'WORKER', 'STATE', 'CREATED', 'REASON'],
+            rows.map((r) => [
+              r.id,
+              r.runId,
+              r.page,
+              r.wid ?? '',
+              r.workerId ?? '',
+              r.releasedAt ? 'released' : 'open',
+              iso(r.createdAt),
+              r.reason,
+            ]),
+          ),
+        );
+      }),
+    );
+
+  dl.command('show <id>')
+    .description('one dead letter: its reason and the raw Worker XML fragment')
+    .option('--json', 'print one JSON object')
+    .action(
+      action(async (cfg, idArg: string, o: { json?: boolean }) => {
+        const [id] = parseIds([idArg]);
+        const row = await withStores(cfg, ({ audit }) => audit.getDeadLetter(id!));
+        if (!row) throw new UserError(`no dead letter #${id}; list them with \`wdsync dead-letters list\``);
+        if (o.json) return console.log(JSON.stringify(row));
+        console.log(
+          [
+            `Dead letter #${row.id} (${row.releasedAt ? `released ${iso(row.releasedAt)}` : 'open'})`,
+            `  run      ${row.runId}, page ${row.page}`,
+            `  worker   ${row.wid ?? '?'}${row.workerId ? ` (${row.workerId})` : ''}`,
+            `  created  ${iso(row.createdAt)}`,
+            `  reason   ${row.reason}`,
+            '',
+            row.fragment,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  dl.command('release [ids...]')
+    .description(
+      're-validate dead letters with the current parser and mapping: valid ones are delivered to the sinks and marked released, still-invalid ones stay with the new reason',
+    )
+    .option('--run <runId>', 'every open dead letter of this run')
+    .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
+    .option('--json', 'print a JSON array of outcomes')
+    .action(async (ids: string[], o: { run?: string; sink?: string[]; json?: boolean }) => {
+      let parsed: number[];
+      try {
+        if (ids.length && o.run) throw new UserError('give dead letter ids or --run, not both');
+        if (!ids.length && !o.run)
+          throw new UserError('say which dead letters to release: ids (e.g. 12 13) or --run <runId>');
+        parsed = parseIds(ids);
+      } catch (err) {
+        process.stderr.write(`wdsync: error: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await action(async (cfg) => {
+        const configured = cfg.sinks.map((s) => s.name);
+        const unknown = (o.sink ?? []).filter((s) => !configured.includes(s));
+        if (unknown.length)
+          throw new UserError(
+            `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')}`,
+          );
+        const deps = await buildDeps(cfg);
+        try {
+          const outcomes = await releaseDeadLetters(
+            { audit: deps.audit, store: deps.activities.recovery!.store, sinks: deps.activities.sinks },
+            { ids: parsed.length ? parsed : undefined, runId: o.run, sinks: o.sink },
+          );
+          console.log(o.json ? JSON.stringify(outcomes) : formatRelease(outcomes));
+          if (outcomes.some((x) => x.result !== 'released' && x.result !== 'already-released'))
+            process.exitCode = 2;
+        } finally {
+          await deps.close();
+        }
+      })();
+    });
+}

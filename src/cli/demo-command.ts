@@ -1,0 +1,133 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { WdsyncConfig } from '../config/config';
+import { buildDeps } from '../deps';
+import { startDevServer, waitForTemporal } from '../devserver/dev-server';
+import { freePort, isListening } from '../devserver/ports';
+import { STATE_DIR } from '../devserver/temporal-binary';
+import { startWorkers } from '../worker';
+import { startSync } from '../runs/start';
+import { waitForRun } from '../runs/status';
+import { startSimulator } from '../simulator';
+import { action } from './action';
+import { intArg } from './errors';
+import { createProgressRenderer, formatSummary, summaryJson } from './progress';
+import { connectClient } from './temporal';
+
+/**
+ * `npm start`: the whole product on one machine with nothing configured. Uses the Temporal server
+ * at TEMPORAL_ADDRESS if one answers, otherwise starts a dev server that stays up afterwards so
+ * the run can be inspected in the Web UI. Workday is the simulator; the sink is the embedded
+ * database unless DATABASE_URL says otherwise.
+ */
+export function registerDemoCommand(program: Command) {
+  program
+    .command('demo')
+    .description(
+      'run a full sync end to end: dev server, simulator, worker, embedded database (what `npm start` runs)',
+    )
+    .option('--workers <n>', 'workers in the simulated tenant', intArg('--workers', 1, 2_000_000), 20_000)
+    .option('--page-size <n>', 'workers per page', intArg('--page-size', 1, 999), 500)
+    .option('--concurrency <c>', 'pages in flight', intArg('--concurrency', 1, 64), 4)
+    .option('--json', 'print one JSON object as the last line')
+    .action(
+      action(
+        async (baseCfg, o: { workers: number; pageSize: number; concurrency: number; json?: boolean }) => {
+          const say = (m: string) => process.stderr.write(`${m}\n`);
+          const temporal = await ensureTemporal(baseCfg, say);
+          const sim = await startSimulator({ port: 0, workers: o.workers, seed: 42 });
+          say(
+            `Simulated Workday tenant "${sim.credentials.tenant}" with ${o.workers} workers at ${sim.endpoint}`,
+          );
+          const cfg: WdsyncConfig = {
+            ...baseCfg,
+            temporal: { ...baseCfg.temporal, address: temporal.address },
+            workday: {
+              ...baseCfg.workday,
+              endpoint: sim.endpoint,
+              username: sim.credentials.username,
+              password: sim.credentials.password,
+            },
+            // The demo's own rate limit: generous, the simulator is local.
+            limits: { ...baseCfg.limits, workdayRequestsPerSecond: 100 },
+          };
+          const deps = await buildDeps(cfg);
+          const workers = await startWorkers({ cfg, deps: deps.activities });
+          try {
+            const client = await connectClient(cfg);
+            const { runId, handle } = await startSync(client, cfg, {
+              pageSize: o.pageSize,
+              concurrency: o.concurrency,
+            });
+            say(`Started run ${runId}`);
+            const r = createProgressRenderer();
+            const summary = await waitForRun(handle, (p) => r.update(p)).finally(() => r.stop());
+            const uiUrl = temporal.uiUrl
+              ? `${temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows/${encodeURIComponent(runId)}`
+              : undefined;
+            const rows = await deps.countWorkerRows();
+            if (o.json) {
+              console.log(
+                JSON.stringify({
+                  ...summaryJson(summary),
+                  webUi: uiUrl,
+                  database: deps.describeDatabase(),
+                  rows,
+                }),
+              );
+            } else {
+              console.log(formatSummary(summary));
+              if (uiUrl) console.log(`\nWeb UI:    ${uiUrl}`);
+              console.log(
+                `Data:      ${rows} rows in ${cfg.database.schema}.workers of ${deps.describeDatabase()}`,
+              );
+              if (temporal.started) {
+                console.log(
+                  `Temporal:  dev server left running at ${temporal.address} (state in ${temporal.dbFile}); stop it with: kill ${temporal.pid}`,
+                );
+              }
+              console.log('Run `npm start` again: unchanged records are skipped.');
+            }
+            if (summary.status !== 'COMPLETED') process.exitCode = 2;
+          } finally {
+            await workers.shutdown();
+            await deps.close();
+            await sim.close();
+          }
+        },
+      ),
+    );
+}
+
+async function ensureTemporal(cfg: WdsyncConfig, say: (m: string) => void) {
+  const [host, portText] = cfg.temporal.address.split(':');
+  const port = Number(portText);
+  if (await isListening(host!, port)) {
+    await waitForTemporal(cfg.temporal.address, 10_000);
+    const uiPort = port + 1000;
+    const ui = (await isListening(host!, uiPort)) ? `http://${host}:${uiPort}` : undefined;
+    return { address: cfg.temporal.address, uiUrl: ui, started: false as const };
+  }
+  if (process.env.TEMPORAL_ADDRESS) {
+    throw new Error(
+      `cannot reach Temporal at ${cfg.temporal.address} (TEMPORAL_ADDRESS); start it or unset TEMPORAL_ADDRESS`,
+    );
+  }
+  const dbFile = path.join(STATE_DIR, 'temporal.db');
+  const uiPort = (await isListening('127.0.0.1', 8233)) ? await freePort() : 8233;
+  say('Starting a Temporal dev server (first run installs the Temporal CLI into .wdsync/) ...');
+  const server = await startDevServer({
+    port,
+    uiPort,
+    dbFile,
+    detached: true,
+    logFile: path.join(STATE_DIR, 'temporal.log'),
+  });
+  return {
+    address: server.address,
+    uiUrl: server.uiUrl,
+    started: true as const,
+    dbFile,
+    pid: server.process.pid,
+  };
+}

@@ -1,0 +1,42 @@
+import { InvalidArgumentError } from 'commander';
+
+/** An error whose message is already what the user should read: printed as one line, no stack. */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** Commander option parser for a whole number in [min, max]. */
+export function intArg(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** Maps low-level failures to one line that says what is wrong and what to do next. */
+export function describeError(err: unknown, ctx: { temporalAddress?: string } = {}): string {
+  const e = err as { name?: string; message?: string; code?: unknown; details?: string };
+  const msg = e?.message ?? String(err);
+  if (e?.name === 'UserError' || e?.name === 'ConfigError') return msg;
+  // Temporal wraps the reason (a rejected update, a failed activity) in causes.
+  if (e?.name === 'WorkflowUpdateFailedError' || e?.name === 'WorkflowFailedError') {
+    let cur = err as { cause?: unknown; message?: string };
+    while (cur.cause) cur = cur.cause as typeof cur;
+    return cur.message ?? msg;
+  }
+  if (
+    /ECONNREFUSED|Failed to connect|failed to connect|UNAVAILABLE|TransportError|Connection refused/i.test(
+      msg,
+    ) &&
+    ctx.temporalAddress
+  ) {
+    return `cannot reach Temporal at ${ctx.temporalAddress}; start it with \`npx wdsync dev\` or set TEMPORAL_ADDRESS`;
+  }
+  if (e?.name === 'WorkflowNotFoundError' || /workflow not found|not found for ID/i.test(msg)) {
+    return `no such run: ${msg.replace(/^.*?:\s*/, '')}; list runs with \`wdsync runs\``;
+  }
+  return msg;
+}

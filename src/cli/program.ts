@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { registerBenchCommand } from './bench-command';
+import { registerDemoCommand } from './demo-command';
+import { registerDevCommand } from './dev-command';
+import { registerRunCommands } from './run-commands';
+import { registerScheduleCommands } from './schedule-commands';
+import { registerStagingCommands } from './staging-command';
+import { registerWorkerCommand } from './worker-command';
+import { registerAuditCommands } from './audit-command';
+import { registerDeadLetterCommands } from './dead-letters-command';
+import { registerReplayCommand } from './replay-command';
+import { registerSimulatorCommand } from '../simulator/command';
+
+export function buildProgram(): Command {
+  const program = new Command('wdsync')
+    .description('Durable Workday worker sync on Temporal')
+    .version(require('../../package.json').version)
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error:/, 'wdsync: error:')) });
+  registerDemoCommand(program);
+  registerDevCommand(program);
+  registerWorkerCommand(program);
+  registerSimulatorCommand(program);
+  registerRunCommands(program);
+  registerScheduleCommands(program);
+  registerStagingCommands(program);
+  registerReplayCommand(program);
+  registerAuditCommands(program);
+  registerDeadLetterCommands(program);
+  registerBenchCommand(program);
+  return program;
+}

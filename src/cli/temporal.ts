@@ -1,0 +1,17 @@
+import { Client, Connection } from '@temporalio/client';
+import type { WdsyncConfig } from '../config/config';
+import { UserError } from './errors';
+
+/** Connects to Temporal, failing fast with a message that says how to fix it. */
+export async function connectClient(cfg: WdsyncConfig): Promise<Client> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: cfg.temporal.address, connectTimeout: 5000 });
+    await connection.workflowService.getSystemInfo({});
+  } catch {
+    throw new UserError(
+      `cannot reach Temporal at ${cfg.temporal.address}; start it with \`npx wdsync dev\` or set TEMPORAL_ADDRESS`,
+    );
+  }
+  return new Client({ connection, namespace: cfg.temporal.namespace });
+}

@@ -1,0 +1,32 @@
+import { type Command, Option } from 'commander';
+import { buildDeps } from '../deps';
+import { ALL_ROLES, startWorkers, type WorkerRole } from '../worker';
+import { action } from './action';
+import { connectClient } from './temporal';
+
+export function registerWorkerCommand(program: Command) {
+  program
+    .command('worker')
+    .description(
+      'run a wdsync worker (workflows, Workday fetches and sink deliveries); start more to scale out',
+    )
+    .addOption(
+      new Option('--roles <roles...>', 'run only these roles (e.g. a Workday-only worker host)')
+        .choices([...ALL_ROLES])
+        .default([...ALL_ROLES]),
+    )
+    .action(
+      action(async (cfg, o: { roles: WorkerRole[] }) => {
+        // Fail fast with a clear line if Temporal is not there, before building anything.
+        const client = await connectClient(cfg);
+        await client.connection.close();
+        const deps = await buildDeps(cfg);
+        const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles });
+        console.log(
+          `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
+        );
+        await handle.done;
+        await deps.close();
+      }),
+    );
+}

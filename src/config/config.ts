@@ -1,0 +1,231 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { STATE_DIR } from '../devserver/temporal-binary';
+
+/**
+ * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
+ * environment variables, validated once at the edge. Defaults point at a local simulator and an
+ * embedded database, so a fresh machine can run everything with nothing configured.
+ */
+
+export const SIMULATOR_DEFAULTS = {
+  port: 8080,
+  tenant: 'acme',
+  username: 'isu_wdsync@acme',
+  password: 'wdsync',
+  version: 'v44.0',
+} as const;
+
+const SinkConfig = z.discriminatedUnion('type', [
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('postgres'),
+    /** Defaults to the main database (DATABASE_URL). */
+    url: z.string().optional(),
+    /** Defaults to the database schema (WDSYNC_DB_SCHEMA). */
+    schema: z.string().optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('jsonl'),
+    dir: z.string(),
+  }),
+]);
+export type SinkConfig = z.infer<typeof SinkConfig>;
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const ConfigSchema = z.object({
+  workday: z.object({
+    endpoint: z.url({
+      message: 'WORKDAY_ENDPOINT must be a URL like https://host/ccx/service/TENANT/Human_Resources/v44.0',
+    }),
+    username: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant'),
+    password: z.string().min(1, 'set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE'),
+    version: z
+      .string()
+      .regex(/^v\d+\.\d+$/, 'WORKDAY_VERSION looks like v44.0')
+      .default(SIMULATOR_DEFAULTS.version),
+    timeoutMs: positiveInt.default(300_000),
+    /** Until response headers arrive; defaults to min(180 s, timeoutMs). */
+    responseTimeoutMs: positiveInt.optional(),
+    /** Longest silence while the body streams; defaults to min(60 s, timeoutMs). */
+    idleTimeoutMs: positiveInt.optional(),
+    oauth: z
+      .object({
+        tokenUrl: z.url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        refreshToken: z.string().min(1),
+      })
+      .optional(),
+  }),
+  temporal: z.object({
+    address: z.string().default('127.0.0.1:7233'),
+    namespace: z.string().default('default'),
+  }),
+  database: z.object({
+    /** postgres://… for a server, pglite:<dir> for the embedded database. */
+    url: z.string().default(`pglite:${path.join(STATE_DIR, 'db')}`),
+    schema: z.string().default('wdsync'),
+  }),
+  staging: z.object({
+    kind: z.enum(['fs', 'postgres']).default('fs'),
+    dir: z.string().default(path.join(STATE_DIR, 'staging')),
+  }),
+  sinks: z
+    .array(SinkConfig)
+    .min(1)
+    .default([{ name: 'postgres', type: 'postgres', schema: 'wdsync' }]),
+  limits: z.object({
+    /** Cluster-wide Workday requests per second (every worker must use the same value). */
+    workdayRequestsPerSecond: z.coerce.number().positive().default(10),
+    /** Workday calls one worker process runs at once. */
+    workdayConcurrencyPerWorker: positiveInt.default(16),
+    sinkConcurrencyPerWorker: positiveInt.default(16),
+  }),
+  defaults: z.object({
+    pageSize: z.coerce.number().int().min(1).max(999).default(999),
+    concurrency: z.coerce.number().int().min(1).max(64).default(4),
+  }),
+  notify: z.object({
+    webhookUrl: z.url().optional(),
+    deadLetterThreshold: positiveInt.default(100),
+  }),
+});
+export type WdsyncConfig = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out` (name=type[:dir]). */
+export function parseSinksEnv(value: string): unknown[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [maybeName, rest] = item.includes('=') ? item.split('=', 2) : [undefined, item];
+      const [type, arg] = rest!.split(/:(.*)/s, 2);
+      const name = maybeName ?? type;
+      if (type === 'jsonl') return { name, type, dir: arg || path.join(STATE_DIR, 'out', name!) };
+      if (type === 'postgres') return { name, type, ...(arg ? { url: arg } : {}) };
+      throw new ConfigError(
+        `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres or jsonl:<dir>`,
+      );
+    });
+}
+
+function readJsonFile(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+}
+
+/** Loads and validates configuration; throws ConfigError with every problem on one line each. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncConfig {
+  const fileName =
+    env.WDSYNC_CONFIG ??
+    (existsSync(path.join(cwd, 'wdsync.config.json')) ? 'wdsync.config.json' : undefined);
+  const file = fileName ? readJsonFile(path.resolve(cwd, fileName)) : {};
+  const section = (k: string) => (file[k] ?? {}) as Record<string, unknown>;
+
+  let password = env.WORKDAY_PASSWORD;
+  if (!password && env.WORKDAY_PASSWORD_FILE) {
+    try {
+      password = readFileSync(env.WORKDAY_PASSWORD_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read WORKDAY_PASSWORD_FILE ${env.WORKDAY_PASSWORD_FILE}: ${(err as Error).message}`,
+      );
+    }
+  }
+  const d = SIMULATOR_DEFAULTS;
+  const raw = {
+    workday: {
+      endpoint: `http://127.0.0.1:${d.port}/ccx/service/${d.tenant}/Human_Resources/${d.version}`,
+      username: d.username,
+      password: d.password,
+      ...section('workday'),
+      ...defined({
+        endpoint: env.WORKDAY_ENDPOINT,
+        username: env.WORKDAY_USERNAME,
+        password,
+        version: env.WORKDAY_VERSION,
+        timeoutMs: env.WORKDAY_TIMEOUT_MS,
+        responseTimeoutMs: env.WORKDAY_RESPONSE_TIMEOUT_MS,
+        idleTimeoutMs: env.WORKDAY_IDLE_TIMEOUT_MS,
+      }),
+      ...(env.WORKDAY_OAUTH_TOKEN_URL
+        ? {
+            oauth: {
+              tokenUrl: env.WORKDAY_OAUTH_TOKEN_URL,
+              clientId: env.WORKDAY_OAUTH_CLIENT_ID,
+              clientSecret: env.WORKDAY_OAUTH_CLIENT_SECRET,
+              refreshToken: env.WORKDAY_OAUTH_REFRESH_TOKEN,
+            },
+          }
+        : {}),
+    },
+    temporal: {
+      ...section('temporal'),
+      ...defined({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE }),
+    },
+    database: { ...section('database'), ...defined({ url: env.DATABASE_URL, schema: env.WDSYNC_DB_SCHEMA }) },
+    staging: { ...section('staging'), ...defined({ kind: env.WDSYNC_STAGING, dir: env.WDSYNC_STAGING_DIR }) },
+    sinks: env.WDSYNC_SINKS ? parseSinksEnv(env.WDSYNC_SINKS) : file.sinks,
+    limits: {
+      ...section('limits'),
+      ...defined({
+        workdayRequestsPerSecond: env.WDSYNC_WORKDAY_RPS,
+        workdayConcurrencyPerWorker: env.WDSYNC_WORKDAY_CONCURRENCY,
+        sinkConcurrencyPerWorker: env.WDSYNC_SINK_CONCURRENCY,
+      }),
+    },
+    defaults: {
+      ...section('defaults'),
+      ...defined({ pageSize: env.WDSYNC_PAGE_SIZE, concurrency: env.WDSYNC_CONCURRENCY }),
+    },
+    notify: {
+      ...section('notify'),
+      ...defined({
+        webhookUrl: env.WDSYNC_WEBHOOK_URL,
+        deadLetterThreshold: env.WDSYNC_DEAD_LETTER_THRESHOLD,
+      }),
+    },
+  };
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** The tenant is the part of the username after @ (Workday's ISU@tenant convention). */
+export const tenantOf = (cfg: WdsyncConfig): string => cfg.workday.username.split('@')[1]!;
+
+/** For logs and `wdsync config`: the configuration with secrets replaced. */
+export function redacted(cfg: WdsyncConfig): WdsyncConfig {
+  const hide = (url: string) => url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+  return {
+    ...cfg,
+    workday: {
+      ...cfg.workday,
+      password: '***',
+      oauth: cfg.workday.oauth && { ...cfg.workday.oauth, clientSecret: '***', refreshToken: '***' },
+    },
+    database: { ...cfg.database, url: hide(cfg.database.url) },
+    sinks: cfg.sinks.map((s) => (s.type === 'postgres' && s.url ? { ...s, url: hide(s.url) } : s)),
+  };
+}

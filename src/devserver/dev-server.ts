@@ -1,0 +1,141 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { freePort } from './ports';
+import { findTemporalBinary } from './temporal-binary';
+
+const execFileP = promisify(execFile);
+
+export interface DevServerOptions {
+  /** SQLite file for persistent state; omitted = in-memory (lost when the process dies). */
+  dbFile?: string;
+  ip?: string;
+  /** gRPC port; 0 picks a free one. */
+  port?: number;
+  /** Web UI port; 0 picks a free one. */
+  uiPort?: number;
+  headless?: boolean;
+  namespace?: string;
+  /** How long finished runs stay inspectable in the Web UI. */
+  retention?: string;
+  /** Detached: keeps running after this process exits (the demo leaves it up for the Web UI). */
+  detached?: boolean;
+  logFile?: string;
+  /** Extra dynamic config, e.g. frontend.enableUpdateWorkflowExecution=true. */
+  dynamicConfig?: Record<string, unknown>;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  namespace: string;
+  process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** Kills it hard, as a crash would. */
+  kill(): void;
+}
+
+export function devServerArgs(
+  o: Required<Pick<DevServerOptions, 'ip' | 'namespace'>> & DevServerOptions,
+  port: number,
+  uiPort: number,
+) {
+  const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(port), '--log-level', 'warn'];
+  if (o.headless) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  if (o.namespace !== 'default') args.push('--namespace', o.namespace);
+  for (const key of ALL_SEARCH_ATTRIBUTES) {
+    const type = key.type === 'INT' ? 'Int' : 'Keyword';
+    args.push('--search-attribute', `${key.name}=${type}`);
+  }
+  for (const [k, v] of Object.entries(o.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  return args;
+}
+
+/** Starts `temporal server start-dev` and resolves once it answers gRPC. */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const o = { ip: '127.0.0.1', namespace: 'default', retention: '720h', ...opts };
+  const bin = findTemporalBinary({ install: true });
+  const port = o.port || (await freePort());
+  const uiPort = o.uiPort || (await freePort());
+  if (o.dbFile) mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const out = o.logFile ? openSync(o.logFile, 'a') : 'ignore';
+  const child = spawn(bin, devServerArgs(o, port, uiPort), {
+    stdio: ['ignore', out, out],
+    detached: Boolean(o.detached),
+  });
+  if (o.detached) child.unref();
+  const address = `${o.ip}:${port}`;
+  let exited: string | undefined;
+  child.once('exit', (code, sig) => {
+    exited = `exited with ${code ?? sig}`;
+  });
+  await waitForTemporal(address, 60_000, () => exited);
+  await setRetention(bin, address, o.namespace, o.retention);
+  return {
+    address,
+    uiUrl: o.headless ? undefined : `http://${o.ip}:${uiPort}`,
+    namespace: o.namespace,
+    process: child,
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Polls until the frontend answers, or fails with what to do. */
+export async function waitForTemporal(address: string, timeoutMs: number, exited?: () => string | undefined) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const gone = exited?.();
+    if (gone)
+      throw new Error(`the Temporal dev server ${gone} before it was ready (is port ${address} taken?)`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs / 1000}s: ${String(last)}`);
+}
+
+async function setRetention(bin: string, address: string, namespace: string, retention: string) {
+  try {
+    await execFileP(bin, [
+      'operator',
+      'namespace',
+      'update',
+      '--address',
+      address,
+      '--retention',
+      retention,
+      namespace,
+    ]);
+  } catch {
+    // Retention is a convenience for inspecting old runs; a server that refuses it still works.
+  }
+}

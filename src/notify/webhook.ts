@@ -1,0 +1,37 @@
+import axios from 'axios';
+import type { NotifierPort, NotifyEvent } from '../activities/ports';
+
+/**
+ * Failure notifications: one JSON POST per event, retried with backoff. A webhook that stays down
+ * is logged, never allowed to fail the sync (the event is also in the audit trail).
+ */
+export function createWebhookNotifier(opts: {
+  url?: string;
+  attempts?: number;
+  baseDelayMs?: number;
+  log?: (msg: string) => void;
+}): NotifierPort {
+  const attempts = opts.attempts ?? 4;
+  const base = opts.baseDelayMs ?? 500;
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  return {
+    async notify(event: NotifyEvent) {
+      if (!opts.url) return;
+      const body = { ...event, source: 'wdsync', at: new Date().toISOString() };
+      for (let i = 1; i <= attempts; i++) {
+        try {
+          await axios.post(opts.url, body, { timeout: 5000 });
+          return;
+        } catch (err) {
+          if (i === attempts) {
+            log(
+              `wdsync: webhook ${event.type} for ${event.runId} not delivered after ${attempts} attempts: ${(err as Error).message}`,
+            );
+            return;
+          }
+          await new Promise((r) => setTimeout(r, base * 2 ** (i - 1)));
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WdsyncConfig } from '../config/config';
+import { TASK_QUEUES } from '../workflows/activity-options';
+import { replayWorkflowId } from '../workflows/ids';
+import type { replayRun } from '../workflows/replay-run';
+import type { ReplayInput, ReplayTarget } from '../workflows/replay-types';
+import type { ActivityTuning } from '../workflows/types';
+import { RUN_ID } from '../workflows/search-attributes';
+
+export interface ReplayOptions {
+  runId: string;
+  target: ReplayTarget;
+  sinks?: string[];
+  refetch?: boolean;
+  /** Re-using the id of a running replay attaches to it. */
+  replayId?: string;
+  concurrency?: number;
+  tuning?: ActivityTuning;
+}
+
+/** Replay ids sort by start time: 20261122-013005-3f9a. */
+export function newReplayId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Starts a replay workflow (id `<runId>/replay-<replayId>`) on the workflows task queue. */
+export async function startReplay(
+  client: Client,
+  cfg: WdsyncConfig,
+  opts: ReplayOptions,
+): Promise<{ replayId: string; workflowId: string; handle: WorkflowHandle<typeof replayRun> }> {
+  const configured = cfg.sinks.map((s) => s.name);
+  const unknown = (opts.sinks ?? []).filter((s) => !configured.includes(s));
+  if (unknown.length) {
+    throw new Error(
+      `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')} (see WDSYNC_SINKS)`,
+    );
+  }
+  const replayId = opts.replayId ?? newReplayId();
+  const input: ReplayInput = {
+    replayId,
+    runId: opts.runId,
+    target: opts.target,
+    sinks: opts.sinks?.length ? opts.sinks : undefined,
+    refetch: Boolean(opts.refetch),
+    concurrency: opts.concurrency,
+    tuning: opts.tuning,
+  };
+  const workflowId = replayWorkflowId(opts.runId, replayId);
+  const what =
+    'pages' in opts.target
+      ? `pages ${opts.target.pages.join(', ')}`
+      : 'failed' in opts.target
+        ? 'failed pages'
+        : `workers ${opts.target.workerIds.join(', ')}`;
+  const handle = await client.workflow.start<typeof replayRun>('replayRun', {
+    taskQueue: TASK_QUEUES.workflows,
+    workflowId,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [{ key: RUN_ID, value: opts.runId }],
+    staticSummary: `wdsync replay of ${opts.runId}: ${what}${opts.refetch ? ' (refetch)' : ''}`,
+  });
+  return { replayId, workflowId, handle };
+}

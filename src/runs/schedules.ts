@@ -1,0 +1,48 @@
+import type { Client } from '@temporalio/client';
+import type { WdsyncConfig } from '../config/config';
+import { TASK_QUEUES } from '../workflows/activity-options';
+import { MODE, STATE, TENANT } from '../workflows/search-attributes';
+import type { syncRun } from '../workflows/sync-run';
+import { buildRunInput, type StartOptions } from './start';
+
+export interface ScheduleOptions extends Omit<StartOptions, 'runId' | 'asOf'> {
+  name: string;
+  every?: string;
+  cron?: string;
+  overlap?: 'SKIP' | 'BUFFER_ONE';
+  catchupWindow?: string;
+  pauseOnFailure?: boolean;
+}
+
+/**
+ * A Temporal Schedule that starts syncRun. Each scheduled run's id is Temporal's
+ * `wdsync-<name>-<timestamp>`, which syncRun uses as its run id, so scheduled runs carry the same
+ * search attributes and show up in the Web UI and `wdsync runs` like CLI-started ones.
+ */
+export async function createSchedule(client: Client, cfg: WdsyncConfig, o: ScheduleOptions) {
+  if (!o.every === !o.cron) throw new Error('give exactly one of --every or --cron');
+  const { runId: _fixed, ...input } = buildRunInput(cfg, o);
+  return client.schedule.create({
+    scheduleId: o.name,
+    spec: o.every ? { intervals: [{ every: o.every as `${number}m` }] } : { cronExpressions: [o.cron!] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'syncRun',
+      taskQueue: TASK_QUEUES.workflows,
+      workflowId: `wdsync-${o.name}`,
+      args: [input] as Parameters<typeof syncRun>,
+      typedSearchAttributes: [
+        { key: MODE, value: input.mode },
+        { key: TENANT, value: input.tenant },
+        { key: STATE, value: 'Running' },
+      ],
+      staticSummary: `wdsync scheduled ${input.mode} sync "${o.name}" of ${input.tenant}`,
+    },
+    policies: {
+      overlap: o.overlap ?? 'SKIP',
+      catchupWindow: (o.catchupWindow ?? '1h') as `${number}h`,
+      pauseOnFailure: o.pauseOnFailure ?? true,
+    },
+    state: { note: `created by wdsync schedule create` },
+  });
+}

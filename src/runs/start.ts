@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { tenantOf, type WdsyncConfig } from '../config/config';
+import { TASK_QUEUES } from '../workflows/activity-options';
+import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
+import type { syncRun } from '../workflows/sync-run';
+import type {
+  ActivityTuning,
+  AsOf,
+  DeltaWindow,
+  SyncMode,
+  SyncRunInput,
+  SyncScope,
+} from '../workflows/types';
+
+export interface StartOptions {
+  runId?: string;
+  mode?: SyncMode;
+  pageSize?: number;
+  concurrency?: number;
+  sinks?: string[];
+  asOf?: AsOf;
+  scope?: SyncScope;
+  window?: DeltaWindow;
+  fullIfNoWatermark?: boolean;
+  pagesPerExecution?: number;
+  maxConsecutiveFailures?: number;
+  recovery?: { passes: number; cooldownSeconds: number };
+  tuning?: ActivityTuning;
+}
+
+/** Run ids sort by start time and say what they are: sync-acme-20261122-013005-3f9a. */
+export function newRunId(tenant: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `sync-${tenant}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInput & { runId: string } {
+  const configured = cfg.sinks.map((s) => s.name);
+  const sinks = opts.sinks?.length ? opts.sinks : configured;
+  const unknown = sinks.filter((s) => !configured.includes(s));
+  if (unknown.length) {
+    throw new Error(
+      `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')} (see WDSYNC_SINKS)`,
+    );
+  }
+  const tenant = tenantOf(cfg);
+  return {
+    runId: opts.runId ?? newRunId(tenant),
+    mode: opts.mode ?? 'full',
+    tenant,
+    pageSize: opts.pageSize ?? cfg.defaults.pageSize,
+    concurrency: opts.concurrency ?? cfg.defaults.concurrency,
+    sinks,
+    asOf: opts.asOf,
+    scope: opts.scope,
+    window: opts.window,
+    fullIfNoWatermark: opts.fullIfNoWatermark,
+    pagesPerExecution: opts.pagesPerExecution,
+    maxConsecutiveFailures: opts.maxConsecutiveFailures,
+    recovery: opts.recovery,
+    tuning: opts.tuning,
+  };
+}
+
+/**
+ * Starts a sync run, or attaches to the one already running under the same id, so re-running a
+ * command after a lost terminal never starts a second run.
+ */
+export async function startSync(
+  client: Client,
+  cfg: WdsyncConfig,
+  opts: StartOptions,
+): Promise<{ runId: string; handle: WorkflowHandle<typeof syncRun>; attached: boolean }> {
+  const input = buildRunInput(cfg, opts);
+  const attached = await isRunning(client, input.runId);
+  try {
+    const handle = await client.workflow.start<typeof syncRun>('syncRun', {
+      taskQueue: TASK_QUEUES.workflows,
+      workflowId: input.runId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // A finished run id is never reused: its staging and sink ledgers belong to that run.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: RUN_ID, value: input.runId },
+        { key: MODE, value: input.mode },
+        { key: TENANT, value: input.tenant },
+        { key: STATE, value: 'Running' },
+      ],
+      staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+      staticDetails: `Sinks: ${input.sinks.join(', ')}`,
+    });
+    return { runId: input.runId, handle, attached };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new Error(
+        `run ${input.runId} already finished; pick another --run-id or replay it with \`wdsync replay\``,
+      );
+    }
+    throw err;
+  }
+}
+
+async function isRunning(client: Client, runId: string): Promise<boolean> {
+  try {
+    const d = await client.workflow.getHandle(runId).describe();
+    return d.status.name === 'RUNNING';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { progressQuery } from '../workflows/messages';
+import type { RunProgress, RunSummary } from '../workflows/types';
+
+export type RunStatus =
+  | { runId: string; temporalStatus: string; running: true; progress: RunProgress }
+  | { runId: string; temporalStatus: string; running: false; summary?: RunSummary; failure?: string };
+
+/** Live progress from the query while running; the recorded summary once closed. */
+export async function getRunStatus(client: Client, runId: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(runId);
+  const d = await handle.describe();
+  if (d.status.name === 'RUNNING') {
+    return {
+      runId,
+      temporalStatus: d.status.name,
+      running: true,
+      progress: await handle.query(progressQuery),
+    };
+  }
+  if (d.status.name === 'COMPLETED') {
+    return {
+      runId,
+      temporalStatus: d.status.name,
+      running: false,
+      summary: (await handle.result()) as RunSummary,
+    };
+  }
+  let failure: string | undefined;
+  try {
+    await handle.result();
+  } catch (err) {
+    failure = rootMessage(err);
+  }
+  return { runId, temporalStatus: d.status.name, running: false, failure };
+}
+
+export function rootMessage(err: unknown): string {
+  let cur = err as { cause?: unknown; message?: string };
+  while (cur?.cause) cur = cur.cause as typeof cur;
+  return cur?.message ?? String(err);
+}
+
+/** Polls progress until the run closes, then returns its summary (or throws its failure). */
+export async function waitForRun(
+  handle: WorkflowHandle,
+  onProgress: (p: RunProgress) => void,
+  intervalMs = 1000,
+): Promise<RunSummary> {
+  const result = handle.result() as Promise<RunSummary>;
+  let closed = false;
+  result.then(
+    () => (closed = true),
+    () => (closed = true),
+  );
+  while (!closed) {
+    try {
+      onProgress(await handle.query(progressQuery));
+    } catch {
+      // Queries fail briefly during continue-as-new and while no worker polls; keep waiting.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  return result;
+}

@@ -1,0 +1,191 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { writeFileAtomic } from '../staging/atomic';
+import type { NormalizedWorker } from '../workday/record';
+import { contentHash } from './hash';
+import type { DeliveryResult, FinalizeContext, FinalizeResult, Sink } from './types';
+
+export interface JsonlSinkOptions {
+  name: string;
+  dir: string;
+}
+
+/** Written next to workers.jsonl: which snapshot the file holds, so an older run never replaces it. */
+interface SnapshotMeta {
+  runId: string;
+  mode: 'full' | 'delta';
+  asOfEntry: string;
+  workers: number;
+  finalizedAt: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of rl) if (line) yield line;
+}
+
+// Lines are written with wid first, so the common case needs no JSON.parse.
+function widOf(line: string): string {
+  if (line.startsWith('{"wid":"') && line[40] === '"') return line.slice(8, 40);
+  return (JSON.parse(line) as { wid: string }).wid;
+}
+
+function toLine(r: NormalizedWorker): string {
+  const { wid, ...rest } = r;
+  return JSON.stringify({ wid, ...rest });
+}
+
+/**
+ * JSONL file sink. Pages land in <dir>/.runs/<runId>/page-<n>.jsonl (the file is the ledger);
+ * finalizeRun turns them into <dir>/workers.jsonl, one line per worker, replaced atomically.
+ * Readers only ever see a whole snapshot. Per-page outcomes are all 'inserted' (written to the
+ * run's page file): telling changed from unchanged would need an index of the current file.
+ */
+export function createJsonlSink(options: JsonlSinkOptions): Sink {
+  const { name } = options;
+  const dir = path.resolve(options.dir);
+  const runsDir = path.join(dir, '.runs');
+  const runDir = (runId: string) => path.join(runsDir, encodeURIComponent(runId));
+  const pageFile = (runId: string, page: number) => path.join(runDir(runId), `page-${page}.jsonl`);
+  const finalizedMarker = (runId: string) => path.join(runsDir, `${encodeURIComponent(runId)}.finalized`);
+  const snapshotFile = path.join(dir, 'workers.jsonl');
+  const metaFile = path.join(dir, 'workers.meta.json');
+
+  async function readMeta(): Promise<SnapshotMeta | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(metaFile, 'utf8')) as SnapshotMeta;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async function deliverPage(
+    ctx: Parameters<Sink['deliverPage']>[0],
+    records: NormalizedWorker[],
+  ): Promise<DeliveryResult> {
+    const file = pageFile(ctx.key.runId, ctx.key.page);
+    if ((await exists(file)) || (await exists(finalizedMarker(ctx.key.runId)))) {
+      return { alreadyDelivered: true, inserted: 0, updated: 0, unchanged: 0, outcomes: [] };
+    }
+    await writeFileAtomic(
+      file,
+      records.map((r) => `${toLine(r)}\n`),
+    );
+    ctx.heartbeat?.();
+    return {
+      alreadyDelivered: false,
+      inserted: records.length,
+      updated: 0,
+      unchanged: 0,
+      outcomes: records.map((r) => ({ wid: r.wid, action: 'inserted', hash: contentHash(r) })),
+    };
+  }
+
+  /** Complete full run: the snapshot is exactly the run's pages, in page order. */
+  async function buildFull(ctx: FinalizeContext, previous: string[] | undefined) {
+    const seen = new Set<string>();
+    async function* content() {
+      for (const page of ctx.pages) {
+        for await (const line of lines(pageFile(ctx.runId, page))) {
+          const wid = widOf(line);
+          // One snapshot holds each WID once; a repeat across pages is the same record again.
+          if (seen.has(wid)) continue;
+          seen.add(wid);
+          yield `${line}\n`;
+        }
+      }
+    }
+    await writeFileAtomic(snapshotFile, content());
+    const removedWids = (previous ?? []).filter((wid) => !seen.has(wid));
+    return { workers: seen.size, removedWids };
+  }
+
+  /** Delta (or incomplete full) run: the old snapshot with this run's records replacing or added. */
+  async function buildMerge(ctx: FinalizeContext) {
+    const delta = new Map<string, string>();
+    for (const page of ctx.pages) {
+      const file = pageFile(ctx.runId, page);
+      if (!(await exists(file))) continue;
+      for await (const line of lines(file)) delta.set(widOf(line), line);
+    }
+    let workers = 0;
+    async function* content() {
+      if (await exists(snapshotFile)) {
+        for await (const line of lines(snapshotFile)) {
+          const wid = widOf(line);
+          const replacement = delta.get(wid);
+          delta.delete(wid);
+          workers++;
+          yield `${replacement ?? line}\n`;
+        }
+      }
+      for (const line of delta.values()) {
+        workers++;
+        yield `${line}\n`;
+      }
+    }
+    await writeFileAtomic(snapshotFile, content());
+    return { workers, removedWids: [] as string[] };
+  }
+
+  async function previousWids(): Promise<string[] | undefined> {
+    if (!(await exists(snapshotFile))) return undefined;
+    const wids: string[] = [];
+    for await (const line of lines(snapshotFile)) wids.push(widOf(line));
+    return wids;
+  }
+
+  async function finalizeRun(ctx: FinalizeContext): Promise<FinalizeResult> {
+    if (await exists(finalizedMarker(ctx.runId))) return { removed: 0, removedWids: [] };
+    const meta = await readMeta();
+    const stale = meta !== undefined && Date.parse(meta.asOfEntry) > Date.parse(ctx.asOfEntry);
+    let result: FinalizeResult = { removed: 0, removedWids: [] };
+    if (!stale) {
+      const full = ctx.mode === 'full' && ctx.complete;
+      if (full) {
+        const missing: number[] = [];
+        for (const page of ctx.pages) if (!(await exists(pageFile(ctx.runId, page)))) missing.push(page);
+        if (missing.length > 0) {
+          throw new Error(
+            `sink ${name}: cannot build the snapshot of run ${ctx.runId}, pages ${missing.slice(0, 20).join(', ')} ` +
+              'were never delivered to it; deliver them first (wdsync replay) or finalize with complete=false',
+          );
+        }
+      }
+      const built = full ? await buildFull(ctx, await previousWids()) : await buildMerge(ctx);
+      const next: SnapshotMeta = {
+        runId: ctx.runId,
+        mode: ctx.mode,
+        asOfEntry: ctx.asOfEntry,
+        workers: built.workers,
+        finalizedAt: new Date().toISOString(),
+      };
+      await writeFileAtomic(metaFile, `${JSON.stringify(next, null, 2)}\n`);
+      result = { removed: built.removedWids.length, removedWids: built.removedWids };
+    }
+    // The marker keeps a late retry of deliverPage from re-creating the run's page files.
+    await writeFileAtomic(finalizedMarker(ctx.runId), `${new Date().toISOString()}\n`);
+    await fs.rm(runDir(ctx.runId), { recursive: true, force: true });
+    return result;
+  }
+
+  return {
+    name,
+    kind: 'jsonl',
+    async init() {
+      await fs.mkdir(runsDir, { recursive: true });
+    },
+    deliverPage,
+    finalizeRun,
+    async close() {},
+  };
+}

@@ -1,0 +1,61 @@
+import type { NormalizedWorker } from '../workday/record';
+import type { PageKey } from '../staging/types';
+
+export type RecordAction = 'inserted' | 'updated' | 'unchanged';
+
+export interface RecordOutcome {
+  wid: string;
+  action: RecordAction;
+  hash: string;
+}
+
+export interface DeliveryContext {
+  key: PageKey;
+  /** The run's pinned entry moment (ISO). A sink never replaces a row with data from an older snapshot. */
+  asOfEntry: string;
+  /** Called during long writes so the activity can heartbeat. */
+  heartbeat?: () => void;
+}
+
+export interface DeliveryResult {
+  /** True when the sink's ledger already held this page: nothing was written. */
+  alreadyDelivered: boolean;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Per-record actions, for the audit trail (empty when alreadyDelivered). */
+  outcomes: RecordOutcome[];
+  /**
+   * When alreadyDelivered and the sink remembers it: what the first delivery did. Lets a retried
+   * activity (first attempt delivered, then crashed) still record the audit events, idempotently.
+   */
+  previousOutcomes?: RecordOutcome[];
+}
+
+export interface FinalizeContext {
+  runId: string;
+  mode: 'full' | 'delta';
+  /** Every page of the run in order; a full run over a complete snapshot may mark absentees removed. */
+  pages: number[];
+  complete: boolean;
+  asOfEntry: string;
+}
+
+export interface FinalizeResult {
+  /** Workers no longer in the source snapshot, now marked removed (complete full runs only). */
+  removed: number;
+  /** Their WIDs, when the sink can tell cheaply (for 'removed' audit events). */
+  removedWids?: string[];
+}
+
+/** A destination for normalized worker records. Writes are idempotent upserts keyed by WID. */
+export interface Sink {
+  readonly name: string;
+  readonly kind: string;
+  /** Creates or migrates whatever the sink needs; safe to call on every start. */
+  init(): Promise<void>;
+  deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;
+  /** Called once at the end of a run, after every page was delivered or failed. */
+  finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,153 @@
+import type { AxiosInstance } from 'axios';
+import { type WorkdayConfig, type WorkdayConfigInput, parseWorkdayConfig, tenantOf } from './config';
+import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
+import { type TokenProvider, createOAuthTokenProvider } from './oauth';
+import { type DeadLetter, createPageParser } from './parse';
+import type { NormalizedWorker } from './record';
+import {
+  type EnvelopeAuth,
+  type GetWorkersRequestInput,
+  buildGetWorkersEnvelope,
+  parseGetWorkersRequest,
+} from './request';
+import { createHttp, destroyHttp, postSoap, readText } from './transport';
+
+export interface PageResult {
+  /** The page requested. */
+  page: number;
+  totalResults: number;
+  totalPages: number;
+  /** Page_Results as Workday reported it; not trusted (some tenants echo Count). */
+  pageResultsReported: number | undefined;
+  /** Worker elements actually received: records.length + deadLetters.length. */
+  rows: number;
+  records: NormalizedWorker[];
+  deadLetters: DeadLetter[];
+  /** Decompressed body bytes. */
+  bytes: number;
+  /** Bytes on the wire (smaller when gzip was used). */
+  wireBytes: number;
+  durationMs: number;
+}
+
+export interface GetWorkersPageOptions {
+  signal?: AbortSignal;
+  /** Running totals while the body streams, e.g. to heartbeat a long fetch. */
+  onProgress?(bytes: number, workers: number): void;
+  /**
+   * The decompressed body of a successful (HTTP 200) response as it streams, for staging the raw
+   * page. If getWorkersPage then rejects, discard what was received.
+   */
+  onRawChunk?(chunk: Buffer): void;
+}
+
+export interface WorkdayClient {
+  readonly endpoint: string;
+  readonly tenant: string;
+  getWorkersPage(request: GetWorkersRequestInput, opts?: GetWorkersPageOptions): Promise<PageResult>;
+  /** Releases pooled connections. */
+  close(): void;
+}
+
+export interface WorkdayClientDeps {
+  /** An axios instance to send through (a proxy-aware one, or a test double). */
+  http?: AxiosInstance;
+  tokenProvider?: TokenProvider;
+}
+
+const XML_CONTENT_TYPE = /xml/i;
+
+export function createWorkdayClient(
+  configInput: WorkdayConfig | WorkdayConfigInput,
+  deps: WorkdayClientDeps = {},
+): WorkdayClient {
+  const config = parseWorkdayConfig(configInput);
+  const ownsHttp = !deps.http;
+  const http = deps.http ?? createHttp();
+  const tokens =
+    deps.tokenProvider ?? (config.oauth ? createOAuthTokenProvider(config.oauth, http) : undefined);
+  const authMode: HttpContext['authMode'] = tokens ? 'oauth' : 'password';
+  const timeouts = {
+    totalMs: config.timeoutMs,
+    responseMs: config.responseTimeoutMs,
+    idleMs: config.idleTimeoutMs,
+  };
+
+  async function attempt(
+    request: GetWorkersRequestInput,
+    opts: GetWorkersPageOptions,
+    token: string | undefined,
+  ): Promise<PageResult> {
+    const started = Date.now();
+    const auth: EnvelopeAuth =
+      token !== undefined
+        ? { kind: 'bearer' }
+        : { kind: 'usernameToken', username: config.username, password: config.password!.reveal() };
+    const envelope = buildGetWorkersEnvelope(request, auth, config.version);
+    const page = parseGetWorkersRequest(request).page;
+    return postSoap(http, {
+      url: config.endpoint,
+      body: envelope,
+      headers: token !== undefined ? { Authorization: `Bearer ${token}` } : {},
+      signal: opts.signal,
+      timeouts,
+      consume: async (res) => {
+        const ctx: HttpContext = {
+          status: res.status,
+          retryAfter: res.headers['retry-after'],
+          endpoint: config.endpoint,
+          authMode,
+        };
+        if (res.status !== 200) throw classifyHttpResponse(await readText(res.body), ctx);
+        const type = res.headers['content-type'];
+        if (type && !XML_CONTENT_TYPE.test(type)) {
+          const snippet = (await readText(res.body, 2048)).replace(/\s+/g, ' ').slice(0, 120);
+          throw new WorkdayConfigError(
+            `Expected a SOAP response from ${config.endpoint} but got ${type} ("${snippet}"). Check WORKDAY_ENDPOINT: it must be the Human_Resources SOAP URL, not a login page or proxy.`,
+            { status: res.status },
+          );
+        }
+        const parser = createPageParser({ onProgress: opts.onProgress, faultContext: ctx });
+        for await (const chunk of res.body) {
+          opts.onRawChunk?.(chunk);
+          parser.write(chunk);
+        }
+        const parsed = parser.end();
+        return {
+          page,
+          totalResults: parsed.totalResults,
+          totalPages: parsed.totalPages,
+          pageResultsReported: parsed.pageResultsReported,
+          rows: parsed.rows,
+          records: parsed.records,
+          deadLetters: parsed.deadLetters,
+          bytes: parsed.bytes,
+          wireBytes: res.wireBytes(),
+          durationMs: Date.now() - started,
+        };
+      },
+    });
+  }
+
+  return {
+    endpoint: config.endpoint,
+    tenant: tenantOf(config),
+    async getWorkersPage(request, opts = {}) {
+      // Validate before any token fetch or network traffic: a bad request is never worth a round trip.
+      parseGetWorkersRequest(request);
+      if (!tokens) return attempt(request, opts, undefined);
+      const token = await tokens.getToken(opts.signal);
+      try {
+        return await attempt(request, opts, token);
+      } catch (err) {
+        // Tokens can be revoked or expire early; one fresh token decides whether auth really fails.
+        if ((err as { kind?: string }).kind !== 'auth') throw err;
+        tokens.invalidate(token);
+        return attempt(request, opts, await tokens.getToken(opts.signal));
+      }
+    },
+    close() {
+      if (ownsHttp) destroyHttp(http);
+    },
+  };
+}

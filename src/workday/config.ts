@@ -1,0 +1,130 @@
+import { inspect } from 'node:util';
+import { z } from 'zod';
+import { WorkdayConfigError } from './errors';
+
+/**
+ * A secret that cannot leak by accident: string conversion, JSON and util.inspect (console.log,
+ * error reporters) all print a placeholder. Only `reveal()` gives the value, at the point of use.
+ */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+const secret = (what: string) =>
+  z
+    .union([z.string(), z.instanceof(Secret)])
+    .transform((v) => (v instanceof Secret ? v : new Secret(v)))
+    .refine((s) => s.reveal().length > 0, `${what} must not be empty`);
+
+function safeUrl(u: string): URL | undefined {
+  try {
+    return new URL(u);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/ccx/service/<tenant>/Human_Resources[/vNN.N]`: where the tenant name comes from. */
+const ENDPOINT_PATH = /\/ccx\/service\/([^/]+)\/Human_Resources(?:\/(v\d+(?:\.\d+)?))?\/?$/;
+
+export const WorkdayConfigSchema = z
+  .object({
+    /** Full Human_Resources URL, e.g. https://wd2-impl-services1.workday.com/ccx/service/acme/Human_Resources/v44.0 */
+    endpoint: z
+      .string()
+      .url('WORKDAY_ENDPOINT must be a URL like https://<host>/ccx/service/<tenant>/Human_Resources/v44.0')
+      .refine((u) => /^https?:$/.test(safeUrl(u)?.protocol ?? 'http:'), 'WORKDAY_ENDPOINT must be http(s)')
+      .refine(
+        (u) => !safeUrl(u) || /Human_Resources/.test(safeUrl(u)!.pathname),
+        'WORKDAY_ENDPOINT must be the Human_Resources service URL (…/ccx/service/<tenant>/Human_Resources/v44.0)',
+      ),
+    /** Integration system user as user@tenant. */
+    username: z
+      .string()
+      .regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant, e.g. isu_wdsync@acme'),
+    password: secret('WORKDAY_PASSWORD').optional(),
+    /** Sent as bsvc:version on the request root. */
+    version: z
+      .string()
+      .regex(/^v\d+(\.\d+)?$/, 'version must look like v44.0')
+      .default('v44.0'),
+    /** Whole-request deadline: connect, Workday's processing and the full body. Big pages are slow. */
+    timeoutMs: z.number().int().positive().default(300_000),
+    /** Until the response headers arrive (connect plus Workday building the page). */
+    responseTimeoutMs: z.number().int().positive().default(180_000),
+    /** Longest silence allowed while the body streams; catches stalled connections early. */
+    idleTimeoutMs: z.number().int().positive().default(60_000),
+    oauth: z
+      .object({
+        tokenUrl: z
+          .string()
+          .url('oauth.tokenUrl must be a URL like https://<host>/ccx/oauth2/<tenant>/token'),
+        clientId: z.string().min(1, 'oauth.clientId must not be empty'),
+        clientSecret: secret('oauth.clientSecret'),
+        refreshToken: secret('oauth.refreshToken'),
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.password && !c.oauth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'set WORKDAY_PASSWORD (or a password file), or configure OAuth',
+      });
+    }
+    const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');
+    const userTenant = c.username.split('@')[1];
+    if (m && userTenant && m[1] !== userTenant) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: `WORKDAY_USERNAME's tenant "${userTenant}" does not match the tenant "${m[1]}" in WORKDAY_ENDPOINT; Workday would reject the login`,
+      });
+    }
+  });
+
+export type WorkdayConfigInput = z.input<typeof WorkdayConfigSchema>;
+export type WorkdayConfig = z.output<typeof WorkdayConfigSchema>;
+
+/**
+ * Validates Workday settings. The error lists each problem with what to change and never echoes a
+ * value, so it is safe to print even when the password was the field at fault.
+ */
+export function parseWorkdayConfig(input: unknown): WorkdayConfig {
+  const r = WorkdayConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `${i.path.join('.') || 'workday'}: ${i.message}`);
+  throw new WorkdayConfigError(`Invalid Workday configuration: ${lines.join('; ')}.`);
+}
+
+/** The tenant named in the endpoint (…/ccx/service/<tenant>/…), else the username's. */
+export function tenantOf(config: Pick<WorkdayConfig, 'endpoint' | 'username'>): string {
+  const m = ENDPOINT_PATH.exec(safeUrl(config.endpoint)?.pathname ?? '');
+  return m?.[1] ?? config.username.split('@')[1] ?? '';
+}
+
+/** A loggable view of the settings: secrets replaced, never removed, so it is clear they are set. */
+export function describeWorkdayConfig(config: WorkdayConfig): string {
+  return JSON.stringify(config);
+}

@@ -1,0 +1,442 @@
+import { type XNode, child, children, parseTree, text } from './xml-tree';
+
+/**
+ * What went wrong talking to Workday, reduced to what a caller must decide: give up (auth,
+ * validation, config) or try again later (throttled, transient). The activity layer maps
+ * non-retryable kinds to non-retryable Temporal failures, so Workday is never hammered with a
+ * request that cannot succeed.
+ */
+export type WorkdayErrorKind = 'auth' | 'validation' | 'throttled' | 'transient' | 'config';
+
+export interface WorkdayErrorInit {
+  /** HTTP status, when Workday answered. */
+  status?: number;
+  /** SOAP faultcode as sent, e.g. SOAP-ENV:Client.validationError. */
+  faultCode?: string;
+  /** The fault's own text, free of our advice; safe to log (never carries credentials). */
+  detail?: string;
+  cause?: unknown;
+}
+
+export abstract class WorkdayError extends Error {
+  abstract readonly kind: WorkdayErrorKind;
+  readonly status?: number;
+  readonly faultCode?: string;
+  readonly detail?: string;
+
+  constructor(message: string, init: WorkdayErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status;
+    this.faultCode = init.faultCode;
+    this.detail = init.detail;
+  }
+
+  /** A one-line summary without PII, for workflow history and logs. */
+  summary(): string {
+    const where = [this.status ? `HTTP ${this.status}` : undefined, this.faultCode].filter(Boolean).join(' ');
+    return `[${this.kind}${where ? ` ${where}` : ''}] ${this.message}`;
+  }
+}
+
+export class WorkdayAuthError extends WorkdayError {
+  readonly kind = 'auth' as const;
+  override readonly name = 'WorkdayAuthError';
+}
+
+export interface ValidationErrorDetail {
+  message?: string;
+  detailMessage?: string;
+  xpath?: string;
+}
+
+export class WorkdayValidationError extends WorkdayError {
+  readonly kind = 'validation' as const;
+  override readonly name = 'WorkdayValidationError';
+  readonly errors: ValidationErrorDetail[];
+
+  constructor(message: string, errors: ValidationErrorDetail[], init: WorkdayErrorInit = {}) {
+    super(message, init);
+    this.errors = errors;
+  }
+}
+
+export class WorkdayThrottledError extends WorkdayError {
+  readonly kind = 'throttled' as const;
+  override readonly name = 'WorkdayThrottledError';
+  /** From Retry-After when Workday (or a proxy) sent one; SOAP throttling faults carry none. */
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, init: WorkdayErrorInit & { retryAfterMs?: number } = {}) {
+    super(message, init);
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+export type TransientReason = 'fault' | 'timeout' | 'network' | 'truncated' | 'malformed' | 'unavailable';
+
+export class WorkdayTransientError extends WorkdayError {
+  readonly kind = 'transient' as const;
+  override readonly name = 'WorkdayTransientError';
+  readonly reason: TransientReason;
+  readonly retryAfterMs?: number;
+
+  constructor(
+    message: string,
+    reason: TransientReason,
+    init: WorkdayErrorInit & { retryAfterMs?: number } = {},
+  ) {
+    super(message, init);
+    this.reason = reason;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+export class WorkdayConfigError extends WorkdayError {
+  readonly kind = 'config' as const;
+  override readonly name = 'WorkdayConfigError';
+}
+
+export type AnyWorkdayError =
+  | WorkdayAuthError
+  | WorkdayValidationError
+  | WorkdayThrottledError
+  | WorkdayTransientError
+  | WorkdayConfigError;
+
+export function isWorkdayError(err: unknown): err is AnyWorkdayError {
+  return err instanceof WorkdayError;
+}
+
+/**
+ * Whether trying the same request again can succeed. Errors that are not Workday errors are
+ * left to the caller's default policy (true), except for the kinds we know never heal by retrying.
+ */
+export function isRetryable(err: unknown): boolean {
+  if (!isWorkdayError(err)) return true;
+  return err.kind === 'throttled' || err.kind === 'transient';
+}
+
+const THROTTLE_BASE_MS = 5_000;
+const THROTTLE_MAX_MS = 120_000;
+const TRANSIENT_BASE_MS = 1_000;
+const TRANSIENT_MAX_MS = 60_000;
+
+/**
+ * How long to wait before retry number `attempt` (1-based), or undefined when the error must not
+ * be retried. Honours Retry-After; otherwise exponential backoff with full jitter, so parallel page
+ * fetches that failed together do not come back together. Throttling backs off from a higher base
+ * because the tenant, not the network, is what needs time.
+ */
+export function retryDelayMs(
+  err: unknown,
+  attempt = 1,
+  random: () => number = Math.random,
+): number | undefined {
+  if (!isRetryable(err)) return undefined;
+  const hinted = isWorkdayError(err) && 'retryAfterMs' in err ? err.retryAfterMs : undefined;
+  if (hinted !== undefined) return hinted;
+  const throttled = isWorkdayError(err) && err.kind === 'throttled';
+  const base = throttled ? THROTTLE_BASE_MS : TRANSIENT_BASE_MS;
+  const max = throttled ? THROTTLE_MAX_MS : TRANSIENT_MAX_MS;
+  const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  // Half fixed, half jitter: never hammers at ~0 ms, still spreads simultaneous failures.
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+// --- SOAP fault bodies --------------------------------------------------------------------------
+
+export interface SoapFault {
+  faultCode: string;
+  faultString: string;
+  validationErrors: ValidationErrorDetail[];
+  processingDetail?: string;
+}
+
+/** Reads a SOAP 1.1 Fault element (any prefix) into its parts. */
+export function readFault(fault: XNode): SoapFault {
+  const detail = child(fault, 'detail');
+  const validation = detail && child(detail, 'Validation_Fault');
+  const processing = detail && child(detail, 'Processing_Fault');
+  return {
+    faultCode: text(child(fault, 'faultcode')) ?? '',
+    faultString: text(child(fault, 'faultstring')) ?? '',
+    validationErrors: validation
+      ? children(validation, 'Validation_Error').map((e) => ({
+          message: text(child(e, 'Message')),
+          detailMessage: text(child(e, 'Detail_Message')),
+          xpath: text(child(e, 'Xpath')),
+        }))
+      : [],
+    processingDetail: processing ? text(child(processing, 'Detail_Message')) : undefined,
+  };
+}
+
+/** Finds the Fault in a SOAP envelope string, or undefined when the body is not a SOAP fault. */
+export function findFault(body: string): SoapFault | undefined {
+  let root: XNode;
+  try {
+    root = parseTree(body);
+  } catch {
+    return undefined;
+  }
+  const envelope = root.name === 'Envelope' ? root : undefined;
+  const soapBody = envelope && child(envelope, 'Body');
+  const fault = soapBody ? child(soapBody, 'Fault') : root.name === 'Fault' ? root : undefined;
+  return fault ? readFault(fault) : undefined;
+}
+
+const THROTTLE_RE =
+  /throttl|rate.?limit|too many (concurrent )?requests|concurren\w* (request )?limit|request limit|limit (was |has been )?exceeded|exceeded .*limit/i;
+const PERMISSION_RE = /not authorized|permission|access denied|insufficient privileges/i;
+
+export interface HttpContext {
+  status?: number;
+  retryAfter?: string;
+  endpoint: string;
+  /** What the client authenticates with, so auth advice names the right settings. */
+  authMode: 'password' | 'oauth';
+}
+
+const AUTH_ADVICE = {
+  password:
+    'check WORKDAY_USERNAME/WORKDAY_PASSWORD; the username must be user@tenant (e.g. isu_wdsync@acme) and its tenant must match the one in WORKDAY_ENDPOINT',
+  oauth:
+    'check the OAuth client id, secret and refresh token (they may have been revoked or expired); register a new refresh token for the integration user if needed',
+};
+
+/** Classifies a SOAP fault (Workday sends these with HTTP 500, sometimes 200 from proxies). */
+export function classifyFault(fault: SoapFault, ctx: HttpContext): AnyWorkdayError {
+  const code = fault.faultCode;
+  const detail = [fault.faultString, fault.processingDetail].filter(Boolean).join(' — ');
+  const init = { status: ctx.status, faultCode: code, detail };
+  const lc = code.toLowerCase();
+  const retryAfterMs = parseRetryAfter(ctx.retryAfter);
+
+  if (lc.endsWith('authenticationerror')) {
+    return new WorkdayAuthError(
+      `Workday rejected the credentials (${fault.faultString || 'authentication error'}): ${AUTH_ADVICE[ctx.authMode]}.`,
+      init,
+    );
+  }
+  if (lc.endsWith('validationerror') || fault.validationErrors.length > 0) {
+    const parts = fault.validationErrors.map((e) =>
+      [
+        e.message,
+        e.detailMessage && e.detailMessage !== e.message ? `(${e.detailMessage})` : undefined,
+        e.xpath ? `at ${e.xpath}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    );
+    const what = parts.length ? parts.join('; ') : fault.faultString || 'validation error';
+    return new WorkdayValidationError(
+      `Workday rejected the Get_Workers request: ${what}. Retrying will not help; fix the request (page must be ≥ 1, page size 1..999, worker references must exist or set skipNonExisting).`,
+      fault.validationErrors,
+      { ...init, detail: what },
+    );
+  }
+  if (THROTTLE_RE.test(detail)) {
+    return new WorkdayThrottledError(
+      `Workday is throttling requests (${detail}); wdsync backs off and retries. If this persists, lower the concurrency or request rate.`,
+      { ...init, retryAfterMs },
+    );
+  }
+  if (PERMISSION_RE.test(detail)) {
+    return new WorkdayAuthError(
+      `Workday refused the request (${detail}): the integration user lacks permission. Grant its security group Get access to the worker data domains (Worker Data: Public/Personal/Employment/Compensation/Organization) and activate pending security policy changes.`,
+      init,
+    );
+  }
+  return new WorkdayTransientError(
+    `Workday could not process the request (${detail || code || 'processing fault'}); it will be retried.`,
+    'fault',
+    { ...init, retryAfterMs },
+  );
+}
+
+/**
+ * Classifies a non-2xx HTTP answer from its status, headers and (possibly partial) body.
+ * Workday reports auth, validation and throttling alike as HTTP 500, so the body decides first.
+ */
+export function classifyHttpResponse(body: string, ctx: HttpContext): AnyWorkdayError {
+  const fault = findFault(body);
+  const status = ctx.status;
+  const retryAfterMs = parseRetryAfter(ctx.retryAfter);
+  if (fault) {
+    // A fault on 401 is still an authentication failure, whatever the fault code says.
+    if (status === 401) {
+      return new WorkdayAuthError(
+        `Workday rejected the credentials (HTTP 401): ${AUTH_ADVICE[ctx.authMode]}.`,
+        {
+          status,
+          faultCode: fault.faultCode,
+          detail: fault.faultString,
+        },
+      );
+    }
+    if (status === 429) {
+      return new WorkdayThrottledError(
+        `Workday is throttling requests (HTTP 429, ${fault.faultString}); wdsync backs off and retries.`,
+        {
+          status,
+          faultCode: fault.faultCode,
+          retryAfterMs,
+        },
+      );
+    }
+    return classifyFault(fault, ctx);
+  }
+  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const init = { status, detail: snippet || undefined };
+  switch (true) {
+    case status === 401:
+    case status === 403:
+      return new WorkdayAuthError(
+        `Workday refused access (HTTP ${status}): ${AUTH_ADVICE[ctx.authMode]}.`,
+        init,
+      );
+    case status === 429:
+      return new WorkdayThrottledError(
+        'Workday is throttling requests (HTTP 429); wdsync backs off and retries. If this persists, lower the concurrency or request rate.',
+        {
+          ...init,
+          retryAfterMs,
+        },
+      );
+    case status === 503 && retryAfterMs !== undefined && !/maintenance/i.test(snippet):
+      return new WorkdayThrottledError(
+        `Workday is overloaded (HTTP 503, retry after ${Math.ceil(retryAfterMs / 1000)}s); wdsync waits and retries.`,
+        {
+          ...init,
+          retryAfterMs,
+        },
+      );
+    case status === 503:
+      return new WorkdayTransientError(
+        'Workday is unavailable (HTTP 503, maintenance window or overload); the request will be retried later.',
+        'unavailable',
+        {
+          ...init,
+          retryAfterMs,
+        },
+      );
+    case status === 404:
+    case status === 405:
+      return new WorkdayConfigError(
+        `No Workday Human_Resources service at ${ctx.endpoint} (HTTP ${status}). Check WORKDAY_ENDPOINT: it must look like https://<host>/ccx/service/<tenant>/Human_Resources/v44.0.`,
+        init,
+      );
+    case status !== undefined && status >= 500:
+      return new WorkdayTransientError(
+        `Workday answered HTTP ${status} without a SOAP fault; the request will be retried.`,
+        'fault',
+        init,
+      );
+    default:
+      return new WorkdayConfigError(
+        `Unexpected HTTP ${status} from ${ctx.endpoint}. Check WORKDAY_ENDPOINT points at the Human_Resources SOAP service, not a login page or proxy.`,
+        init,
+      );
+  }
+}
+
+const NETWORK_TRANSIENT = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'Z_BUF_ERROR',
+  'Z_DATA_ERROR',
+]);
+const CONFIG_CODES = new Set([
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/**
+ * Turns anything thrown while talking to Workday (node socket errors, axios errors, our own
+ * timeouts) into a WorkdayError. Workday errors pass through unchanged.
+ */
+export function toWorkdayError(err: unknown, endpoint: string): AnyWorkdayError {
+  if (isWorkdayError(err)) return err;
+  const e = err as { code?: string; message?: string; cause?: { code?: string } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  const message = e?.message ?? String(err);
+  let host = endpoint;
+  try {
+    host = new URL(endpoint).host;
+  } catch {}
+  if (code && CONFIG_CODES.has(code)) {
+    const what =
+      code === 'ENOTFOUND'
+        ? `cannot resolve host ${host}`
+        : code === 'ERR_INVALID_URL'
+          ? `invalid URL ${endpoint}`
+          : `TLS handshake with ${host} failed (${code})`;
+    return new WorkdayConfigError(
+      `${what}. Check WORKDAY_ENDPOINT (https://<host>/ccx/service/<tenant>/Human_Resources/v44.0) and the network/proxy settings.`,
+      {
+        detail: message,
+        cause: err,
+      },
+    );
+  }
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || /timeout/i.test(message)) {
+    return new WorkdayTransientError(
+      `Request to Workday timed out (${message}); it will be retried.`,
+      'timeout',
+      { detail: message, cause: err },
+    );
+  }
+  if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(message)) {
+    return new WorkdayTransientError(
+      'The gzip-compressed response from Workday was cut short; the page will be fetched again.',
+      'truncated',
+      {
+        detail: message,
+        cause: err,
+      },
+    );
+  }
+  if (
+    (code && NETWORK_TRANSIENT.has(code)) ||
+    /socket hang up|aborted|premature close|unexpected end of file/i.test(message)
+  ) {
+    const hint =
+      code === 'ECONNREFUSED' ? ` If this persists, check that ${host} is the right host and port.` : '';
+    return new WorkdayTransientError(
+      `Connection to Workday failed (${code ?? message}); it will be retried.${hint}`,
+      'network',
+      {
+        detail: message,
+        cause: err,
+      },
+    );
+  }
+  return new WorkdayTransientError(
+    `Unexpected error talking to Workday (${message}); it will be retried.`,
+    'network',
+    { detail: message, cause: err },
+  );
+}

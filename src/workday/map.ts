@@ -1,0 +1,317 @@
+import { NormalizedWorker } from './record';
+import { type XNode, attr, child, children, path, refId, text } from './xml-tree';
+
+/** A Worker element that cannot become a NormalizedWorker; the message says which field and why. */
+export class MappingError extends Error {
+  override readonly name = 'MappingError';
+}
+
+export type MapResult =
+  | { ok: true; record: NormalizedWorker }
+  | { ok: false; reason: string; wid?: string; workerId?: string };
+
+/** xsd:boolean as Workday and its proxies send it: 1/0/true/false. */
+export function parseBool(value: string | undefined, field: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  switch (value) {
+    case '1':
+    case 'true':
+      return true;
+    case '0':
+    case 'false':
+      return false;
+    default:
+      throw new MappingError(`${field}: expected a boolean (1/0/true/false), got "${value.slice(0, 40)}"`);
+  }
+}
+
+/** xsd:date may carry a zone (2020-01-01-08:00); the calendar date is what the record keeps. */
+export function parseDate(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2}|T.*)?$/.exec(value);
+  if (!m) throw new MappingError(`${field}: expected a date (YYYY-MM-DD), got "${value.slice(0, 40)}"`);
+  return m[1];
+}
+
+function parseAmount(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(value) || !Number.isFinite(n)) {
+    throw new MappingError(`${field}: expected a decimal amount, got "${value.slice(0, 40)}"`);
+  }
+  return n;
+}
+
+function usageTypes(method: XNode): { types: string[]; primary: boolean } {
+  const types: string[] = [];
+  let primary = false;
+  for (const usage of children(method, 'Usage_Data')) {
+    for (const td of children(usage, 'Type_Data')) {
+      const t = refId(child(td, 'Type_Reference'), 'Communication_Usage_Type_ID');
+      if (t) types.push(t.toUpperCase());
+      if (parseBool(attr(td, 'Primary'), 'Type_Data@Primary')) primary = true;
+    }
+  }
+  return { types, primary };
+}
+
+/** The primary entry of a usage type, else the first of that type, else (when `fallback`) the first of any. */
+function pickByUsage(methods: XNode[], type: string, fallback = false): XNode | undefined {
+  let firstOfType: XNode | undefined;
+  for (const m of methods) {
+    const u = usageTypes(m);
+    if (!u.types.includes(type)) continue;
+    if (u.primary) return m;
+    firstOfType ??= m;
+  }
+  return firstOfType ?? (fallback ? methods[0] : undefined);
+}
+
+function mapName(nameData: XNode | undefined) {
+  const detail = child(nameData ?? emptyNode, 'Name_Detail_Data');
+  if (!detail) return undefined;
+  const first = text(child(detail, 'First_Name')) ?? '';
+  const last = text(child(detail, 'Last_Name')) ?? '';
+  const formatted = attr(detail, 'Formatted_Name')?.trim() || [first, last].filter(Boolean).join(' ');
+  return { formatted, first, last };
+}
+
+const emptyNode: XNode = { name: '', qname: '', attrs: {}, children: [], text: '' };
+
+function mapPersonal(pd: XNode): NonNullable<NormalizedWorker['personal']> {
+  const legalName = mapName(path(pd, 'Name_Data', 'Legal_Name_Data'));
+  if (!legalName) throw new MappingError('Personal_Data has no Name_Data/Legal_Name_Data/Name_Detail_Data');
+  const preferredName = mapName(path(pd, 'Name_Data', 'Preferred_Name_Data'));
+  const contact = child(pd, 'Contact_Data');
+  const personal: NonNullable<NormalizedWorker['personal']> = { legalName };
+  if (preferredName) personal.preferredName = preferredName;
+  if (!contact) return personal;
+
+  const emails = children(contact, 'Email_Address_Data');
+  const work = text(child(pickByUsage(emails, 'WORK') ?? emptyNode, 'Email_Address'));
+  const home = text(child(pickByUsage(emails, 'HOME') ?? emptyNode, 'Email_Address'));
+  if (work) personal.workEmail = work;
+  if (home) personal.homeEmail = home;
+
+  const phone = pickByUsage(children(contact, 'Phone_Data'), 'WORK', true);
+  if (phone) {
+    const formatted = attr(phone, 'Formatted_Phone')?.trim();
+    const built = [
+      text(child(phone, 'International_Phone_Code')) && `+${text(child(phone, 'International_Phone_Code'))}`,
+      text(child(phone, 'Area_Code')),
+      text(child(phone, 'Phone_Number')),
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const ext = text(child(phone, 'Phone_Extension'));
+    const value = formatted || (built ? (ext ? `${built} x${ext}` : built) : undefined);
+    if (value) personal.phone = value;
+  }
+
+  const address = pickByUsage(children(contact, 'Address_Data'), 'HOME', true);
+  if (address) {
+    const region =
+      text(child(address, 'Country_Region_Descriptor')) ??
+      attr(child(address, 'Country_Region_Reference'), 'Descriptor') ??
+      refId(child(address, 'Country_Region_Reference'));
+    const a: NonNullable<NonNullable<NormalizedWorker['personal']>['address']> = {
+      lines: children(address, 'Address_Line_Data')
+        .map((l) => text(l))
+        .filter((l): l is string => l !== undefined),
+    };
+    const city = text(child(address, 'Municipality'));
+    const postalCode = text(child(address, 'Postal_Code'));
+    const country =
+      refId(child(address, 'Country_Reference'), 'ISO_3166-1_Alpha-2_Code') ??
+      refId(child(address, 'Country_Reference'));
+    if (city) a.city = city;
+    if (region) a.region = region;
+    if (postalCode) a.postalCode = postalCode;
+    if (country) a.country = country;
+    personal.address = a;
+  }
+  return personal;
+}
+
+function primaryJob(ed: XNode): XNode | undefined {
+  const jobs = children(ed, 'Worker_Job_Data');
+  return jobs.find((j) => parseBool(attr(j, 'Primary_Job'), 'Worker_Job_Data@Primary_Job')) ?? jobs[0];
+}
+
+/**
+ * The worker's manager: the nearest manager up the supervisory chain who is not the worker
+ * (a manager's own org lists them as its manager). Workday orders the chain top-down.
+ */
+function managerOf(job: XNode, ownWid: string | undefined): string | undefined {
+  const chain = children(
+    path(job, 'Position_Management_Chains_Data', 'Position_Supervisory_Management_Chain_Data') ?? emptyNode,
+    'Management_Chain_Data',
+  );
+  for (let i = chain.length - 1; i >= 0; i--) {
+    for (const m of children(chain[i]!, 'Manager_Reference')) {
+      const wid = refId(m, 'WID')?.toLowerCase();
+      if (wid && wid !== ownWid) return wid;
+    }
+  }
+  const last = children(
+    child(job, 'Position_Data') ?? emptyNode,
+    'Manager_as_of_last_detected_manager_change_Reference',
+  );
+  const wid = refId(last[last.length - 1], 'WID')?.toLowerCase();
+  return wid && wid !== ownWid ? wid : undefined;
+}
+
+function mapEmployment(ed: XNode, ownWid: string | undefined): NonNullable<NormalizedWorker['employment']> {
+  const status = child(ed, 'Worker_Status_Data');
+  if (!status) throw new MappingError('Employment_Data has no Worker_Status_Data');
+  const active = parseBool(text(child(status, 'Active')), 'Worker_Status_Data/Active');
+  const hireDate = parseDate(text(child(status, 'Hire_Date')), 'Worker_Status_Data/Hire_Date');
+  const terminationDate = parseDate(
+    text(child(status, 'Termination_Date')),
+    'Worker_Status_Data/Termination_Date',
+  );
+  const terminated =
+    parseBool(text(child(status, 'Terminated')), 'Worker_Status_Data/Terminated') ??
+    terminationDate !== undefined;
+  if (active === undefined) throw new MappingError('Worker_Status_Data/Active is missing');
+  if (hireDate === undefined) throw new MappingError('Worker_Status_Data/Hire_Date is missing');
+
+  const e: NonNullable<NormalizedWorker['employment']> = { active, hireDate, terminated };
+  if (terminationDate) e.terminationDate = terminationDate;
+  const job = primaryJob(ed);
+  const pos = job && child(job, 'Position_Data');
+  if (pos) {
+    const set = <K extends keyof typeof e>(k: K, v: (typeof e)[K] | undefined) => {
+      if (v !== undefined) e[k] = v;
+    };
+    set('positionId', text(child(pos, 'Position_ID')) ?? refId(child(pos, 'Position_Reference')));
+    set('positionTitle', text(child(pos, 'Position_Title')));
+    set('businessTitle', text(child(pos, 'Business_Title')));
+    set('workerTypeId', refId(child(pos, 'Worker_Type_Reference')));
+    const jp = child(pos, 'Job_Profile_Summary_Data');
+    set(
+      'jobProfileId',
+      refId(child(jp ?? emptyNode, 'Job_Profile_Reference'), 'Job_Profile_ID') ??
+        refId(child(jp ?? emptyNode, 'Job_Profile_Reference')),
+    );
+    set('jobProfileName', text(child(jp ?? emptyNode, 'Job_Profile_Name')));
+    const site = child(pos, 'Business_Site_Summary_Data');
+    set(
+      'locationId',
+      refId(child(site ?? emptyNode, 'Location_Reference'), 'Location_ID') ??
+        refId(child(site ?? emptyNode, 'Location_Reference')),
+    );
+    set('locationName', text(child(site ?? emptyNode, 'Name')));
+  }
+  if (job) {
+    const manager = managerOf(job, ownWid);
+    if (manager) e.managerWid = manager;
+  }
+  return e;
+}
+
+function mapCompensation(cd: XNode): NormalizedWorker['compensation'] {
+  const pay = child(cd, 'Salary_and_Hourly_Data');
+  // No salary or hourly plan (common for contingent workers): no compensation, not an error.
+  if (!pay) return undefined;
+  const amount = parseAmount(text(child(pay, 'Amount')), 'Salary_and_Hourly_Data/Amount');
+  const currencyRef = child(pay, 'Currency_Reference');
+  const currency = refId(currencyRef, 'Currency_ID') ?? refId(currencyRef);
+  const freqRef = child(pay, 'Frequency_Reference');
+  const frequency = refId(freqRef, 'Frequency_ID') ?? refId(freqRef) ?? attr(freqRef, 'Descriptor');
+  if (amount === undefined) throw new MappingError('Salary_and_Hourly_Data/Amount is missing');
+  if (!currency) throw new MappingError('Salary_and_Hourly_Data/Currency_Reference is missing');
+  if (!frequency) throw new MappingError('Salary_and_Hourly_Data/Frequency_Reference is missing');
+  return { amount, currency, frequency };
+}
+
+const orgKind = (v: string | undefined) => v?.toUpperCase().replace(/[\s-]+/g, '_');
+
+function mapOrganizations(od: XNode): NonNullable<NormalizedWorker['organizations']> {
+  const out: NonNullable<NormalizedWorker['organizations']> = {};
+  for (const wo of children(od, 'Worker_Organization_Data')) {
+    const data = child(wo, 'Organization_Data');
+    const typeRef = child(data ?? emptyNode, 'Organization_Type_Reference');
+    const kind = orgKind(refId(typeRef, 'Organization_Type_ID') ?? attr(typeRef, 'Descriptor'));
+    const ref = child(wo, 'Organization_Reference');
+    const id =
+      text(child(data ?? emptyNode, 'Organization_Reference_ID')) ??
+      refId(ref, 'Organization_Reference_ID') ??
+      refId(ref);
+    if (!id) continue;
+    // First of each kind wins: Workday lists the primary assignment first.
+    if (kind === 'SUPERVISORY' && out.supervisoryOrgId === undefined) {
+      out.supervisoryOrgId = id;
+      const name = text(child(data ?? emptyNode, 'Organization_Name')) ?? attr(ref, 'Descriptor');
+      if (name) out.supervisoryOrgName = name;
+    } else if (kind === 'COST_CENTER' && out.costCenterId === undefined) {
+      out.costCenterId = id;
+    } else if (kind === 'COMPANY' && out.companyId === undefined) {
+      out.companyId = id;
+    }
+  }
+  return out;
+}
+
+/** Maps one Worker element to a validated record, or says why it cannot. Never throws. */
+export function mapWorker(worker: XNode): MapResult {
+  const ref = child(worker, 'Worker_Reference');
+  const data = child(worker, 'Worker_Data');
+  const wid = refId(ref, 'WID')?.toLowerCase();
+  const employeeId = refId(ref, 'Employee_ID');
+  const contingentId = refId(ref, 'Contingent_Worker_ID');
+  const workerId = employeeId ?? contingentId ?? text(child(data ?? emptyNode, 'Worker_ID'));
+  try {
+    let workerType: NormalizedWorker['workerType'] | undefined = employeeId
+      ? 'Employee'
+      : contingentId
+        ? 'Contingent_Worker'
+        : undefined;
+    if (!workerType) {
+      // No typed reference (Include_Reference off): the worker type reference still tells.
+      const wt = path(data, 'Employment_Data', 'Worker_Job_Data', 'Position_Data', 'Worker_Type_Reference');
+      const t = wt?.children.map((c) => attr(c, 'type')).find((t) => t !== 'WID');
+      workerType =
+        t === 'Employee_Type_ID'
+          ? 'Employee'
+          : t === 'Contingent_Worker_Type_ID'
+            ? 'Contingent_Worker'
+            : undefined;
+    }
+    if (!wid) throw new MappingError('Worker_Reference has no ID of type WID (request Include_Reference)');
+    if (!workerType)
+      throw new MappingError(
+        'cannot tell an employee from a contingent worker: no Employee_ID or Contingent_Worker_ID reference',
+      );
+    const candidate: Record<string, unknown> = {
+      wid,
+      workerId,
+      workerType,
+      descriptor: text(child(worker, 'Worker_Descriptor')) ?? attr(ref, 'Descriptor') ?? '',
+    };
+    if (data) {
+      const userId = text(child(data, 'User_ID'));
+      if (userId) candidate.userId = userId;
+      const pd = child(data, 'Personal_Data');
+      if (pd) candidate.personal = mapPersonal(pd);
+      const ed = child(data, 'Employment_Data');
+      if (ed) candidate.employment = mapEmployment(ed, wid);
+      const cd = child(data, 'Compensation_Data');
+      const comp = cd && mapCompensation(cd);
+      if (comp) candidate.compensation = comp;
+      const od = child(data, 'Organization_Data');
+      if (od) candidate.organizations = mapOrganizations(od);
+    }
+    const parsed = NormalizedWorker.safeParse(candidate);
+    if (!parsed.success) {
+      const reason = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'record'}: ${i.message}`)
+        .join('; ');
+      return { ok: false, reason: `invalid record: ${reason}`, wid, workerId };
+    }
+    return { ok: true, record: parsed.data };
+  } catch (err) {
+    const reason = err instanceof MappingError ? err.message : `unmappable worker: ${(err as Error).message}`;
+    return { ok: false, reason, wid, workerId };
+  }
+}

@@ -1,0 +1,208 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { DeadLetter } from '../staging/types';
+import {
+  type AnyWorkdayError,
+  type HttpContext,
+  WorkdayTransientError,
+  classifyFault,
+  readFault,
+} from './errors';
+import { mapWorker } from './map';
+import type { NormalizedWorker } from './record';
+import { TreeBuilder, serialize } from './xml-tree';
+import { localName } from './xml';
+import { XmlTokenizer } from './xml-tokenizer';
+
+export type { DeadLetter };
+
+/** What a Get_Workers response says about itself, plus what we counted. */
+export interface ParsedPage {
+  totalResults: number;
+  totalPages: number;
+  /** As reported. Some tenants echo Count here instead of the rows sent: use `rows`. */
+  pageResultsReported: number | undefined;
+  /** Response_Results/Page as reported. */
+  pageReported: number | undefined;
+  /** Worker elements actually present: records plus dead letters. */
+  rows: number;
+  records: NormalizedWorker[];
+  deadLetters: DeadLetter[];
+  /** Decompressed bytes parsed. */
+  bytes: number;
+}
+
+export interface PageParserOptions {
+  /** Called after each chunk with running totals (bytes parsed, Worker elements seen). */
+  onProgress?(bytes: number, workers: number): void;
+  /** Used to classify a SOAP fault found in the body. */
+  faultContext?: HttpContext;
+}
+
+export interface PageParser {
+  write(chunk: Buffer | string): void;
+  /** Finishes the document; throws a transient error if it was cut short. */
+  end(): ParsedPage;
+}
+
+const RESULT_FIELDS = new Set(['Total_Results', 'Total_Pages', 'Page_Results', 'Page']);
+const DEFAULT_FAULT_CONTEXT: HttpContext = { endpoint: 'Workday', authMode: 'password' };
+
+/**
+ * A streaming Get_Workers response parser: SAX events, with a small tree built for one Worker at a
+ * time, mapped and dropped as soon as the element closes. Memory stays bounded by the largest
+ * worker however big the page, and a bad worker becomes a dead letter without touching its page.
+ */
+export function createPageParser(options: PageParserOptions = {}): PageParser {
+  const decoder = new StringDecoder('utf8');
+  // Local names of open elements outside the tree being captured.
+  const stack: string[] = [];
+  // Namespace declarations seen on ancestors, so a dead-letter fragment stands alone as XML.
+  const nsDecls: Record<string, string> = {};
+  const results: Record<string, string> = {};
+  const records: NormalizedWorker[] = [];
+  const deadLetters: DeadLetter[] = [];
+  let capture: { kind: 'worker' | 'fault'; builder: TreeBuilder } | undefined;
+  let rows = 0;
+  let bytes = 0;
+  let sawEnvelope = false;
+  let envelopeClosed = false;
+  let resultText: string | undefined;
+  let fault: AnyWorkdayError | undefined;
+  let parseError: Error | undefined;
+
+  const onOpen = (qname: string, attrs: Record<string, string>) => {
+    if (capture) {
+      capture.builder.open(qname, attrs);
+      return;
+    }
+    const name = localName(qname);
+    const parent = stack[stack.length - 1];
+    if (attrs !== undefined)
+      for (const k in attrs) if (k === 'xmlns' || k.startsWith('xmlns:')) nsDecls[k] = attrs[k]!;
+    if (name === 'Worker' && parent === 'Response_Data') {
+      capture = { kind: 'worker', builder: new TreeBuilder() };
+      capture.builder.open(qname, attrs);
+      return;
+    }
+    if (name === 'Fault' && parent === 'Body') {
+      capture = { kind: 'fault', builder: new TreeBuilder() };
+      capture.builder.open(qname, attrs);
+      return;
+    }
+    if (stack.length === 0 && name === 'Envelope') sawEnvelope = true;
+    if (parent === 'Response_Results' && RESULT_FIELDS.has(name)) resultText = '';
+    stack.push(name);
+  };
+
+  const onText = (t: string) => {
+    if (capture) capture.builder.text(t);
+    else if (resultText !== undefined) resultText += t;
+  };
+
+  const onClose = () => {
+    if (capture) {
+      if (!capture.builder.close()) return;
+      const root = capture.builder.root!;
+      if (capture.kind === 'fault') {
+        fault = classifyFault(readFault(root), options.faultContext ?? DEFAULT_FAULT_CONTEXT);
+      } else {
+        rows++;
+        const r = mapWorker(root);
+        if (r.ok) records.push(r.record);
+        else
+          deadLetters.push({
+            wid: r.wid,
+            workerId: r.workerId,
+            reason: r.reason,
+            fragment: serialize(root, nsDecls),
+          });
+      }
+      capture = undefined;
+      return;
+    }
+    const name = stack.pop();
+    if (resultText !== undefined && name) {
+      results[name] = resultText.trim();
+      resultText = undefined;
+    }
+    if (stack.length === 0 && name === 'Envelope') envelopeClosed = true;
+  };
+
+  const tokenizer = new XmlTokenizer({ open: onOpen, text: onText, close: onClose });
+
+  const feed = (s: string) => {
+    if (parseError || s === '') return;
+    try {
+      tokenizer.write(s);
+    } catch (err) {
+      parseError = err as Error;
+    }
+  };
+
+  return {
+    write(chunk) {
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      if (parseError && !fault) throw malformed(parseError, bytes);
+      options.onProgress?.(bytes, rows);
+    },
+    end() {
+      feed(decoder.end());
+      if (!parseError && envelopeClosed) {
+        try {
+          tokenizer.end();
+        } catch (err) {
+          parseError = err as Error;
+        }
+      }
+      if (fault) throw fault;
+      if (parseError) throw malformed(parseError, bytes);
+      if (!envelopeClosed) {
+        throw new WorkdayTransientError(
+          `Workday's response ended before the SOAP envelope closed (${bytes} bytes, ${rows} workers received): the connection was cut mid-body. The page will be fetched again.`,
+          'truncated',
+          { detail: sawEnvelope ? 'envelope not closed' : 'no SOAP envelope' },
+        );
+      }
+      const num = (k: string) => {
+        const v = results[k];
+        if (v === undefined || v === '') return undefined;
+        const n = Number(v);
+        return Number.isInteger(n) && n >= 0 ? n : undefined;
+      };
+      const totalResults = num('Total_Results');
+      const totalPages = num('Total_Pages');
+      if (totalResults === undefined || totalPages === undefined) {
+        throw new WorkdayTransientError(
+          'Workday returned a Get_Workers response without Response_Results/Total_Results and Total_Pages; the page will be fetched again.',
+          'malformed',
+        );
+      }
+      return {
+        totalResults,
+        totalPages,
+        pageResultsReported: num('Page_Results'),
+        pageReported: num('Page'),
+        rows,
+        records,
+        deadLetters,
+        bytes,
+      };
+    },
+  };
+}
+
+function malformed(err: Error, bytes: number): WorkdayTransientError {
+  return new WorkdayTransientError(
+    `Workday's response is not well-formed XML after ${bytes} bytes (${err.message.split('\n')[0]}); the page will be fetched again.`,
+    'malformed',
+    { detail: err.message, cause: err },
+  );
+}
+
+/** Parses a whole response held in memory (tests, replays from staging). */
+export function parsePage(xml: Buffer | string, options: PageParserOptions = {}): ParsedPage {
+  const p = createPageParser(options);
+  p.write(xml);
+  return p.end();
+}

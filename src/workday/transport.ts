@@ -1,0 +1,171 @@
+import http from 'node:http';
+import https from 'node:https';
+import { type Readable, Transform, pipeline } from 'node:stream';
+import zlib from 'node:zlib';
+import axios, { type AxiosInstance } from 'axios';
+import { WorkdayTransientError, isWorkdayError, toWorkdayError } from './errors';
+
+export interface Timeouts {
+  /** Whole exchange, body included. */
+  totalMs: number;
+  /** Until response headers. */
+  responseMs: number;
+  /** Longest gap between body chunks. */
+  idleMs: number;
+}
+
+export interface SoapResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  /** The decompressed body. Iterate it once; errors (resets, timeouts, bad gzip) surface from the iterator. */
+  body: AsyncIterable<Buffer>;
+  /** Bytes received on the wire so far (compressed, when gzip was used). */
+  wireBytes(): number;
+}
+
+export interface PostSoapOptions<T> {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeouts: Timeouts;
+  /** Reads the response; runs while the deadline and idle timers are armed. */
+  consume(res: SoapResponse): Promise<T>;
+}
+
+/** One pooled connection set per client: Workday pages are many requests to one host. */
+export function createHttp(): AxiosInstance {
+  return axios.create({
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
+  });
+}
+
+export function destroyHttp(instance: AxiosInstance): void {
+  (instance.defaults.httpAgent as http.Agent | undefined)?.destroy();
+  (instance.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+}
+
+/**
+ * POSTs a SOAP envelope and hands the streamed, decompressed response to `consume`.
+ * Every failure comes out as a WorkdayError except the caller's own abort, which rethrows the
+ * signal's reason so cancellation is never mistaken for a Workday fault.
+ */
+export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptions<T>): Promise<T> {
+  const { signal, timeouts } = opts;
+  if (signal?.aborted) throw abortError(signal);
+
+  const ctl = new AbortController();
+  let timedOut: WorkdayTransientError | undefined;
+  let response: Readable | undefined;
+  const fail = (err: WorkdayTransientError) => {
+    timedOut ??= err;
+    ctl.abort();
+    response?.destroy(err);
+  };
+  const onCallerAbort = () => {
+    ctl.abort();
+    response?.destroy(abortError(signal!) as Error);
+  };
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const deadline = setTimeout(
+    () =>
+      fail(
+        new WorkdayTransientError(
+          `Workday did not finish answering within ${timeouts.totalMs} ms; the request will be retried.`,
+          'timeout',
+        ),
+      ),
+    timeouts.totalMs,
+  );
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(
+      () =>
+        fail(
+          new WorkdayTransientError(
+            `Workday's response stalled: no data for ${timeouts.idleMs} ms; the request will be retried.`,
+            'timeout',
+          ),
+        ),
+      timeouts.idleMs,
+    );
+  };
+
+  try {
+    const res = await httpClient.post<Readable>(opts.url, opts.body, {
+      headers: {
+        'Content-Type': 'text/xml; charset=utf-8',
+        // SOAP 1.1 wants the header present; Workday's operations have no soapAction.
+        SOAPAction: '""',
+        'Accept-Encoding': 'gzip',
+        ...opts.headers,
+      },
+      responseType: 'stream',
+      // Decompressed here instead, so we count wire bytes and see gzip errors as ours.
+      decompress: false,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      timeout: timeouts.responseMs,
+      signal: ctl.signal,
+      transitional: { clarifyTimeoutError: true },
+    });
+    response = res.data;
+    if (timedOut) response.destroy(timedOut);
+    let wire = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        wire += chunk.length;
+        armIdle();
+        cb(null, chunk);
+      },
+    });
+    armIdle();
+    const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+    const stages: NodeJS.ReadWriteStream[] = [counter];
+    if (encoding === 'gzip' || encoding === 'x-gzip') stages.push(zlib.createGunzip());
+    else if (encoding && encoding !== 'identity') {
+      throw new WorkdayTransientError(
+        `Workday answered with unsupported Content-Encoding "${encoding}"; a proxy may be rewriting responses.`,
+        'malformed',
+      );
+    }
+    // pipeline tears every stage down on the first error, which then surfaces from the body iterator.
+    const body = stages.reduce<Readable>(
+      (src, stage) => pipeline(src, stage, () => {}) as unknown as Readable,
+      response,
+    );
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(res.headers))
+      headers[k.toLowerCase()] = v == null ? undefined : String(v);
+    return await opts.consume({ status: res.status, headers, body, wireBytes: () => wire });
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    if (timedOut) throw timedOut;
+    if (isWorkdayError(err)) throw err;
+    throw toWorkdayError(err, opts.url);
+  } finally {
+    clearTimeout(deadline);
+    if (idle) clearTimeout(idle);
+    signal?.removeEventListener('abort', onCallerAbort);
+    // Whatever consume left unread must not hold the socket.
+    if (response && !response.readableEnded) response.destroy();
+  }
+}
+
+/** Reads at most `limit` bytes of a body as text (fault bodies are small; never buffer a huge page). */
+export async function readText(body: AsyncIterable<Buffer>, limit = 1 << 20): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,125 @@
+import os from 'node:os';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { createReplayActivities, recordingRunSpec } from './activities/replay';
+import type { WdsyncConfig } from './config/config';
+import { TASK_QUEUES } from './workflows/activity-options';
+
+export type WorkerRole = 'workflows' | 'workday' | 'sinks';
+export const ALL_ROLES: readonly WorkerRole[] = ['workflows', 'workday', 'sinks'];
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Workflow code is bundled once per process and shared by every worker in it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: quietBundlerLogger,
+  });
+  return bundle;
+}
+const noop = () => {};
+const quietBundlerLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: console.error,
+  log: noop,
+};
+
+let runtimeInstalled = false;
+/** Keeps the SDK's own logging to warnings so the CLI's progress output stays readable. */
+function installRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => {
+        // Activity-only workers are expected; that notice is noise on every start.
+        if (entry.message.startsWith('No workflows registered')) return;
+        const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
+        process.stderr.write(
+          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}\n`,
+        );
+      }),
+    });
+  } catch {
+    // Already installed by the embedding process (tests); keep theirs.
+  }
+}
+
+export interface WorkerHandle {
+  /** Resolves when every worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts one worker per role on a shared connection. Workday calls get their own task queue with
+ * a server-side rate limit that holds across every worker of the cluster, plus a per-process cap.
+ */
+export async function startWorkers(opts: {
+  cfg: WdsyncConfig;
+  deps: ActivityDeps;
+  roles?: readonly WorkerRole[];
+  identity?: string;
+}): Promise<WorkerHandle> {
+  installRuntime();
+  const { cfg, deps } = opts;
+  const roles = opts.roles ?? ALL_ROLES;
+  const connection = await NativeConnection.connect({ address: cfg.temporal.address });
+  const { countWorkers: count, fetchPage, ...syncSinkActivities } = createActivities(deps);
+  // Every run's request spec is kept (run_specs) so `wdsync replay --refetch` asks for the same pages.
+  const countWorkers = recordingRunSpec(count, deps);
+  const sinkActivities = { ...syncSinkActivities, ...createReplayActivities(deps) };
+  const identity = opts.identity ?? `wdsync@${os.hostname()}:${process.pid}`;
+  const common = { connection, namespace: cfg.temporal.namespace, identity };
+  const workers: Worker[] = [];
+  if (roles.includes('workflows')) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: TASK_QUEUES.workflows,
+        workflowBundle: await workflowBundle(),
+      }),
+    );
+  }
+  if (roles.includes('workday')) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: TASK_QUEUES.workday,
+        activities: { countWorkers, fetchPage },
+        maxConcurrentActivityTaskExecutions: cfg.limits.workdayConcurrencyPerWorker,
+        maxTaskQueueActivitiesPerSecond: cfg.limits.workdayRequestsPerSecond,
+      }),
+    );
+  }
+  if (roles.includes('sinks')) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: TASK_QUEUES.sinks,
+        activities: sinkActivities,
+        maxConcurrentActivityTaskExecutions: cfg.limits.sinkConcurrencyPerWorker,
+      }),
+    );
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await connection.close();
+  });
+  return {
+    done,
+    shutdown: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}

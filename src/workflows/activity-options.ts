@@ -1,0 +1,70 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityTuning } from './types';
+
+/**
+ * Task queues. Workday calls get their own queue so one server-side rate limit
+ * (maxTaskQueueActivitiesPerSecond) protects the tenant across every worker process.
+ */
+export const TASK_QUEUES = {
+  workflows: 'wdsync',
+  workday: 'wdsync-workday',
+  sinks: 'wdsync-sinks',
+} as const;
+
+/**
+ * Workday fetches: a 999-worker page can take minutes on a slow tenant, so the attempt timeout is
+ * generous while the heartbeat timeout notices a dead worker within a minute. Auth, validation and
+ * config faults are thrown non-retryable by the activity; throttles carry their own nextRetryDelay.
+ */
+export const workdayActivityOptions: ActivityOptions = {
+  taskQueue: TASK_QUEUES.workday,
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 6,
+  },
+};
+
+export const sinkActivityOptions: ActivityOptions = {
+  taskQueue: TASK_QUEUES.sinks,
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+  },
+};
+
+/** Bookkeeping (audit rows, run records): cheap, retried until the database answers. */
+export const bookkeepingActivityOptions: ActivityOptions = {
+  taskQueue: TASK_QUEUES.sinks,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+};
+
+/** Applies a run's tuning on top of the defaults. */
+export function tuned(
+  base: ActivityOptions,
+  kind: 'workday' | 'sink',
+  t: ActivityTuning | undefined,
+): ActivityOptions {
+  if (!t) return base;
+  const initial = kind === 'workday' ? t.workdayInitialIntervalMs : t.sinkInitialIntervalMs;
+  const attempts = kind === 'workday' ? t.workdayMaximumAttempts : t.sinkMaximumAttempts;
+  return {
+    ...base,
+    heartbeatTimeout: t.heartbeatTimeoutMs ?? base.heartbeatTimeout,
+    retry: {
+      ...base.retry,
+      ...(initial !== undefined
+        ? { initialInterval: initial, maximumInterval: Math.max(initial * 8, 1000) }
+        : {}),
+      ...(attempts !== undefined ? { maximumAttempts: attempts } : {}),
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { syncPage } from './sync-page';
+export { syncRun } from './sync-run';
+export { replayRun } from './replay-run';

@@ -1,0 +1,47 @@
+import { ApplicationFailure, proxyActivities, TemporalFailure } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import { sinkActivityOptions, tuned, workdayActivityOptions } from './activity-options';
+import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
+
+export interface SyncPageInput {
+  spec: PageRequestSpec;
+  page: number;
+  sinks: string[];
+  tuning?: ActivityTuning;
+}
+
+/**
+ * One page: Workday → staging, then staging → each sink. Sinks are delivered independently, so a
+ * sink that is down does not block the others; its failure is reported and it catches up from
+ * staging on a replay. A fetch that fails for good fails this child, and the parent records it.
+ */
+export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
+  const workday = proxyActivities<SyncActivities>(tuned(workdayActivityOptions, 'workday', input.tuning));
+  const sinks = proxyActivities<SyncActivities>(tuned(sinkActivityOptions, 'sink', input.tuning));
+  const fetch = await workday.fetchPage({ spec: input.spec, page: input.page });
+  const delivered: Record<string, SinkDelivery> = {};
+  const sinkErrors: Record<string, string> = {};
+  await Promise.all(
+    input.sinks.map(async (sink) => {
+      try {
+        delivered[sink] = await sinks.deliverPage({
+          runId: input.spec.runId,
+          page: input.page,
+          sink,
+          asOfEntry: input.spec.asOf.entryMoment,
+        });
+      } catch (err) {
+        sinkErrors[sink] = failureMessage(err);
+      }
+    }),
+  );
+  return { page: input.page, fetch, delivered, sinkErrors };
+}
+
+/** The innermost cause's message: what the operator needs, not the wrapper chain. */
+export function failureMessage(err: unknown): string {
+  let cur: unknown = err;
+  while (cur instanceof TemporalFailure && !(cur instanceof ApplicationFailure) && cur.cause) cur = cur.cause;
+  if (cur instanceof ApplicationFailure) return cur.type ? `${cur.type}: ${cur.message}` : cur.message;
+  return cur instanceof Error ? cur.message : String(cur);
+}

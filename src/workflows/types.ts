@@ -1,0 +1,183 @@
+/**
+ * Everything a workflow sees. Only page numbers, counts, hashes, references and error summaries:
+ * worker data (PII, megabytes per page) never enters Temporal history (DESIGN.md invariant 1).
+ */
+
+export type SyncMode = 'full' | 'delta';
+
+/** The pinned snapshot: every page and every retry of a run asks Workday for exactly this moment. */
+export interface AsOf {
+  /** As_Of_Entry_DateTime, ISO-8601 with offset. */
+  entryMoment: string;
+  /** As_Of_Effective_Date, YYYY-MM-DD. */
+  effectiveDate: string;
+}
+
+/** Business-first filtering: which population a run covers. Part of the delta watermark key. */
+export interface SyncScope {
+  organizations?: { id: string; includeSubordinates: boolean }[];
+  excludeEmployees?: boolean;
+  excludeContingent?: boolean;
+  activeOnly?: boolean;
+  workerIds?: string[];
+  responseGroups?: {
+    personal: boolean;
+    employment: boolean;
+    compensation: boolean;
+    organizations: boolean;
+  };
+}
+
+/** Delta windows: Updated_* select by entry moment of a change, Effective_* by its effective date. */
+export interface DeltaWindow {
+  updatedFrom: string;
+  updatedThrough: string;
+  effectiveFrom?: string;
+  effectiveThrough?: string;
+}
+
+/**
+ * Retry and timeout tuning of a run's activities. Defaults suit production; tests and impatient
+ * operators shorten them. Durations in milliseconds.
+ */
+export interface ActivityTuning {
+  workdayInitialIntervalMs?: number;
+  workdayMaximumAttempts?: number;
+  sinkInitialIntervalMs?: number;
+  sinkMaximumAttempts?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+/** What a page asks Workday for; identical for every page of a run apart from `page`. */
+export interface PageRequestSpec {
+  runId: string;
+  tenant: string;
+  pageSize: number;
+  asOf: AsOf;
+  scope?: SyncScope;
+  window?: DeltaWindow;
+}
+
+export interface FetchSummary {
+  page: number;
+  totalResults: number;
+  totalPages: number;
+  /** Rows actually parsed; Page_Results is not trusted. */
+  rows: number;
+  valid: number;
+  deadLettered: number;
+  bytes: number;
+  /** sha256 of the raw response, for audit. */
+  checksum: string;
+}
+
+export interface SinkDelivery {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  alreadyDelivered: boolean;
+}
+
+export interface PageOutcome {
+  page: number;
+  fetch: FetchSummary;
+  delivered: Record<string, SinkDelivery>;
+  /** Sinks whose delivery failed for good; the page stays staged so they can catch up. */
+  sinkErrors: Record<string, string>;
+}
+
+export type RunState =
+  | 'Running'
+  | 'Paused'
+  | 'Degraded'
+  | 'Draining'
+  | 'Cancelling'
+  | 'Completed'
+  | 'CompletedWithFailures'
+  | 'Cancelled'
+  | 'Failed';
+
+export interface SyncRunInput {
+  /** Defaults to the workflow id (scheduled runs get theirs from the schedule). */
+  runId?: string;
+  mode: SyncMode;
+  tenant: string;
+  pageSize: number;
+  concurrency: number;
+  sinks: string[];
+  /** Pin this moment instead of the workflow's start time (tests with a simulated clock, replays). */
+  asOf?: AsOf;
+  scope?: SyncScope;
+  window?: DeltaWindow;
+  /** A delta run with no stored watermark runs as a full run instead of failing. */
+  fullIfNoWatermark?: boolean;
+  /** Pages per workflow execution before continue-as-new (after draining in-flight pages). */
+  pagesPerExecution?: number;
+  /** Consecutive failed pages that auto-pause the run (state Degraded). */
+  maxConsecutiveFailures?: number;
+  /** Passes over failed pages before the run ends, after a cool-down. */
+  recovery?: { passes: number; cooldownSeconds: number };
+  tuning?: ActivityTuning;
+  /** Carried across continue-as-new; absent on the first execution. */
+  carry?: RunCarry;
+}
+
+export interface SinkTotals {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface RunCarry {
+  runId: string;
+  /** The mode actually run (a delta without a watermark may have become full). */
+  mode: SyncMode;
+  window?: DeltaWindow;
+  asOf: AsOf;
+  startedAt: string;
+  totalResults: number;
+  totalPages: number;
+  nextPage: number;
+  pagesDone: number;
+  failedPages: number[];
+  workersFetched: number;
+  deadLettered: number;
+  perSink: Record<string, SinkTotals>;
+  sinkFailures: Record<string, number[]>;
+  totalsMismatch: string[];
+  paused: boolean;
+  concurrency: number;
+  executions: number;
+}
+
+export interface RunProgress {
+  runId: string;
+  mode: SyncMode;
+  state: RunState;
+  asOf: AsOf;
+  pagesTotal: number;
+  pagesDone: number;
+  pagesInFlight: number;
+  pagesFailed: number;
+  failedPages: number[];
+  totalResults: number;
+  workersFetched: number;
+  deadLettered: number;
+  delivered: Record<string, number>;
+  skippedUnchanged: number;
+  paused: boolean;
+  concurrency: number;
+  workersPerSecond: number;
+  startedAt: string;
+  executions: number;
+}
+
+export interface RunSummary extends RunProgress {
+  status: 'COMPLETED' | 'COMPLETED_WITH_FAILURES' | 'CANCELLED';
+  perSink: Record<string, SinkTotals>;
+  sinkFailures: Record<string, number[]>;
+  totalsMismatch: string[];
+  reconciliation: { expected: number; accounted: number; ok: boolean };
+  endedAt: string;
+  durationMs: number;
+}

@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { ConfigSchema, type WdsyncConfig } from '../../src/config/config';
+import { buildDeps, type Deps } from '../../src/deps';
+import { type DevServer, type DevServerOptions, startDevServer } from '../../src/devserver/dev-server';
+import { startSimulator } from '../../src/simulator';
+import { startWorkers, type WorkerHandle } from '../../src/worker';
+import { openDb } from '../../src/db/open';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wdsync.cjs');
+export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+
+/**
+ * Everything a real end-to-end test needs: a Temporal dev server (real process), the Workday
+ * simulator, a private PostgreSQL schema and a JSONL directory. Workers are started separately so
+ * crash tests can run them as child processes instead.
+ */
+export interface Harness {
+  server: DevServer;
+  sim: Simulator;
+  cfg: WdsyncConfig;
+  client: Client;
+  schema: string;
+  dir: string;
+  startInProcessWorkers(): Promise<{ workers: WorkerHandle; deps: Deps }>;
+  /** Stops the Temporal server and starts it again on the same port and database file. */
+  restartServer(downMs?: number): Promise<void>;
+  /** The environment a `wdsync` process needs to act on this harness. */
+  env(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  /** Starts `wdsync worker` as a real child process (killed on close). */
+  spawnWorker(extra?: Record<string, string>): Promise<ChildProcess>;
+  /** Runs the CLI to completion. */
+  cli(
+    args: string[],
+    extra?: Record<string, string>,
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(opts: {
+  workers: number;
+  simulator?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+  dbFile?: string;
+  serverOptions?: Partial<DevServerOptions>;
+}): Promise<Harness> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wdsync-test-'));
+  let server = await startDevServer({
+    headless: true,
+    dbFile: opts.dbFile,
+    logFile: path.join(dir, 'temporal.log'),
+    ...opts.serverOptions,
+  });
+  const sim = await startSimulator({ port: 0, workers: opts.workers, seed: 7, ...(opts.simulator ?? {}) });
+  const schema = `t_${randomBytes(4).toString('hex')}`;
+  const cfg = ConfigSchema.parse({
+    workday: {
+      endpoint: sim.endpoint,
+      username: sim.credentials.username,
+      password: sim.credentials.password,
+    },
+    temporal: { address: server.address, namespace: 'default' },
+    database: { url: PG_URL, schema },
+    staging: { kind: 'fs', dir: path.join(dir, 'staging') },
+    sinks: [
+      { name: 'postgres', type: 'postgres', schema },
+      { name: 'files', type: 'jsonl', dir: path.join(dir, 'jsonl') },
+    ],
+    limits: { workdayRequestsPerSecond: 200, workdayConcurrencyPerWorker: 16, sinkConcurrencyPerWorker: 16 },
+    defaults: {},
+    notify: {},
+    ...(opts.config ?? {}),
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const started: { workers: WorkerHandle; deps: Deps }[] = [];
+  const children: ChildProcess[] = [];
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    WORKDAY_ENDPOINT: cfg.workday.endpoint,
+    WORKDAY_USERNAME: cfg.workday.username,
+    WORKDAY_PASSWORD: cfg.workday.password,
+    TEMPORAL_ADDRESS: server.address,
+    DATABASE_URL: PG_URL,
+    WDSYNC_DB_SCHEMA: schema,
+    WDSYNC_STAGING: 'fs',
+    WDSYNC_STAGING_DIR: cfg.staging.dir,
+    WDSYNC_SINKS: `postgres,files=jsonl:${path.join(dir, 'jsonl')}`,
+    WDSYNC_WORKDAY_RPS: String(cfg.limits.workdayRequestsPerSecond),
+    WDSYNC_WORKDAY_CONCURRENCY: String(cfg.limits.workdayConcurrencyPerWorker),
+    ...(cfg.notify.webhookUrl ? { WDSYNC_WEBHOOK_URL: cfg.notify.webhookUrl } : {}),
+    ...extra,
+  });
+  return {
+    get server() {
+      return server;
+    },
+    set server(s: DevServer) {
+      server = s;
+    },
+    sim,
+    cfg,
+    client,
+    schema,
+    dir,
+    async startInProcessWorkers() {
+      const deps = await buildDeps(cfg);
+      const workers = await startWorkers({ cfg, deps: deps.activities });
+      const h = { workers, deps };
+      started.push(h);
+      return h;
+    },
+    env,
+    async restartServer(downMs = 2000) {
+      if (!opts.dbFile) throw new Error('restartServer needs a harness created with dbFile');
+      const port = Number(server.address.split(':')[1]);
+      await server.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      server = await startDevServer({
+        headless: true,
+        port,
+        dbFile: opts.dbFile,
+        logFile: path.join(dir, 'temporal.log'),
+      });
+    },
+    async spawnWorker(extra = {}) {
+      const child = spawn(process.execPath, [BIN, 'worker'], {
+        env: env(extra),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 60_000);
+        child.stdout!.on('data', () => {
+          if (out.includes('worker running')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(t);
+          reject(new Error(`worker exited with ${code}: ${out}`));
+        });
+      });
+      return child;
+    },
+    cli(args, extra = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...args], {
+          env: env(extra),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      });
+    },
+    async close() {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      for (const h of started) {
+        await h.workers.shutdown().catch(() => {});
+        await h.deps.close().catch(() => {});
+      }
+      await connection.close();
+      await sim.close();
+      await server.stop();
+      const db = await openDb(PG_URL);
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rows of <schema>.workers as a map wid → record. */
+export async function sinkRows(
+  schema: string,
+): Promise<Map<string, { record: Record<string, unknown>; removed: boolean }>> {
+  const db = await openDb(PG_URL);
+  try {
+    const r = await db.query<{ wid: string; record: Record<string, unknown>; removed_at: Date | null }>(
+      `SELECT wid, record, removed_at FROM "${schema}".workers`,
+    );
+    return new Map(r.rows.map((row) => [row.wid, { record: row.record, removed: row.removed_at !== null }]));
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { createJsonlSink } from '../../src/sinks/jsonl';
+import type { Sink } from '../../src/sinks/types';
+import type { NormalizedWorker } from '../../src/workday/record';
+import { tempDir, widOf, worker, workers } from './helpers';
+
+const T1 = '2024-01-01T00:00:00.000Z';
+const T2 = '2024-02-01T00:00:00.000Z';
+const T3 = '2024-03-01T00:00:00.000Z';
+
+describe('jsonl sink', () => {
+  let dir: string;
+  let remove: () => void;
+  let sink: Sink;
+  beforeEach(async () => {
+    ({ dir, remove } = tempDir());
+    sink = createJsonlSink({ name: 'files', dir });
+    await sink.init();
+  });
+  afterEach(() => remove());
+
+  const snapshot = (): NormalizedWorker[] =>
+    readFileSync(path.join(dir, 'workers.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  const leftovers = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+
+  async function run(
+    runId: string,
+    asOfEntry: string,
+    pages: NormalizedWorker[][],
+    mode: 'full' | 'delta' = 'full',
+  ) {
+    for (const [i, records] of pages.entries()) {
+      await sink.deliverPage({ key: { runId, page: i + 1 }, asOfEntry }, records);
+    }
+    return sink.finalizeRun!({ runId, mode, pages: pages.map((_, i) => i + 1), complete: true, asOfEntry });
+  }
+
+  test('full run: the snapshot is the pages in page order, one line per worker, built atomically', async () => {
+    const first = await sink.deliverPage({ key: { runId: 'full-1', page: 1 }, asOfEntry: T1 }, workers(1, 3));
+    assert.equal(first.inserted, 3);
+    const again = await sink.deliverPage({ key: { runId: 'full-1', page: 1 }, asOfEntry: T1 }, workers(1, 3));
+    assert.equal(again.alreadyDelivered, true);
+    await sink.deliverPage({ key: { runId: 'full-1', page: 2 }, asOfEntry: T1 }, workers(4, 5));
+    assert.equal(existsSync(path.join(dir, 'workers.jsonl')), false, 'nothing visible before finalize');
+
+    const result = await sink.finalizeRun!({
+      runId: 'full-1',
+      mode: 'full',
+      pages: [1, 2],
+      complete: true,
+      asOfEntry: T1,
+    });
+    assert.equal(result.removed, 0);
+    assert.deepEqual(snapshot(), workers(1, 5));
+    assert.match(readFileSync(path.join(dir, 'workers.jsonl'), 'utf8'), /^\{"wid":"[0-9a-f]{32}"/);
+    assert.deepEqual(leftovers(), []);
+    assert.deepEqual(readdirSync(path.join(dir, '.runs')), ['full-1.finalized'], 'page files removed');
+    // A late retry after finalize neither writes pages again nor changes the snapshot.
+    const late = await sink.deliverPage({ key: { runId: 'full-1', page: 2 }, asOfEntry: T1 }, workers(4, 5));
+    assert.equal(late.alreadyDelivered, true);
+    assert.deepEqual(
+      await sink.finalizeRun!({
+        runId: 'full-1',
+        mode: 'full',
+        pages: [1, 2],
+        complete: true,
+        asOfEntry: T1,
+      }),
+      {
+        removed: 0,
+        removedWids: [],
+      },
+    );
+  });
+
+  test('the next full run replaces the snapshot and reports who left', async () => {
+    await run('full-1', T1, [workers(1, 3), workers(4, 5)]);
+    const result = await run('full-2', T2, [[worker(1, 2), worker(2), worker(4)], [worker(6)]]);
+    assert.deepEqual(result, { removed: 2, removedWids: [widOf(3), widOf(5)] });
+    assert.deepEqual(snapshot(), [worker(1, 2), worker(2), worker(4), worker(6)]);
+  });
+
+  test('delta run: changed lines replaced in place, new workers appended, the rest kept', async () => {
+    await run('full-1', T1, [workers(1, 4)]);
+    await run('delta-1', T2, [[worker(2, 2)], [worker(9)]], 'delta');
+    assert.deepEqual(snapshot(), [worker(1), worker(2, 2), worker(3), worker(4), worker(9)]);
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('an incomplete full run merges like a delta instead of dropping workers', async () => {
+    await run('full-1', T1, [workers(1, 4)]);
+    await sink.deliverPage({ key: { runId: 'full-2', page: 1 }, asOfEntry: T2 }, [worker(1, 3)]);
+    const r = await sink.finalizeRun!({
+      runId: 'full-2',
+      mode: 'full',
+      pages: [1, 2],
+      complete: false,
+      asOfEntry: T2,
+    });
+    assert.equal(r.removed, 0);
+    assert.deepEqual(snapshot(), [worker(1, 3), ...workers(2, 4)]);
+  });
+
+  test('a complete full run with an undelivered page refuses to build the snapshot', async () => {
+    await sink.deliverPage({ key: { runId: 'full-1', page: 1 }, asOfEntry: T1 }, workers(1, 2));
+    await assert.rejects(
+      sink.finalizeRun!({ runId: 'full-1', mode: 'full', pages: [1, 2], complete: true, asOfEntry: T1 }),
+      /pages 2 were never delivered/,
+    );
+  });
+
+  test('an older run finalized late never replaces a newer snapshot', async () => {
+    await run('full-3', T3, [[worker(1, 3)]]);
+    await run('full-2', T2, [[worker(1, 2), worker(2)]]);
+    assert.deepEqual(snapshot(), [worker(1, 3)]);
+  });
+});
