@@ -5,7 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { startSync } from '../src/runs/start';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../src/workflows/messages';
+import {
+  cancelSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setConcurrencyUpdate,
+} from '../src/workflows/messages';
 import { createHarness } from '../test/helpers/harness';
 
 async function main() {
@@ -15,7 +21,12 @@ async function main() {
   try {
     await h.startInProcessWorkers();
     const ids: string[] = [];
-    const a = await startSync(h.client, h.cfg, { runId: 'history-full', pageSize: 100, concurrency: 3, pagesPerExecution: 4 });
+    const a = await startSync(h.client, h.cfg, {
+      runId: 'history-full',
+      pageSize: 100,
+      concurrency: 3,
+      pagesPerExecution: 4,
+    });
     await a.handle.result();
     ids.push(a.runId, `${a.runId}/page-1`);
     h.sim.admin.setFaults({ latency: { baseMs: 200, perWorkerMs: 0, jitterMs: 0 } });

@@ -32,7 +32,9 @@ function payloadTexts(value: unknown, out: string[] = []): string[] {
  * cancel, a page child) replay against today's workflow code without non-determinism. A change
  * that breaks this needs workflow versioning (patched()), not a re-recording.
  */
-test('recorded sync histories replay cleanly with the current workflow code', { timeout: 120_000 }, async () => {
+test('recorded sync histories replay cleanly with the current workflow code', {
+  timeout: 120_000,
+}, async () => {
   const histories = loadHistories();
   assert.ok(histories.length >= 5, 'histories are recorded (scripts/record-histories.ts)');
   let replayed = 0;
