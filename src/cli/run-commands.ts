@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
 import { startSync } from '../runs/start';
+import { tenantDate } from '../time/tenant-date';
 import { getRunStatus, waitForRun } from '../runs/status';
 import {
   cancelSignal,
@@ -53,7 +54,8 @@ export function registerRunCommands(program: Command) {
       const asOf = o.asOf
         ? {
             entryMoment: new Date(String(o.asOf)).toISOString(),
-            effectiveDate: (o.effectiveDate as string) ?? new Date(String(o.asOf)).toISOString().slice(0, 10),
+            effectiveDate:
+              (o.effectiveDate as string) ?? tenantDate(new Date(String(o.asOf)), cfg.workday.timezone),
           }
         : undefined;
       const client = await connectClient(cfg);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { STATE_DIR } from '../devserver/temporal-binary';
+import { isTimeZone } from '../time/tenant-date';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -15,6 +16,7 @@ export const SIMULATOR_DEFAULTS = {
   username: 'isu_wdsync@acme',
   password: 'wdsync',
   version: 'v44.0',
+  timezone: '-08:00',
 } as const;
 
 const SinkConfig = z.discriminatedUnion('type', [
@@ -47,6 +49,14 @@ export const ConfigSchema = z.object({
       .string()
       .regex(/^v\d+\.\d+$/, 'WORKDAY_VERSION looks like v44.0')
       .default(SIMULATOR_DEFAULTS.version),
+    /** The tenant's time zone: effective dates are days there. */
+    timezone: z
+      .string()
+      .refine(
+        isTimeZone,
+        'WORKDAY_TIMEZONE must be an IANA zone like America/New_York, or an offset like -08:00',
+      )
+      .default(SIMULATOR_DEFAULTS.timezone),
     timeoutMs: positiveInt.default(300_000),
     /** Until response headers arrive; defaults to min(180 s, timeoutMs). */
     responseTimeoutMs: positiveInt.optional(),
@@ -162,6 +172,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         username: env.WORKDAY_USERNAME,
         password,
         version: env.WORKDAY_VERSION,
+        timezone: env.WORKDAY_TIMEZONE,
         timeoutMs: env.WORKDAY_TIMEOUT_MS,
         responseTimeoutMs: env.WORKDAY_RESPONSE_TIMEOUT_MS,
         idleTimeoutMs: env.WORKDAY_IDLE_TIMEOUT_MS,

@@ -53,12 +53,14 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     concurrency: opts.concurrency ?? cfg.defaults.concurrency,
     sinks,
     asOf: opts.asOf,
+    timezone: cfg.workday.timezone,
     scope: opts.scope,
     window: opts.window,
     fullIfNoWatermark: opts.fullIfNoWatermark,
     pagesPerExecution: opts.pagesPerExecution,
     maxConsecutiveFailures: opts.maxConsecutiveFailures,
     recovery: opts.recovery,
+    deadLetterThreshold: cfg.notify.deadLetterThreshold,
     tuning: opts.tuning,
   };
 }

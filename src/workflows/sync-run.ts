@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import { tenantDate } from '../time/tenant-date';
 import {
   bookkeepingActivityOptions,
   sinkActivityOptions,
@@ -131,7 +132,10 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     window: s.window,
   };
 
-  const record = (outcome: PageOutcome) => {
+  const deadLetterThreshold = input.deadLetterThreshold ?? 0;
+  /** Adds a page's outcome to the run; true when this page took dead letters past the threshold. */
+  const record = (outcome: PageOutcome): boolean => {
+    const before = s.deadLettered;
     s.pagesDone += 1;
     s.workersFetched += outcome.fetch.rows;
     s.deadLettered += outcome.fetch.deadLettered;
@@ -144,6 +148,8 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     for (const sink of Object.keys(outcome.sinkErrors)) {
       s.sinkFailures[sink] = [...(s.sinkFailures[sink] ?? []), outcome.page];
     }
+    // Crossing, not being above, so the event fires once per run (counts survive continue-as-new).
+    return deadLetterThreshold > 0 && before < deadLetterThreshold && s.deadLettered >= deadLetterThreshold;
   };
 
   const runPage = async (page: number): Promise<boolean> => {
@@ -154,9 +160,19 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
         workflowId: pageWorkflowId(runId, page),
         args: [{ spec, page, sinks: input.sinks, tuning: input.tuning }],
       });
-      record(outcome);
+      const crossed = record(outcome);
       s.failedPages = s.failedPages.filter((p) => p !== page);
       consecutiveFailures = 0;
+      if (crossed) {
+        await books.notify({
+          type: 'dead_letters.threshold',
+          runId,
+          page,
+          errorType: 'DeadLetters',
+          error: `${s.deadLettered} records of this run failed validation or mapping (threshold ${deadLetterThreshold}); latest on page ${page}`,
+          command: `wdsync dead-letters list --run ${runId}`,
+        });
+      }
       return true;
     } catch (err) {
       if (!s.failedPages.includes(page)) s.failedPages.push(page);
@@ -230,7 +246,7 @@ function newCarry(input: SyncRunInput): RunCarry {
     runId: input.runId ?? workflowInfo().workflowId,
     mode: input.mode,
     window: input.window,
-    asOf: input.asOf ?? { entryMoment: now.toISOString(), effectiveDate: now.toISOString().slice(0, 10) },
+    asOf: input.asOf ?? { entryMoment: now.toISOString(), effectiveDate: tenantDate(now, input.timezone) },
     startedAt: now.toISOString(),
     totalResults: 0,
     totalPages: 0,

@@ -107,6 +107,8 @@ export interface SyncRunInput {
   sinks: string[];
   /** Pin this moment instead of the workflow's start time (tests with a simulated clock, replays). */
   asOf?: AsOf;
+  /** The tenant's time zone, for the pinned effective date when `asOf` is not given (default UTC). */
+  timezone?: string;
   scope?: SyncScope;
   window?: DeltaWindow;
   /** A delta run with no stored watermark runs as a full run instead of failing. */
@@ -117,6 +119,8 @@ export interface SyncRunInput {
   maxConsecutiveFailures?: number;
   /** Passes over failed pages before the run ends, after a cool-down. */
   recovery?: { passes: number; cooldownSeconds: number };
+  /** Dead letters in this run that raise one `dead_letters.threshold` event (0: never). */
+  deadLetterThreshold?: number;
   tuning?: ActivityTuning;
   /** Carried across continue-as-new; absent on the first execution. */
   carry?: RunCarry;

@@ -48,7 +48,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     h = await createHarness({
       workers: WORKERS,
       dbFile: path.join(dbDir, 'temporal.db'),
-      config: { notify: { webhookUrl: hookUrl } },
+      config: { notify: { webhookUrl: hookUrl, deadLetterThreshold: 3 } },
     });
   });
   after(async () => {
@@ -156,8 +156,9 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     w.kill('SIGTERM');
   });
 
-  test('6. invalid records land in dead letters with reasons; the rest of their page is delivered', async () => {
+  test('6/8. invalid records land in dead letters with reasons; the rest of their page is delivered', async () => {
     h.sim.admin.setFaults({ ...NO_FAULTS, rules: [{ type: 'dirtyRecords', pages: [2], records: 3 }] });
+    events.length = 0;
     const w = await h.spawnWorker();
     const { handle, runId } = await run();
     const summary = await handle.result();
@@ -165,6 +166,13 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.equal(summary.status, 'COMPLETED', 'dirty records never fail their page');
     assert.equal(summary.deadLettered, 3);
     assert.equal(summary.reconciliation.ok, true);
+    // WDSYNC_DEAD_LETTER_THRESHOLD is 3 here: reaching it raises exactly one event.
+    await until(() => events.some((e) => e.type === 'dead_letters.threshold'), 'the dead-letter webhook');
+    const dlEvents = events.filter((e) => e.type === 'dead_letters.threshold');
+    assert.equal(dlEvents.length, 1);
+    assert.equal(dlEvents[0]!.runId, runId);
+    assert.equal(dlEvents[0]!.page, 2);
+    assert.equal(dlEvents[0]!.command, `wdsync dead-letters list --run ${runId}`);
     const db = await openDb(PG_URL);
     try {
       const audit = createAuditStore(db, h.schema);
