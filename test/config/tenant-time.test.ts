@@ -24,8 +24,15 @@ describe('tenant-local effective dates', () => {
   it('WORKDAY_TIMEZONE is validated at the edge', () => {
     assert.ok(isTimeZone('Europe/Paris'));
     assert.ok(!isTimeZone('Mars/Olympus_Mons'));
-    assert.equal(loadConfig({ WORKDAY_TIMEZONE: 'Europe/Paris' }, '/nonexistent').workday.timezone, 'Europe/Paris');
-    assert.equal(loadConfig({}, '/nonexistent').workday.timezone, '-08:00', "the simulator's zone by default");
+    assert.equal(
+      loadConfig({ WORKDAY_TIMEZONE: 'Europe/Paris' }, '/nonexistent').workday.timezone,
+      'Europe/Paris',
+    );
+    assert.equal(
+      loadConfig({}, '/nonexistent').workday.timezone,
+      '-08:00',
+      "the simulator's zone by default",
+    );
     assert.throws(
       () => loadConfig({ WORKDAY_TIMEZONE: 'PST8PDT-ish' }, '/nonexistent'),
       (e: unknown) => e instanceof ConfigError && /WORKDAY_TIMEZONE must be an IANA zone/.test(e.message),
