@@ -42,8 +42,9 @@ function installRuntime() {
   try {
     Runtime.install({
       logger: new DefaultLogger('WARN', (entry) => {
-        // Activity-only workers are expected; that notice is noise on every start.
-        if (entry.message.startsWith('No workflows registered')) return;
+        // Workers are split by task queue (workflows / Workday / sinks), so each one lacks the
+        // other kind by design; the SDK's notice about it is noise on every start.
+        if (/^No (workflows|activities) registered/.test(entry.message)) return;
         const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
         process.stderr.write(
           `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}\n`,
