@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// `npm test`: makes sure the Temporal CLI is installed, then runs every test file with node's test
-// runner (through tsx). Extra arguments are test files or name filters passed through to node.
+// `npm test`: makes sure the Temporal CLI and the other prerequisites (xmllint, Chromium,
+// PostgreSQL) are there, then runs every test file with node's test runner (through tsx). Extra
+// arguments are test files or name filters passed through to node.
 require('tsx/cjs');
 const { spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 const { findTemporalBinary } = require('../src/devserver/temporal-binary.ts');
+const { ensureTestPrerequisites } = require('./test-prerequisites.cjs');
+
+const problems = ensureTestPrerequisites();
+if (problems.length) {
+  for (const p of problems) console.error(`npm test: ${p}`);
+  process.exit(1);
+}
 
 process.env.WDSYNC_TEMPORAL_BIN = findTemporalBinary({ install: true });
 
