@@ -34,5 +34,6 @@ export function auditPort(store: AuditStore): AuditPort {
     recordEvents: async (events) => {
       await store.recordEvents(events);
     },
+    lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
   };
 }

@@ -123,9 +123,18 @@ export function createActivities(deps: ActivityDeps) {
         const key = { runId: input.runId, page: input.page };
         const records = await deps.staging.getRecords(key);
         const ctx = Context.current();
+        const deliveredHashes = sink.usesDeliveredHashes
+          ? await deps.audit.lastDeliveredHashes(
+              input.sink,
+              records.map((r) => r.wid),
+            )
+          : undefined;
         const res = await heartbeating(
           () =>
-            sink.deliverPage({ key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat() }, records),
+            sink.deliverPage(
+              { key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat(), deliveredHashes },
+              records,
+            ),
           () => ({ page: input.page, sink: input.sink }),
         );
         // A retry after a crash between the sink commit and the audit write finds the page

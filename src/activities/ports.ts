@@ -76,6 +76,7 @@ export interface AuditPort {
   }): Promise<void>;
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
   recordEvents(events: RecordEvent[]): Promise<void>;
+  lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
 }
 
 export interface NotifyEvent {

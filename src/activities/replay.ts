@@ -317,9 +317,18 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
         }
         const ctx = Context.current();
         const key = { runId: ledgerRunId, page: input.page };
+        const deliveredHashes = sink.usesDeliveredHashes
+          ? await deps.audit.lastDeliveredHashes(
+              input.sink,
+              records.map((r) => r.wid),
+            )
+          : undefined;
         const res = await heartbeating(
           () =>
-            sink.deliverPage({ key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat() }, records),
+            sink.deliverPage(
+              { key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat(), deliveredHashes },
+              records,
+            ),
           () => ({ page: input.page, sink: input.sink }),
         );
         // A retry of this activity after its first attempt committed finds the ledger filled: record

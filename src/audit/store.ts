@@ -31,6 +31,7 @@ export interface AuditStore {
   recordEvents(events: AuditEvent[]): Promise<number>;
   /** Per sink and action, for a run's reconciliation. */
   runEventCounts(runId: string): Promise<{ sink: string; action: string; count: number }[]>;
+  lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
   /** Events of one worker, by WID or Employee/Contingent_Worker ID, oldest first. */
   workerHistory(id: string, options?: { limit?: number }): Promise<WorkerEvent[]>;
   /**
@@ -252,6 +253,22 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
       if (events.length === 0) return 0;
       await ready();
       return insertEvents(db, events);
+    },
+
+    /**
+     * The content hash each worker last had when it reached a sink, for sinks that cannot look
+     * their own rows up cheaply (JSONL). Removal events carry no content and do not count.
+     */
+    async lastDeliveredHashes(sink, wids) {
+      if (wids.length === 0) return new Map();
+      await ready();
+      const { rows } = await db.query<{ wid: string; content_hash: string }>(
+        `SELECT DISTINCT ON (wid) wid, content_hash FROM ${s}.record_events
+         WHERE sink = $1 AND wid = ANY($2::text[]) AND action IN ('inserted', 'updated', 'unchanged')
+         ORDER BY wid, at DESC, id DESC`,
+        [sink, wids],
+      );
+      return new Map(rows.map((r) => [r.wid, r.content_hash]));
     },
 
     async runEventCounts(runId) {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { writeFileAtomic } from '../staging/atomic';
 import type { NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
-import type { DeliveryResult, FinalizeContext, FinalizeResult, Sink } from './types';
+import type { DeliveryResult, FinalizeContext, FinalizeResult, RecordOutcome, Sink } from './types';
 
 export interface JsonlSinkOptions {
   name: string;
@@ -46,8 +46,10 @@ function toLine(r: NormalizedWorker): string {
 /**
  * JSONL file sink. Pages land in <dir>/.runs/<runId>/page-<n>.jsonl (the file is the ledger);
  * finalizeRun turns them into <dir>/workers.jsonl, one line per worker, replaced atomically.
- * Readers only ever see a whole snapshot. Per-page outcomes are all 'inserted' (written to the
- * run's page file): telling changed from unchanged would need an index of the current file.
+ * Readers only ever see a whole snapshot. Every record of a page is written to the run's page file
+ * (the snapshot is rebuilt from them); whether it was inserted, updated or unchanged comes from the
+ * content hash it had when it last reached this sink (the audit trail's `deliveredHashes`), since
+ * looking WIDs up in a JSONL file would mean reading all of it.
  */
 export function createJsonlSink(options: JsonlSinkOptions): Sink {
   const { name } = options;
@@ -81,12 +83,22 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
       records.map((r) => `${toLine(r)}\n`),
     );
     ctx.heartbeat?.();
+    const outcomes = records.map((r): RecordOutcome => {
+      const hash = contentHash(r);
+      const before = ctx.deliveredHashes?.get(r.wid);
+      return {
+        wid: r.wid,
+        hash,
+        action: before === undefined ? 'inserted' : before === hash ? 'unchanged' : 'updated',
+      };
+    });
+    const count = (a: RecordOutcome['action']) => outcomes.filter((o) => o.action === a).length;
     return {
       alreadyDelivered: false,
-      inserted: records.length,
-      updated: 0,
-      unchanged: 0,
-      outcomes: records.map((r) => ({ wid: r.wid, action: 'inserted', hash: contentHash(r) })),
+      inserted: count('inserted'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      outcomes,
     };
   }
 
@@ -181,6 +193,7 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
   return {
     name,
     kind: 'jsonl',
+    usesDeliveredHashes: true,
     async init() {
       await fs.mkdir(runsDir, { recursive: true });
     },

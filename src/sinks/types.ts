@@ -15,6 +15,11 @@ export interface DeliveryContext {
   asOfEntry: string;
   /** Called during long writes so the activity can heartbeat. */
   heartbeat?: () => void;
+  /**
+   * For sinks with `usesDeliveredHashes`: each record's content hash when it last reached this
+   * sink (from the audit trail), so unchanged records are told apart without reading the sink.
+   */
+  deliveredHashes?: ReadonlyMap<string, string>;
 }
 
 export interface DeliveryResult {
@@ -52,6 +57,8 @@ export interface FinalizeResult {
 export interface Sink {
   readonly name: string;
   readonly kind: string;
+  /** The sink cannot look its rows up by WID, so change detection needs `deliveredHashes`. */
+  readonly usesDeliveredHashes?: boolean;
   /** Creates or migrates whatever the sink needs; safe to call on every start. */
   init(): Promise<void>;
   deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;

@@ -162,11 +162,20 @@ describe('delta runs, effective dating, change detection and scope (issue 5)', {
     console.log(
       `change detection: ${n} changes (${changed.length} workers, ${((100 * n) / before).toFixed(1)}% churn) → ` +
         `postgres wrote ${written} of ${summary.totalResults} records (${(100 * share).toFixed(2)}%: ` +
-        `${pg.inserted} inserted, ${pg.updated} updated), skipped ${pg.unchanged} unchanged`,
+        `${pg.inserted} inserted, ${pg.updated} updated), skipped ${pg.unchanged} unchanged; ` +
+        `files: ${JSON.stringify(summary.perSink.files)}`,
     );
     assert.equal(written + pg.unchanged, summary.totalResults);
     assert.ok(share <= 0.05, `wrote ${(100 * share).toFixed(2)}% of records, more than 5%`);
     assert.ok(written <= changed.length, 'only changed workers were written');
+    // The JSONL sink tells changes apart by the hash each record last reached it with.
+    const files = summary.perSink.files!;
+    assert.equal(files.inserted + files.updated + files.unchanged, summary.totalResults);
+    assert.ok(
+      files.inserted + files.updated <= 0.05 * summary.totalResults,
+      `files: ${JSON.stringify(files)}`,
+    );
+    assert.equal(files.inserted + files.updated, written, 'both sinks see the same changes');
     await assertSinksHoldSnapshot(h, summary);
     lastFull = summary;
   });

@@ -139,6 +139,24 @@ for (const backend of BACKENDS) {
       );
       assert.equal(byWid[0].runMode, 'full');
       assert.deepEqual(await audit.workerHistory('E1'), byWid);
+
+      // What each worker last looked like in a sink: the JSONL sink's change detection.
+      await audit.recordEvents([
+        {
+          runId: 'run-3',
+          page: 1,
+          wid: widOf(3),
+          workerId: 'E3',
+          sink: 'pg',
+          action: 'updated',
+          hash: 'h3-new',
+        },
+      ]);
+      const last = await audit.lastDeliveredHashes('pg', [widOf(1), widOf(3), widOf(5000)]);
+      assert.deepEqual(Object.fromEntries(last), { [widOf(1)]: 'h1', [widOf(3)]: 'h3-new' });
+      assert.deepEqual(Object.fromEntries(await audit.lastDeliveredHashes('files', [widOf(1)])), {
+        [widOf(1)]: 'h1',
+      });
     });
 
     test('dead letters: re-fetching the page does not double them; list, show, release', async () => {

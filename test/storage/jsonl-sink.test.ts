@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { contentHash } from '../../src/sinks/hash';
 import { createJsonlSink } from '../../src/sinks/jsonl';
 import type { Sink } from '../../src/sinks/types';
 import type { NormalizedWorker } from '../../src/workday/record';
@@ -40,6 +41,28 @@ describe('jsonl sink', () => {
     }
     return sink.finalizeRun!({ runId, mode, pages: pages.map((_, i) => i + 1), complete: true, asOfEntry });
   }
+
+  test('change detection: records are inserted, updated or unchanged against their last delivered hash', async () => {
+    const [a, b, c] = [worker(1), worker(2), worker(3)];
+    const deliveredHashes = new Map([
+      [a.wid, contentHash(a)],
+      [b.wid, contentHash(worker(2, 0))],
+    ]);
+    const res = await sink.deliverPage({ key: { runId: 'cd-1', page: 1 }, asOfEntry: T1, deliveredHashes }, [
+      a,
+      b,
+      c,
+    ]);
+    assert.deepEqual([res.unchanged, res.updated, res.inserted], [1, 1, 1]);
+    assert.deepEqual(
+      res.outcomes.map((o) => [o.wid, o.action]),
+      [
+        [a.wid, 'unchanged'],
+        [b.wid, 'updated'],
+        [c.wid, 'inserted'],
+      ],
+    );
+  });
 
   test('full run: the snapshot is the pages in page order, one line per worker, built atomically', async () => {
     const first = await sink.deliverPage({ key: { runId: 'full-1', page: 1 }, asOfEntry: T1 }, workers(1, 3));
