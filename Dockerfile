@@ -1,10 +1,15 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install, not npm ci: see .ci/run (the lock file lists only this platform's optional binaries).
+RUN npm install --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src
 COPY tsconfig.json ./
+# The workflow bundle is built once here, not by every worker at start (see src/workflow-bundle).
+RUN node -e "require('tsx/cjs'); require('./src/workflow-bundle').workflowBundle().then((b) => console.log(b))"
+# A capped V8 heap and two malloc arenas keep a worker's RSS flat (see README, Performance).
+ENV NODE_OPTIONS="--max-old-space-size=384 --max-semi-space-size=8" MALLOC_ARENA_MAX=2
 USER node
 ENTRYPOINT []
 CMD ["node", "bin/wdsync.cjs", "worker"]

@@ -1,38 +1,15 @@
 import os from 'node:os';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { createReplayActivities, recordingRunSpec } from './activities/replay';
 import type { WdsyncConfig } from './config/config';
+import { workflowBundle } from './workflow-bundle';
 import { TASK_QUEUES } from './workflows/activity-options';
+
+export { workflowBundle };
 
 export type WorkerRole = 'workflows' | 'workday' | 'sinks';
 export const ALL_ROLES: readonly WorkerRole[] = ['workflows', 'workday', 'sinks'];
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Workflow code is bundled once per process and shared by every worker in it. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    logger: quietBundlerLogger,
-  });
-  return bundle;
-}
-const noop = () => {};
-const quietBundlerLogger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: console.error,
-  log: noop,
-};
 
 let runtimeInstalled = false;
 /** Keeps the SDK's own logging to warnings so the CLI's progress output stays readable. */

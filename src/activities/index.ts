@@ -49,7 +49,9 @@ export function createActivities(deps: ActivityDeps) {
       const { spec, page } = input;
       const key = { runId: spec.runId, page };
       let bytes = 0;
-      const gzip = createGzip();
+      // Level 1: staged raw XML is transient. On a 15.5 MB page level 6 costs 120 ms of CPU against
+      // 44 ms, for a file 1.75x smaller (1.08 vs 1.89 MB).
+      const gzip = createGzip({ level: 1, chunkSize: 256 * 1024 });
       const gz: Buffer[] = [];
       gzip.on('data', (c: Buffer) => gz.push(c));
       const sha = createHash('sha256');

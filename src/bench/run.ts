@@ -14,7 +14,7 @@ import { createFsStaging } from '../staging/fs';
 import { createWorkdayClient } from '../workday';
 import type { ActivityTuning, AsOf, RunSummary } from '../workflows/types';
 import { type BaselineResult, runBaseline } from './baseline';
-import type { BenchOptions, Scenario } from './options';
+import { type BenchOptions, DEPLOYED_WORKER, type Scenario } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
 import { cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
 
@@ -270,9 +270,12 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
 
     const worker = await startCli({
       args: ['worker'],
-      env: cleanEnv({ WDSYNC_CONFIG: cfgFile, WDSYNC_WORKDAY_RPS: '1000' }),
+      env: cleanEnv({ WDSYNC_CONFIG: cfgFile, WDSYNC_WORKDAY_RPS: '1000', ...DEPLOYED_WORKER.env }),
       ready: /worker running/,
-      nodeArgs: o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeArgs: [
+        ...DEPLOYED_WORKER.nodeOptions,
+        ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ],
       timeoutMs: 180_000,
     });
     cleanups.push(() => worker.stop(60_000));
@@ -297,15 +300,29 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         tuning,
       });
       let lastSaid = 0;
-      const summary: RunSummary = await waitForRun(
-        handle,
-        (p) => {
-          if (!p.pagesTotal || performance.now() - lastSaid < 10_000) return;
-          lastSaid = performance.now();
-          say(`  ${label}: ${p.pagesDone}/${p.pagesTotal} pages, ${p.workersFetched} workers`);
-        },
-        1000,
+      // The only worker dying would leave the run waiting forever: fail the bench instead.
+      const workerDied = new Promise<never>((_, reject) =>
+        worker.child.once('exit', (code, sig) =>
+          reject(
+            new Error(
+              `the worker process exited (${code ?? sig}) during ${label}:\n${worker.output().slice(-4000)}`,
+            ),
+          ),
+        ),
       );
+      workerDied.catch(() => {});
+      const summary: RunSummary = await Promise.race([
+        waitForRun(
+          handle,
+          (p) => {
+            if (!p.pagesTotal || performance.now() - lastSaid < 10_000) return;
+            lastSaid = performance.now();
+            say(`  ${label}: ${p.pagesDone}/${p.pagesTotal} pages, ${p.workersFetched} workers`);
+          },
+          1000,
+        ),
+        workerDied,
+      ]);
       const wallMs = performance.now() - t0;
       const s = await admin<SimStats>('GET', 'stats');
       const bench = process.cpuUsage(cpu0.bench);

@@ -128,7 +128,9 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
     armIdle();
     const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
     const stages: NodeJS.ReadWriteStream[] = [counter];
-    if (encoding === 'gzip' || encoding === 'x-gzip') stages.push(zlib.createGunzip());
+    // 256 KB output chunks: a 15 MB page in ~60 chunks instead of ~1,000 trips through the parser.
+    if (encoding === 'gzip' || encoding === 'x-gzip')
+      stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
     else if (encoding && encoding !== 'identity') {
       throw new WorkdayTransientError(
         `Workday answered with unsupported Content-Encoding "${encoding}"; a proxy may be rewriting responses.`,

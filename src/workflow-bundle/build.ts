@@ -1,0 +1,37 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileAtomic } from '../staging/atomic';
+
+const noop = () => {};
+const quietBundlerLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: console.error,
+  log: noop,
+};
+
+/** Webpacks src/workflows for the Temporal worker's sandbox. */
+export async function buildWorkflowBundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: quietBundlerLogger,
+  });
+  return code;
+}
+
+// Run as a script (by workflowBundle()): build into the given file, atomically, so workers
+// starting at the same time never load half a bundle.
+if (require.main === module) {
+  const out = process.argv[2];
+  if (!out) {
+    console.error('usage: build.ts <output.js>');
+    process.exit(2);
+  }
+  buildWorkflowBundle()
+    .then((code) => writeFileAtomic(out, code))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

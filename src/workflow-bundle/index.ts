@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { STATE_DIR } from '../devserver/temporal-binary';
+import { buildWorkflowBundle } from './build';
+
+const SRC = path.resolve(__dirname, '..');
+const BUILD_SCRIPT = path.join(__dirname, 'build.ts');
+
+/** Every .ts file under src/, so any change a workflow could import yields a new bundle. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return sourceFiles(p);
+      return e.name.endsWith('.ts') ? [p] : [];
+    })
+    .sort();
+}
+
+function bundleKey(): string {
+  const h = createHash('sha256');
+  h.update(require('@temporalio/worker/package.json').version as string);
+  for (const f of sourceFiles(SRC)) {
+    h.update(path.relative(SRC, f));
+    h.update(readFileSync(f));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+let bundle: Promise<{ codePath: string } | { code: string }> | undefined;
+
+/**
+ * The workflow bundle, built once per source version into .wdsync/bundles/ by a child process.
+ * Webpack in the worker itself would leave ~120 MB of its heap in the worker's RSS for its whole
+ * life (measured: 145 MB before bundling, 261 MB after, unchanged after a full GC); workers
+ * started later load the file in milliseconds. If the directory is not writable, the bundle is
+ * built in-process as before.
+ */
+export function workflowBundle(): Promise<{ codePath: string } | { code: string }> {
+  bundle ??= (async () => {
+    const codePath = path.join(STATE_DIR, 'bundles', `workflows-${bundleKey()}.js`);
+    if (existsSync(codePath)) return { codePath };
+    try {
+      await promisify(execFile)(
+        process.execPath,
+        ['--require', require.resolve('tsx/cjs'), BUILD_SCRIPT, codePath],
+        {
+          maxBuffer: 16 << 20,
+        },
+      );
+      return { codePath };
+    } catch {
+      return { code: await buildWorkflowBundle() };
+    }
+  })();
+  return bundle;
+}
