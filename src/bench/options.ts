@@ -65,6 +65,8 @@ export interface BenchOptions {
   workers: number;
   pageSize: number;
   concurrency: number;
+  /** `wdsync worker` processes serving the wdsync runs (scale-out); RSS is the first one's. */
+  workerProcesses: number;
   latency: BenchLatency;
   scenarios: Scenario[];
   /** Share of Workday requests that fail in the faults scenario. */

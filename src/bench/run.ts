@@ -16,7 +16,7 @@ import type { ActivityTuning, AsOf, RunSummary } from '../workflows/types';
 import { type BaselineResult, runBaseline } from './baseline';
 import { type BenchOptions, DEPLOYED_WORKER, type Scenario } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
-import { cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
+import { type CliProcess, cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
 
 /** What the simulator's admin API reports (src/simulator/stats.ts). */
 interface SimStats {
@@ -74,6 +74,7 @@ export interface BenchResults {
     workers: number;
     pageSize: number;
     concurrency: number;
+    workerProcesses: number;
     pages: number;
     latency: BenchOptions['latency'];
     faultRate: number;
@@ -148,6 +149,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       workers: o.workers,
       pageSize: o.pageSize,
       concurrency: o.concurrency,
+      workerProcesses: o.workerProcesses,
       pages: Math.ceil(o.workers / o.pageSize),
       latency: o.latency,
       faultRate: o.faultRate,
@@ -268,17 +270,24 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     const needWorker = o.scenarios.some((s) => s !== 'parse');
     if (!needWorker) return finish();
 
-    const worker = await startCli({
-      args: ['worker'],
-      env: cleanEnv({ WDSYNC_CONFIG: cfgFile, WDSYNC_WORKDAY_RPS: '1000', ...DEPLOYED_WORKER.env }),
-      ready: /worker running/,
-      nodeArgs: [
-        ...DEPLOYED_WORKER.nodeOptions,
-        ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      ],
-      timeoutMs: 180_000,
-    });
-    cleanups.push(() => worker.stop(60_000));
+    // Scale-out is adding worker processes; the first one is the one profiled and whose RSS counts.
+    const workerProcs: CliProcess[] = [];
+    for (let i = 0; i < o.workerProcesses; i++) {
+      const w = await startCli({
+        args: ['worker'],
+        env: cleanEnv({ WDSYNC_CONFIG: cfgFile, WDSYNC_WORKDAY_RPS: '1000', ...DEPLOYED_WORKER.env }),
+        ready: /worker running/,
+        nodeArgs: [
+          ...DEPLOYED_WORKER.nodeOptions,
+          ...(o.profile && i === 0 ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ],
+        timeoutMs: 180_000,
+      });
+      cleanups.push(() => w.stop(60_000));
+      workerProcs.push(w);
+    }
+    const worker = workerProcs[0]!;
+    const workersCpuMs = () => workerProcs.reduce((sum, w) => sum + cpuMsOf(w.pid), 0);
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
@@ -287,7 +296,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       await admin('POST', 'reset-stats');
       const pids = { worker: worker.pid, simulator: sim.pid, temporal: server.process.pid };
       const cpu0 = {
-        worker: cpuMsOf(pids.worker),
+        worker: workersCpuMs(),
         simulator: cpuMsOf(pids.simulator),
         temporal: cpuMsOf(pids.temporal),
         bench: process.cpuUsage(),
@@ -301,15 +310,16 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       });
       let lastSaid = 0;
       // The only worker dying would leave the run waiting forever: fail the bench instead.
-      const workerDied = new Promise<never>((_, reject) =>
-        worker.child.once('exit', (code, sig) =>
-          reject(
-            new Error(
-              `the worker process exited (${code ?? sig}) during ${label}:\n${worker.output().slice(-4000)}`,
+      const workerDied = new Promise<never>((_, reject) => {
+        for (const w of workerProcs)
+          w.child.once('exit', (code, sig) =>
+            reject(
+              new Error(
+                `a worker process exited (${code ?? sig}) during ${label}:\n${w.output().slice(-4000)}`,
+              ),
             ),
-          ),
-        ),
-      );
+          );
+      });
       workerDied.catch(() => {});
       const summary: RunSummary = await Promise.race([
         waitForRun(
@@ -344,7 +354,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         perSink: summary.perSink[sink] ?? { inserted: 0, updated: 0, unchanged: 0 },
         pagesFailed: summary.pagesFailed,
         cpuMs: {
-          worker: cpuMsOf(pids.worker) - cpu0.worker,
+          worker: workersCpuMs() - cpu0.worker,
           simulator: cpuMsOf(pids.simulator) - cpu0.simulator,
           temporal: cpuMsOf(pids.temporal) - cpu0.temporal,
           bench: (bench.user + bench.system) / 1000,

@@ -45,6 +45,7 @@ interface Flags {
   workers?: number;
   pageSize?: number;
   concurrency?: number;
+  workerProcesses: number;
   latencyBaseMs?: number;
   latencyPerWorkerMs?: number;
   latencyJitterMs?: number;
@@ -79,6 +80,12 @@ export function registerBenchCommand(program: Command) {
     )
     .option('--page-size <n>', 'workers per page (default 999)', intArg('--page-size', 1, 999))
     .option('--concurrency <c>', 'pages in flight (default 8)', intArg('--concurrency', 1, 64))
+    .option(
+      '--worker-processes <n>',
+      'wdsync worker processes serving the runs (default 1; scale-out)',
+      intArg('--worker-processes', 1, 16),
+      1,
+    )
     .option(
       '--latency-base-ms <ms>',
       `simulator: fixed delay before each answer (default ${DEFAULT_LATENCY.baseMs})`,
@@ -159,6 +166,7 @@ export function registerBenchCommand(program: Command) {
         workers: f.workers ?? (quick ? QUICK.workers : 100_000),
         pageSize: f.pageSize ?? (quick ? QUICK.pageSize : 999),
         concurrency: f.concurrency ?? (quick ? QUICK.concurrency : 8),
+        workerProcesses: f.workerProcesses,
         latency,
         scenarios: withDependencies(f.scenarios ?? [...SCENARIOS]),
         faultRate: f.faultRate,
