@@ -117,7 +117,7 @@ export function formatTable(r: BenchResults): string {
   ].join('\n');
 }
 
-/** The Markdown table for docs/bench.md and the README. */
+/** The Markdown table for the README's Performance section. */
 export function markdownTable(r: BenchResults): string {
   const lines = ['| Scenario | Figure | Measured | Target |', '|---|---|---:|---|'];
   for (const row of benchRows(r)) lines.push(`| ${row[0]} | ${row[1]} | ${row[2]} | ${row[3] ?? ''} |`);

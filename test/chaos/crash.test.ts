@@ -110,6 +110,10 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.equal(summary.status, 'COMPLETED');
     await assertSinksHoldSnapshot(h, summary);
     const pages = summary.pagesTotal;
+    console.log(
+      `faults: ${stats.faultsInjected} injected over ${stats.requests} Workday requests for ${pages} pages ` +
+        `(${(stats.requests / pages).toFixed(2)} per page), maxInFlight ${stats.maxInFlight} at concurrency 4`,
+    );
     assert.ok(stats.faultsInjected > 0, 'faults were injected');
     assert.ok(stats.requests <= pages * 1.2 + 1, `${stats.requests} Workday requests for ${pages} pages`);
     assert.ok(stats.maxInFlight <= 4, `maxInFlight ${stats.maxInFlight} exceeded concurrency 4`);
