@@ -72,7 +72,9 @@ interface Flags {
 export function registerBenchCommand(program: Command) {
   program
     .command('bench')
-    .description('benchmark wdsync against the ideal bound and the batch-job baseline (see README, Performance)')
+    .description(
+      'benchmark wdsync against the ideal bound and the batch-job baseline (see README, Performance)',
+    )
     .option(
       '--workers <n>',
       'workers in the simulated tenant (default 100000)',
