@@ -47,13 +47,16 @@ test('recorded sync histories replay cleanly with the current workflow code', {
 
 test('recorded histories hold no worker data', async () => {
   // The recordings came from the simulator with seed 7 and 900 workers (the test harness).
-  const sim = await startSimulator({ workers: 900, seed: 7 });
+  const text = loadHistories()
+    .flatMap((h) => payloadTexts(h.history))
+    .join('\n');
+  const asOf = JSON.parse(/"asOf":(\{[^}]*\})/.exec(text)?.[1] ?? 'null');
+  assert.ok(asOf, 'the recorded runs carry their pinned as-of');
+  // The simulator's dataset is anchored on its clock start, so rebuild it as it stood when the
+  // histories were recorded (a minute before the pinned moment), not as of today.
+  const clockStart = new Date(Date.parse(asOf.entryMoment) - 60_000).toISOString();
+  const sim = await startSimulator({ workers: 900, seed: 7, clockStart, clockFrozen: true });
   try {
-    const text = loadHistories()
-      .flatMap((h) => payloadTexts(h.history))
-      .join('\n');
-    const asOf = JSON.parse(/"asOf":(\{[^}]*\})/.exec(text)?.[1] ?? 'null');
-    assert.ok(asOf, 'the recorded runs carry their pinned as-of');
     const workers = sim.admin.workersAsOf(asOf);
     assert.equal(workers.length, 900);
     for (const w of workers) {
