@@ -66,13 +66,18 @@ export interface AuditPort {
     page: number;
     asOf?: string;
     totalResults?: number;
+    totalPages?: number;
     rows?: number;
+    deadLetters?: number;
     checksum?: string;
     status: 'fetched' | 'failed' | 'delivered';
     /** Error text; null clears a previous one. */
     error?: string | null;
     /** The activity attempt that got here (attempts = the highest seen). */
     attempt?: number;
+    /** When this attempt began and when the page reached staging. */
+    startedAt?: Date;
+    endedAt?: Date;
   }): Promise<void>;
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
   recordEvents(events: RecordEvent[]): Promise<void>;

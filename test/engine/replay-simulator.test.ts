@@ -52,6 +52,11 @@ describe('replay --failed against the simulator, through the CLI', { timeout: 30
     const page = JSON.parse(r.stdout).pages.find((p: { page: number }) => p.page === FAILING_PAGE);
     assert.equal(page.status, 'failed');
     assert.ok(page.error, 'the page row carries the error');
+    const fetched = JSON.parse(r.stdout).pages.find((p: { page: number }) => p.page === 1);
+    assert.equal(fetched.rows, PAGE_SIZE);
+    assert.ok(fetched.totalPages > 1, 'the page row carries Total_Pages');
+    assert.ok(fetched.endedAt, 'a fetched page has an end time, so `audit run` shows its duration');
+    assert.ok(Date.parse(fetched.endedAt) >= Date.parse(fetched.startedAt));
   });
 
   test('after the fault is cleared, `wdsync replay --failed` makes the sinks exact', async () => {
