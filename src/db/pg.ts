@@ -45,7 +45,8 @@ export async function openPg(url: string, options: PgOptions = {}): Promise<Db> 
     statement_timeout: options.statementTimeoutMs ?? 120_000,
     // A transaction left open by a crashed caller must not hold row locks forever.
     idle_in_transaction_session_timeout: 300_000,
-    application_name: options.applicationName ?? 'wdsync',
+    // PGAPPNAME (libpq's variable) tells this deployment's connections apart in pg_stat_activity.
+    application_name: options.applicationName ?? (process.env.PGAPPNAME || 'wdsync'),
     keepAlive: true,
   };
   const pool = new Pool(config);

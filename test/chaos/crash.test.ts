@@ -122,13 +122,17 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
 
   test('4. PostgreSQL connections terminated mid-run: same result', async () => {
     slowPages();
-    const w = await h.spawnWorker();
+    // Its own application_name, so only this worker's connections are dropped, not those of other
+    // test files running beside this one.
+    const app = `wdsync-crash-${process.pid}`;
+    const w = await h.spawnWorker({ PGAPPNAME: app });
     const { handle } = await run();
     await until(async () => (await handle.query(progressQuery)).pagesDone >= 3, 'three pages done');
     const db = await openDb(PG_URL);
     const killed = await db.query<{ n: string }>(
       `SELECT count(pg_terminate_backend(pid))::text AS n FROM pg_stat_activity
-       WHERE application_name = 'wdsync' AND pid <> pg_backend_pid() AND datname = current_database()`,
+       WHERE application_name = $1 AND pid <> pg_backend_pid() AND datname = current_database()`,
+      [app],
     );
     await db.close();
     assert.ok(Number(killed.rows[0]!.n) > 0, 'backends were terminated');
