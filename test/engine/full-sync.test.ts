@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,8 +15,10 @@ import {
 } from '../../src/workflows/messages';
 import type { RunSummary } from '../../src/workflows/types';
 import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { historyText } from '../helpers/history';
 
 const WORKERS = 5000;
+const WORKDAY_PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 
 async function until(fn: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -33,7 +36,8 @@ describe('full sync on a real Temporal dev server, PostgreSQL and the simulator'
   const runs: string[] = [];
   let firstEntryMoment = '';
   before(async () => {
-    h = await createHarness({ workers: WORKERS });
+    // A distinctive password, so the history check below can look for it.
+    h = await createHarness({ workers: WORKERS, simulator: { password: WORKDAY_PASSWORD } });
     await h.startInProcessWorkers();
   });
   after(async () => {
@@ -189,17 +193,29 @@ describe('full sync on a real Temporal dev server, PostgreSQL and the simulator'
       .flatMap((w) => [w.personal?.legalName.formatted, w.personal?.workEmail, w.personal?.homeEmail])
       .filter((s): s is string => Boolean(s) && s!.length > 6);
     assert.ok(needles.length > 500);
+    assert.equal(h.cfg.workday.password, WORKDAY_PASSWORD);
+    needles.push(WORKDAY_PASSWORD);
     const histories = [];
+    const runIdsSeen = new Set<string>();
+    let pageSizesSeen = 0;
     for await (const wf of h.client.workflow.list({
       query: `WorkflowType = 'syncRun' OR WorkflowType = 'syncPage'`,
     })) {
       const history = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const text = JSON.stringify(history);
+      // Payload bytes decoded: JSON.stringify(history) would only show them base64-encoded.
+      const text = historyText(history);
       for (const n of needles)
-        assert.ok(!text.includes(n), `history of ${wf.workflowId} contains worker data`);
+        assert.ok(!text.includes(n), `history of ${wf.workflowId} contains worker data or the password`);
+      if (wf.type === 'syncRun') {
+        for (const id of runs) if (text.includes(`"runId":"${id}"`)) runIdsSeen.add(id);
+        if (text.includes('"pageSize"')) pageSizesSeen += 1;
+      }
       histories.push({ workflowId: wf.workflowId, history });
     }
     assert.ok(histories.length > 40, `expected the runs' histories, got ${histories.length}`);
+    // Control: the search sees payload contents, so the needles above could have been found.
+    assert.deepEqual([...runIdsSeen].sort(), [...runs].sort(), 'every run id is found in a decoded payload');
+    assert.ok(pageSizesSeen >= runs.length, 'payloads decoded: "pageSize" found in the run inputs');
     const bundle = await workflowBundle();
     let replayed = 0;
     for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {

@@ -31,6 +31,7 @@ import type { NormalizedWorker } from '../../src/workday/record';
 import { startWorkers, workflowBundle, type WorkerHandle } from '../../src/worker';
 import type { RunSummary } from '../../src/workflows/types';
 import { faultySinks, faultyWorkday, newFaults } from '../helpers/faults';
+import { historyText } from '../helpers/history';
 import { envelopeXml, type FixtureWorker, syntheticWorker, workerXml } from '../workday/fixtures/worker-xml';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,8 @@ const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const N = 45;
 const PAGE_SIZE = 10;
 const BROKEN = 13;
+/** Distinctive, so the history check can tell a leaked password from the word wdsync. */
+const WORKDAY_PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 
 /** Workers 1..45; worker 13 has Active "maybe", so the mapping dead-letters it. */
 const dataset: FixtureWorker[] = Array.from({ length: N }, (_, i) => {
@@ -96,7 +99,7 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
       workday: {
         endpoint: 'http://127.0.0.1:9/ccx/service/acme/Human_Resources/v44.0',
         username: 'isu_wdsync@acme',
-        password: 'wdsync',
+        password: WORKDAY_PASSWORD,
       },
       temporal: { address: server.address, namespace: 'default' },
       database: { url: PG_URL, schema },
@@ -352,15 +355,27 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
     const needles = expected
       .flatMap((w) => [w.personal?.workEmail, w.personal?.legalName.formatted])
       .filter((s): s is string => Boolean(s));
+    assert.ok(needles.length > 0);
+    assert.ok(cfg.workday.password.length >= 12, 'a distinctive password, so finding it means a leak');
+    needles.push(cfg.workday.password);
     const histories = [];
+    let controlSeen = 0;
     for await (const wf of client.workflow.list({ query: `WorkflowType = 'replayRun'` })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const text = JSON.stringify(history);
+      // Payload bytes decoded: JSON.stringify(history) would only show them base64-encoded.
+      const text = historyText(history);
       for (const n of needles)
-        assert.ok(!text.includes(n), `history of ${wf.workflowId} holds worker data (${n})`);
+        assert.ok(!text.includes(n), `history of ${wf.workflowId} holds worker data or the password (${n})`);
+      // Control: the replay's input payload names the run it replays (its workflow id's prefix).
+      if (text.includes(`"${wf.workflowId.split('/replay-')[0]}"`)) controlSeen += 1;
       histories.push({ workflowId: wf.workflowId, history });
     }
     assert.ok(histories.length >= 5, `expected the replays' histories, got ${histories.length}`);
+    assert.equal(
+      controlSeen,
+      histories.length,
+      'the replayed run id is found in every decoded replay history',
+    );
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
       assert.equal(r.error, undefined, `replay of ${r.workflowId} failed: ${r.error}`);
     }
