@@ -144,7 +144,8 @@ export async function startSimulator(options: Partial<SimulatorOptionsInput> = {
         res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain' });
         return void res.end('Get_Workers is a SOAP POST; GET ?wsdl for the service description\n');
       }
-      return service.handle(req, res, decodeURIComponent(svc[1]));
+      const urlVersion = svc[2] && (svc[2].includes('.') ? svc[2] : `${svc[2]}.0`);
+      return service.handle(req, res, decodeURIComponent(svc[1]), urlVersion);
     }
     const tok = TOKEN_PATH.exec(url.pathname);
     if (tok && method === 'POST') {

@@ -83,7 +83,17 @@ export class GetWorkersService {
 
   constructor(private readonly d: ServiceDeps) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, tenant: string): Promise<void> {
+  /**
+   * `urlVersion` is the version in the endpoint path (`/Human_Resources/v40.0`), if any. The answer's
+   * wd:version is the request's bsvc:version attribute when present, else the path's version, else
+   * the simulator's default (the unversioned path).
+   */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    tenant: string,
+    urlVersion?: string,
+  ): Promise<void> {
     const { stats, faults, opts, ds } = this.d;
     const seq = ++this.seq;
     const entry: RequestLogEntry = { seq, receivedAt: new Date().toISOString(), tenant, auth: 'none' };
@@ -238,7 +248,7 @@ export class GetWorkersService {
       entry.totalResults = set.total;
       entry.pageResults = indices.length;
       const head = responseHead({
-        version: r.version ?? opts.version,
+        version: r.version ?? urlVersion ?? opts.version,
         req: r,
         asOfEffective: ds.tt.date(asOf.effective),
         asOfEntry: ds.tt.dateTime(asOf.entry),

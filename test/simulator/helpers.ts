@@ -16,6 +16,8 @@ export interface EnvelopeOptions {
   before?: string;
   /** Raw Response_Group content. */
   group?: string;
+  /** bsvc:version attribute on Get_Workers_Request (omitted when undefined). */
+  version?: string;
 }
 
 export function envelope(sim: SimulatorHandle, o: EnvelopeOptions = {}): string {
@@ -38,7 +40,8 @@ export function envelope(sim: SimulatorHandle, o: EnvelopeOptions = {}): string 
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">${security}<soapenv:Body>` +
-    `<${q('Get_Workers_Request')} ${ns}>${prefixed(o.before ?? '', p)}` +
+    `<${q('Get_Workers_Request')} ${ns}${o.version === undefined ? '' : ` ${q('version')}="${o.version}"`}>` +
+    prefixed(o.before ?? '', p) +
     (filter ? `<${q('Response_Filter')}>${filter}</${q('Response_Filter')}>` : '') +
     (o.group !== undefined
       ? `<${q('Response_Group')}>${prefixed(o.group, p)}</${q('Response_Group')}>`

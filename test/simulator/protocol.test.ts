@@ -32,6 +32,22 @@ describe('protocol', () => {
     assert.equal((await post(unversioned, envelope(sim, { count: 2 }))).status, 200);
   });
 
+  it('wd:version: the request attribute if present, else the URL version, else the default', async () => {
+    const ver = (xml: string) => /<wd:Get_Workers_Response [^>]*wd:version="([^"]*)"/.exec(xml)?.[1];
+    const v40 = sim.endpoint.replace(/\/v\d+\.\d+$/, '/v40.0');
+    const plain = await post(v40, envelope(sim, { count: 1, group: REFS_ONLY }));
+    assert.equal(plain.status, 200);
+    assert.equal(ver(plain.text), 'v40.0', 'a v40.0 URL without a version attribute answers as v40.0');
+    const attr = await post(v40, envelope(sim, { count: 1, group: REFS_ONLY, version: 'v42.1' }));
+    assert.equal(ver(attr.text), 'v42.1', 'the request attribute wins over the URL');
+    const noMinor = await post(v40.replace('/v40.0', '/v41'), envelope(sim, { count: 1, group: REFS_ONLY }));
+    assert.equal(ver(noMinor.text), 'v41.0');
+    const unversioned = sim.endpoint.replace(/\/v\d+\.\d+$/, '');
+    const def = await post(unversioned, envelope(sim, { count: 1, group: REFS_ONLY }));
+    assert.equal(ver(def.text), sim.options.version);
+    assert.equal(ver((await getWorkers(sim, { count: 1, group: REFS_ONLY })).text), sim.options.version);
+  });
+
   it('no Page means page 1, no Count means 100; past the last page is an empty Response_Data', async () => {
     const p = readPage((await getWorkers(sim, { group: REFS_ONLY })).text);
     assert.deepEqual([p.page, p.workers.length, p.total, p.totalPages], [1, 100, 250, 3]);
