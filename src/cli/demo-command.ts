@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { WdsyncConfig } from '../config/config';
@@ -29,13 +30,37 @@ export function registerDemoCommand(program: Command) {
     .option('--workers <n>', 'workers in the simulated tenant', intArg('--workers', 1, 2_000_000), 20_000)
     .option('--page-size <n>', 'workers per page', intArg('--page-size', 1, 999), 500)
     .option('--concurrency <c>', 'pages in flight', intArg('--concurrency', 1, 64), 4)
+    .option(
+      '--temporal-port <port>',
+      'port of the Temporal server to use, or of the dev server to start (default: TEMPORAL_ADDRESS or 7233)',
+      intArg('--temporal-port', 1, 65535),
+    )
+    .option(
+      '--ui-port <port>',
+      'Web UI port of a dev server the demo starts (default 8233, or a free port if taken)',
+      intArg('--ui-port', 1, 65535),
+    )
     .option('--json', 'print one JSON object as the last line')
     .action(
       action(
-        async (baseCfg, o: { workers: number; pageSize: number; concurrency: number; json?: boolean }) => {
+        async (
+          baseCfg,
+          o: {
+            workers: number;
+            pageSize: number;
+            concurrency: number;
+            temporalPort?: number;
+            uiPort?: number;
+            json?: boolean;
+          },
+        ) => {
           const say = (m: string) => process.stderr.write(`${m}\n`);
-          const temporal = await ensureTemporal(baseCfg, say);
-          const sim = await startSimulator({ port: 0, workers: o.workers, seed: 42 });
+          const temporal = await ensureTemporal(baseCfg, say, o);
+          // The simulated dataset is anchored on the simulator's clock start, so the demo pins it
+          // once (in .wdsync/) and every later demo sees the same tenant: a rerun, even on
+          // another day, skips unchanged records instead of rewriting everyone.
+          const clockStart = demoClockStart();
+          const sim = await startSimulator({ port: 0, workers: o.workers, seed: 42, clockStart });
           say(
             `Simulated Workday tenant "${sim.credentials.tenant}" with ${o.workers} workers at ${sim.endpoint}`,
           );
@@ -73,6 +98,11 @@ export function registerDemoCommand(program: Command) {
                   webUi: uiUrl,
                   database: deps.describeDatabase(),
                   rows,
+                  temporal: {
+                    address: temporal.address,
+                    startedDevServer: temporal.started,
+                    ...(temporal.started ? { pid: temporal.pid } : {}),
+                  },
                 }),
               );
             } else {
@@ -99,22 +129,46 @@ export function registerDemoCommand(program: Command) {
     );
 }
 
-async function ensureTemporal(cfg: WdsyncConfig, say: (m: string) => void) {
-  const [host, portText] = cfg.temporal.address.split(':');
-  const port = Number(portText);
-  if (await isListening(host!, port)) {
-    await waitForTemporal(cfg.temporal.address, 10_000);
-    const uiPort = port + 1000;
-    const ui = (await isListening(host!, uiPort)) ? `http://${host}:${uiPort}` : undefined;
-    return { address: cfg.temporal.address, uiUrl: ui, started: false as const };
+/** The demo simulator's clock start: read from .wdsync/demo.json, or pinned there on first use. */
+export function demoClockStart(stateDir = STATE_DIR): string {
+  const file = path.join(stateDir, 'demo.json');
+  if (existsSync(file)) {
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { clockStart?: unknown };
+      if (typeof saved.clockStart === 'string' && !Number.isNaN(Date.parse(saved.clockStart)))
+        return saved.clockStart;
+    } catch {
+      // Unreadable: pin a new one below.
+    }
   }
-  if (process.env.TEMPORAL_ADDRESS) {
+  const clockStart = new Date().toISOString();
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ clockStart }, null, 2)}\n`);
+  return clockStart;
+}
+
+async function ensureTemporal(
+  cfg: WdsyncConfig,
+  say: (m: string) => void,
+  o: { temporalPort?: number; uiPort?: number },
+) {
+  const [configuredHost, portText] = cfg.temporal.address.split(':');
+  const host = o.temporalPort ? '127.0.0.1' : configuredHost!;
+  const port = o.temporalPort ?? Number(portText);
+  const address = `${host}:${port}`;
+  if (await isListening(host, port)) {
+    await waitForTemporal(address, 10_000);
+    const uiPort = o.uiPort ?? port + 1000;
+    const ui = (await isListening(host, uiPort)) ? `http://${host}:${uiPort}` : undefined;
+    return { address, uiUrl: ui, started: false as const };
+  }
+  if (process.env.TEMPORAL_ADDRESS && !o.temporalPort) {
     throw new Error(
       `cannot reach Temporal at ${cfg.temporal.address} (TEMPORAL_ADDRESS); start it or unset TEMPORAL_ADDRESS`,
     );
   }
   const dbFile = path.join(STATE_DIR, 'temporal.db');
-  const uiPort = (await isListening('127.0.0.1', 8233)) ? await freePort() : 8233;
+  const uiPort = o.uiPort ?? ((await isListening('127.0.0.1', 8233)) ? await freePort() : 8233);
   say('Starting a Temporal dev server (first run installs the Temporal CLI into .wdsync/) ...');
   const server = await startDevServer({
     port,
