@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startSync } from '../../src/runs/start';
+import { TASK_QUEUES } from '../../src/workflows/activity-options';
+import { pageWorkflowId } from '../../src/workflows/ids';
+import { createHarness, type Harness } from '../helpers/harness';
+
+const RPS = 2;
+const PER_WORKER = 2;
+const PAGE_SIZE = 50;
+const WORKERS = 600; // 12 pages
+
+/**
+ * Invariant 4, as configured by an operator: the cluster-wide Workday rate limit
+ * (maxTaskQueueActivitiesPerSecond) and the per-worker Workday concurrency hold even when the run
+ * asks for more pages in flight, and Workday calls and sink writes go to their own task queues.
+ */
+describe('Workday protection: rate limit, per-worker concurrency, task queues', { timeout: 300_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({
+      workers: WORKERS,
+      config: {
+        limits: {
+          workdayRequestsPerSecond: RPS,
+          workdayConcurrencyPerWorker: PER_WORKER,
+          sinkConcurrencyPerWorker: 16,
+        },
+      },
+    });
+    await h.startInProcessWorkers();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a run asking for 6 pages in flight stays within 2 requests/s and 2 in flight', async () => {
+    const { handle, runId } = await startSync(h.client, h.cfg, { pageSize: PAGE_SIZE, concurrency: 6 });
+    const summary = await handle.result();
+    assert.equal(summary.status, 'COMPLETED');
+    assert.equal(summary.workersFetched, WORKERS);
+
+    const stats = h.sim.admin.stats();
+    assert.ok(
+      stats.maxInFlight <= PER_WORKER,
+      `maxInFlight ${stats.maxInFlight} exceeded the per-worker cap ${PER_WORKER}`,
+    );
+    const times = h.sim.admin
+      .requestLog()
+      .map((r) => Date.parse(r.receivedAt))
+      .sort((a, b) => a - b);
+    assert.equal(times.length, WORKERS / PAGE_SIZE + 1, 'one request per page plus the count');
+    // The server's limiter may let a small burst through; over the run, the rate must hold.
+    const spanS = (times.at(-1)! - times[0]!) / 1000;
+    const burst = 2;
+    assert.ok(
+      spanS >= (times.length - 1 - burst) / RPS,
+      `${times.length} requests in ${spanS.toFixed(1)} s is faster than ${RPS}/s`,
+    );
+    let worstSecond = 0;
+    for (let i = 0; i < times.length; i++) {
+      const inWindow = times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length;
+      worstSecond = Math.max(worstSecond, inWindow);
+    }
+    // Temporal's limiter refills continuously, so a one-second window can catch the end of one
+    // refill and the start of the next; unlimited, all 13 requests land within one second.
+    assert.ok(worstSecond <= 2 * RPS + 1, `${worstSecond} requests within one second`);
+    console.log(
+      `# ${times.length} Workday requests in ${spanS.toFixed(1)} s (limit ${RPS}/s), worst second ${worstSecond}, maxInFlight ${stats.maxInFlight}`,
+    );
+
+    const history = await h.client.workflow.getHandle(pageWorkflowId(runId, 3)).fetchHistory();
+    const queues = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name && a.taskQueue?.name) queues.set(a.activityType.name, a.taskQueue.name);
+    }
+    assert.equal(queues.get('fetchPage'), TASK_QUEUES.workday, 'fetchPage runs on the Workday queue');
+    assert.equal(queues.get('deliverPage'), TASK_QUEUES.sinks, 'deliverPage runs on the sink queue');
+    assert.notEqual(TASK_QUEUES.workday, TASK_QUEUES.sinks);
+  });
+  test('starting the same run id again attaches to the running run instead of starting a second', async () => {
+    const runId = `attach-${Date.now()}`;
+    h.sim.admin.resetStats();
+    const first = await startSync(h.client, h.cfg, { runId, pageSize: PAGE_SIZE, concurrency: 6 });
+    const second = await startSync(h.client, h.cfg, { runId, pageSize: PAGE_SIZE, concurrency: 6 });
+    assert.equal(first.attached, false);
+    assert.equal(second.attached, true, 'the second start attached');
+    const [a, b] = await Promise.all([first.handle.result(), second.handle.result()]);
+    assert.deepEqual(a, b, 'both handles see the one run');
+    const executions = [];
+    for await (const e of h.client.workflow.list({ query: `WorkflowId = '${runId}'` })) executions.push(e);
+    assert.equal(executions.length, 1, 'one execution under that id');
+    assert.equal(
+      h.sim.admin.stats().requests,
+      WORKERS / PAGE_SIZE + 1,
+      'Workday was asked for each page once',
+    );
+    await assert.rejects(
+      startSync(h.client, h.cfg, { runId }),
+      /already finished/,
+      'a finished run id is not reused',
+    );
+  });
+});
