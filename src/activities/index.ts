@@ -37,7 +37,11 @@ export function createActivities(deps: ActivityDeps) {
     /** Total_Results of the pinned snapshot, from a one-row request (cheap for Workday). */
     async countWorkers(spec: PageRequestSpec): Promise<{ totalResults: number }> {
       try {
-        const r = await deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal });
+        // A tenant can take longer than the heartbeat timeout even for one row.
+        const r = await heartbeating(
+          () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
+          () => ({ count: true }),
+        );
         return { totalResults: r.totalResults };
       } catch (err) {
         throw toActivityFailure(err);

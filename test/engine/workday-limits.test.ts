@@ -102,4 +102,24 @@ describe('Workday protection: rate limit, per-worker concurrency, task queues', 
       'a finished run id is not reused',
     );
   });
+  test('a Workday answer slower than the heartbeat timeout succeeds on its first attempt', async () => {
+    h.sim.admin.setFaults({ latency: { baseMs: 7000, jitterMs: 0 } });
+    h.sim.admin.resetStats();
+    try {
+      const { handle } = await startSync(h.client, h.cfg, {
+        pageSize: WORKERS,
+        concurrency: 1,
+        recovery: { passes: 0, cooldownSeconds: 1 },
+        // 7 s of silence from Workday against a 3 s heartbeat timeout and a single attempt: only
+        // the activity's own heartbeats keep the count and the page alive.
+        tuning: { heartbeatTimeoutMs: 3000, workdayMaximumAttempts: 1 },
+      });
+      const summary = await handle.result();
+      assert.equal(summary.status, 'COMPLETED');
+      assert.equal(summary.workersFetched, WORKERS);
+      assert.equal(h.sim.admin.stats().requests, 2, 'the count and the page, each asked once');
+    } finally {
+      h.sim.admin.setFaults({ latency: { baseMs: 20, jitterMs: 20 } });
+    }
+  });
 });
