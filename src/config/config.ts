@@ -39,38 +39,47 @@ export type SinkConfig = z.infer<typeof SinkConfig>;
 const positiveInt = z.coerce.number().int().positive();
 
 export const ConfigSchema = z.object({
-  workday: z.object({
-    endpoint: z.url({
-      message: 'WORKDAY_ENDPOINT must be a URL like https://host/ccx/service/TENANT/Human_Resources/v44.0',
+  workday: z
+    .object({
+      endpoint: z.url({
+        message: 'WORKDAY_ENDPOINT must be a URL like https://host/ccx/service/TENANT/Human_Resources/v44.0',
+      }),
+      username: z
+        .string({ error: 'set WORKDAY_USERNAME (user@tenant)' })
+        .regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant'),
+      /** Optional only with OAuth (refresh-token grant); WS-Security needs it. */
+      password: z.string().min(1, 'WORKDAY_PASSWORD is empty; set it or WORKDAY_PASSWORD_FILE').optional(),
+      version: z
+        .string()
+        .regex(/^v\d+\.\d+$/, 'WORKDAY_VERSION looks like v44.0')
+        .default(SIMULATOR_DEFAULTS.version),
+      /** The tenant's time zone: effective dates are days there. */
+      timezone: z
+        .string()
+        .refine(
+          isTimeZone,
+          'WORKDAY_TIMEZONE must be an IANA zone like America/New_York, or an offset like -08:00',
+        )
+        .default(SIMULATOR_DEFAULTS.timezone),
+      timeoutMs: positiveInt.default(300_000),
+      /** Until response headers arrive; defaults to min(180 s, timeoutMs). */
+      responseTimeoutMs: positiveInt.optional(),
+      /** Longest silence while the body streams; defaults to min(60 s, timeoutMs). */
+      idleTimeoutMs: positiveInt.optional(),
+      oauth: z
+        .object({
+          tokenUrl: z.url(),
+          clientId: z.string().min(1),
+          clientSecret: z.string().min(1),
+          refreshToken: z.string().min(1),
+        })
+        .optional(),
+    })
+    .refine((w) => w.password !== undefined || w.oauth !== undefined, {
+      message:
+        'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
+      path: ['password'],
     }),
-    username: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant'),
-    password: z.string().min(1, 'set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE'),
-    version: z
-      .string()
-      .regex(/^v\d+\.\d+$/, 'WORKDAY_VERSION looks like v44.0')
-      .default(SIMULATOR_DEFAULTS.version),
-    /** The tenant's time zone: effective dates are days there. */
-    timezone: z
-      .string()
-      .refine(
-        isTimeZone,
-        'WORKDAY_TIMEZONE must be an IANA zone like America/New_York, or an offset like -08:00',
-      )
-      .default(SIMULATOR_DEFAULTS.timezone),
-    timeoutMs: positiveInt.default(300_000),
-    /** Until response headers arrive; defaults to min(180 s, timeoutMs). */
-    responseTimeoutMs: positiveInt.optional(),
-    /** Longest silence while the body streams; defaults to min(60 s, timeoutMs). */
-    idleTimeoutMs: positiveInt.optional(),
-    oauth: z
-      .object({
-        tokenUrl: z.url(),
-        clientId: z.string().min(1),
-        clientSecret: z.string().min(1),
-        refreshToken: z.string().min(1),
-      })
-      .optional(),
-  }),
   temporal: z.object({
     address: z.string().default('127.0.0.1:7233'),
     namespace: z.string().default('default'),
@@ -87,7 +96,8 @@ export const ConfigSchema = z.object({
   sinks: z
     .array(SinkConfig)
     .min(1)
-    .default([{ name: 'postgres', type: 'postgres', schema: 'wdsync' }]),
+    // No schema: the sink follows the database schema (WDSYNC_DB_SCHEMA, default wdsync).
+    .default([{ name: 'postgres', type: 'postgres' }]),
   limits: z.object({
     /** Cluster-wide Workday requests per second (every worker must use the same value). */
     workdayRequestsPerSecond: z.coerce.number().positive().default(10),
@@ -159,14 +169,30 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         `cannot read WORKDAY_PASSWORD_FILE ${env.WORKDAY_PASSWORD_FILE}: ${(err as Error).message}`,
       );
     }
+    if (!password) {
+      throw new ConfigError(
+        `WORKDAY_PASSWORD_FILE ${env.WORKDAY_PASSWORD_FILE} is empty; put the Workday password in it`,
+      );
+    }
   }
   const d = SIMULATOR_DEFAULTS;
+  const fileWorkday = section('workday');
+  // The simulator's endpoint and credentials only when no Workday is configured at all: a real
+  // endpoint with a missing password must fail, not try the simulator's password on it.
+  const simulator = !env.WORKDAY_ENDPOINT && fileWorkday.endpoint === undefined;
+  if (!simulator && env.WORKDAY_PASSWORD === '' && !env.WORKDAY_PASSWORD_FILE) {
+    throw new ConfigError('WORKDAY_PASSWORD is empty; set the Workday password or WORKDAY_PASSWORD_FILE');
+  }
   const raw = {
     workday: {
-      endpoint: `http://127.0.0.1:${d.port}/ccx/service/${d.tenant}/Human_Resources/${d.version}`,
-      username: d.username,
-      password: d.password,
-      ...section('workday'),
+      ...(simulator
+        ? {
+            endpoint: `http://127.0.0.1:${d.port}/ccx/service/${d.tenant}/Human_Resources/${d.version}`,
+            username: d.username,
+            password: d.password,
+          }
+        : {}),
+      ...fileWorkday,
       ...defined({
         endpoint: env.WORKDAY_ENDPOINT,
         username: env.WORKDAY_USERNAME,
@@ -233,7 +259,7 @@ export function redacted(cfg: WdsyncConfig): WdsyncConfig {
     ...cfg,
     workday: {
       ...cfg.workday,
-      password: '***',
+      password: cfg.workday.password === undefined ? undefined : '***',
       oauth: cfg.workday.oauth && { ...cfg.workday.oauth, clientSecret: '***', refreshToken: '***' },
     },
     database: { ...cfg.database, url: hide(cfg.database.url) },
