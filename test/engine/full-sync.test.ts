@@ -169,6 +169,7 @@ describe('full sync on a real Temporal dev server, PostgreSQL and the simulator'
   test('cancel ends the run CANCELLED with its counts after in-flight pages finish', async () => {
     h.sim.admin.setFaults({ latency: { baseMs: 300, perWorkerMs: 0, jitterMs: 0 } });
     try {
+      h.sim.admin.resetStats();
       const { runId, handle } = await startSync(h.client, h.cfg, { pageSize: 100, concurrency: 2 });
       runs.push(runId);
       await until(async () => (await handle.query(progressQuery)).pagesDone >= 1, 'a page done');
@@ -178,6 +179,16 @@ describe('full sync on a real Temporal dev server, PostgreSQL and the simulator'
       assert.ok(summary.pagesDone >= 1 && summary.pagesDone < summary.pagesTotal);
       assert.equal(summary.workersFetched, summary.pagesDone * 100);
       assert.equal(summary.pagesInFlight, 0);
+      // Graceful: every page Workday was asked for (the in-flight ones at cancel included) was
+      // finished and counted, and no page started after the cancel.
+      const pagesAsked = h.sim.admin.requestLog().filter((r) => r.count === 100).length;
+      assert.equal(pagesAsked, summary.pagesDone, 'pages asked of Workday = pages done');
+      const delivered = summary.perSink.postgres;
+      assert.equal(
+        (delivered?.inserted ?? 0) + (delivered?.updated ?? 0) + (delivered?.unchanged ?? 0),
+        summary.workersFetched,
+        'every fetched worker reached PostgreSQL',
+      );
     } finally {
       h.sim.admin.setFaults({ latency: { baseMs: 0, perWorkerMs: 0, jitterMs: 0 } });
     }
