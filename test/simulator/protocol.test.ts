@@ -119,6 +119,41 @@ describe('protocol', () => {
     assert.ok(raw.body.length < xml.length / 4);
   });
 
+  it('streams: the first body chunk arrives long before a slow page ends', async () => {
+    const slow = await startSimulator({
+      workers: 300,
+      seed: 21,
+      faults: { latency: { baseMs: 0, perWorkerMs: 2, jitterMs: 0, slowTailRate: 0 } },
+    });
+    try {
+      const t0 = performance.now();
+      const seen = await new Promise<{ first: number; end: number; xml: string }>((resolve, reject) => {
+        const req = request(slow.endpoint, { method: 'POST' }, (res) => {
+          let first = -1;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            if (first < 0) first = performance.now() - t0;
+            chunks.push(c);
+          });
+          res.on('end', () =>
+            resolve({ first, end: performance.now() - t0, xml: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(envelope(slow, { count: 300 }));
+      });
+      assert.equal(readPage(seen.xml).workers.length, 300);
+      assert.ok(seen.end >= 500, `300 workers at 2 ms each take >= 500 ms (took ${seen.end.toFixed(0)})`);
+      assert.ok(
+        seen.first < seen.end / 4,
+        `first chunk at ${seen.first.toFixed(0)} ms, end at ${seen.end.toFixed(0)} ms`,
+      );
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('Page_Results quirk echoes Count', async () => {
     const q = await startSimulator({ workers: 30, seed: 21, pageResultsQuirk: true, faults: NO_LATENCY });
     try {
