@@ -1,5 +1,5 @@
 import type { SimClock } from './clock';
-import type { FaultPatch, FaultRule, FaultSettings, FaultType } from './options';
+import type { FaultPatch, FaultRule, FaultSettings, FaultType, Maintenance } from './options';
 import { Salt, unit } from './random';
 
 /**
@@ -38,7 +38,16 @@ export class FaultInjector {
     }
     if (patch.concurrencyCap !== undefined) s.concurrencyCap = patch.concurrencyCap;
     if (patch.capResponse !== undefined) s.capResponse = patch.capResponse;
-    if (patch.maintenance) s.maintenance = { ...s.maintenance, ...patch.maintenance };
+    if (patch.maintenance) {
+      const m = { ...s.maintenance };
+      for (const [k, v] of Object.entries(patch.maintenance) as [keyof Maintenance, unknown][]) {
+        // null (or an explicit undefined from an in-process caller) clears from / until.
+        if (v === null || v === undefined) {
+          if (k === 'from' || k === 'until') delete m[k];
+        } else (m as Record<string, unknown>)[k] = v;
+      }
+      s.maintenance = m;
+    }
     if (patch.latency) s.latency = { ...s.latency, ...patch.latency };
     return structuredClone(s);
   }

@@ -84,13 +84,24 @@ export const FaultSettings = z
   .strict();
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
+/** A maintenance change: given keys replace; `from` / `until` set to null clear the window's ends. */
+export const MaintenancePatch = z
+  .object({
+    active: z.boolean().optional(),
+    from: isoDateTime.nullable().optional(),
+    until: isoDateTime.nullable().optional(),
+    retryAfterSec: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type MaintenancePatch = z.infer<typeof MaintenancePatch>;
+
 /** A runtime change: top-level keys replace, latency and maintenance merge. */
 export const FaultPatch = z
   .object({
     rules: z.array(FaultRule).optional(),
     concurrencyCap: z.number().int().min(1).nullable().optional(),
     capResponse: z.enum(['throttle', 'http429', 'http503']).optional(),
-    maintenance: Maintenance.partial().optional(),
+    maintenance: MaintenancePatch.optional(),
     latency: LatencyModel.partial().optional(),
   })
   .strict();

@@ -48,6 +48,41 @@ describe('less-travelled paths', () => {
     assert.equal((await getWorkers(sim, { count: 1 })).status, 200);
   });
 
+  it('a maintenance window is cleared over HTTP with null from / until', async () => {
+    const faults = (body?: unknown) =>
+      fetch(`${sim.adminUrl}/faults`, {
+        method: body === undefined ? 'GET' : 'POST',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { maintenance?: Record<string, unknown>; error?: string },
+      }));
+    const now = Date.parse(sim.admin.clock.now());
+    const window = {
+      from: new Date(now - 60_000).toISOString(),
+      until: new Date(now + 3_600_000).toISOString(),
+    };
+    assert.equal((await faults({ maintenance: window })).status, 200);
+    assert.equal((await getWorkers(sim, { count: 1 })).status, 503);
+    const cleared = await faults({ maintenance: { from: null, until: null } });
+    assert.equal(cleared.status, 200);
+    assert.equal(cleared.body.maintenance?.from, undefined);
+    assert.equal(cleared.body.maintenance?.until, undefined);
+    assert.equal(cleared.body.maintenance?.retryAfterSec, 300, 'other maintenance settings kept');
+    assert.equal((await getWorkers(sim, { count: 1 })).status, 200);
+    // Clearing one end leaves the other: an open-ended window from the past is still maintenance.
+    await faults({ maintenance: window });
+    await faults({ maintenance: { until: null } });
+    const open = await faults();
+    assert.deepEqual([open.body.maintenance?.from, open.body.maintenance?.until], [window.from, undefined]);
+    assert.equal((await getWorkers(sim, { count: 1 })).status, 503);
+    await faults({ maintenance: { from: null } });
+    assert.equal((await getWorkers(sim, { count: 1 })).status, 200);
+    const bad = await faults({ maintenance: { from: 'soon' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error ?? '', /maintenance\.from/);
+  });
+
   it('the maintenance rule type: 503 with the rule Retry-After, for the next N requests', async () => {
     sim.admin.setFaults({ rules: [{ type: 'maintenance', next: 1, retryAfterSec: 42 }] });
     const r = await getWorkers(sim, { count: 1 });
