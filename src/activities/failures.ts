@@ -1,4 +1,6 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { backoffDelayMs } from '../workday/errors';
 
 /** Workday client errors carry a kind; this is all the activity layer needs to know of them. */
 interface ClassifiedError {
@@ -19,12 +21,29 @@ const TYPE_BY_KIND: Record<ClassifiedError['kind'], string> = {
   config: 'WorkdayConfigError',
 };
 
+/** Never retry a throttle sooner than this, whatever Retry-After says. */
+const MIN_THROTTLE_DELAY_MS = 1000;
+
+/** The current activity's attempt (1-based), or 1 outside an activity. */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * Turns an error into the failure Temporal should act on. Auth, validation and config faults are
  * non-retryable (retrying them only hammers Workday); a throttle retries after the delay Workday
- * asked for; anything else retries with the activity's backoff. Messages carry no worker data.
+ * asked for (Retry-After), or else after a delay that grows with the attempt and carries jitter,
+ * so pages throttled together do not all come back together; anything else retries with the
+ * activity's backoff. Messages carry no worker data.
  */
-export function toActivityFailure(err: unknown): Error {
+export function toActivityFailure(
+  err: unknown,
+  opts: { attempt?: number; random?: () => number } = {},
+): Error {
   if (err instanceof ApplicationFailure) return err;
   if (isClassified(err)) {
     const type = TYPE_BY_KIND[err.kind];
@@ -32,10 +51,12 @@ export function toActivityFailure(err: unknown): Error {
       return ApplicationFailure.nonRetryable(err.message, type);
     }
     if (err.kind === 'throttled') {
+      const attempt = opts.attempt ?? currentAttempt();
+      const delay = backoffDelayMs('throttled', attempt, err.retryAfterMs, opts.random);
       return ApplicationFailure.create({
         message: err.message,
         type,
-        nextRetryDelay: Math.max(1000, err.retryAfterMs ?? 5000),
+        nextRetryDelay: Math.max(MIN_THROTTLE_DELAY_MS, delay),
       });
     }
     return ApplicationFailure.retryable(err.message, type);

@@ -134,8 +134,22 @@ export function retryDelayMs(
 ): number | undefined {
   if (!isRetryable(err)) return undefined;
   const hinted = isWorkdayError(err) && 'retryAfterMs' in err ? err.retryAfterMs : undefined;
-  if (hinted !== undefined) return hinted;
   const throttled = isWorkdayError(err) && err.kind === 'throttled';
+  return backoffDelayMs(throttled ? 'throttled' : 'transient', attempt, hinted, random);
+}
+
+/**
+ * The delay rule of retryDelayMs for a known kind: Retry-After when given, otherwise
+ * exponential in `attempt` (1-based) from the kind's base up to its cap, half fixed, half jitter.
+ */
+export function backoffDelayMs(
+  kind: 'throttled' | 'transient',
+  attempt = 1,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) return retryAfterMs;
+  const throttled = kind === 'throttled';
   const base = throttled ? THROTTLE_BASE_MS : TRANSIENT_BASE_MS;
   const max = throttled ? THROTTLE_MAX_MS : TRANSIENT_MAX_MS;
   const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
