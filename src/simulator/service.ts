@@ -299,7 +299,7 @@ export class GetWorkersService {
     dirty = 0,
   ): Promise<Outcome> {
     const { ds, stats } = this.d;
-    const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+    const gzip = acceptsGzip(req.headers['accept-encoding']);
     res.writeHead(200, {
       'Content-Type': 'text/xml; charset=utf-8',
       ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
@@ -570,6 +570,29 @@ export class GetWorkersService {
       return { kind: 'company', country: co[1] };
     throw bad();
   }
+}
+
+/**
+ * Whether Accept-Encoding allows gzip (RFC 9110 §12.5.3): `gzip` or `x-gzip` with q > 0, or, when
+ * neither is listed, `*` with q > 0. `gzip;q=0` refuses it.
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  let named: number | undefined;
+  let star: number | undefined;
+  for (const part of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (!coding) continue;
+    let q = 1;
+    for (const p of params) {
+      const m = /^q\s*=\s*([0-9.]+)$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (Number.isNaN(q)) q = 0;
+    if (coding === 'gzip' || coding === 'x-gzip') named = Math.max(named ?? 0, q);
+    else if (coding === '*') star = q;
+  }
+  return named !== undefined ? named > 0 : star !== undefined && star > 0;
 }
 
 export function resolveWorker(ds: Dataset, type: string, id: string): number {

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator';
+import { acceptsGzip } from '../../src/simulator/service';
 import { envelope, getWorkers, NO_LATENCY, post, readPage, REFS_ONLY } from './helpers';
 
 describe('protocol', () => {
@@ -117,6 +118,37 @@ describe('protocol', () => {
     const xml = gunzipSync(raw.body).toString('utf8');
     assert.equal(readPage(xml).workers.length, 50);
     assert.ok(raw.body.length < xml.length / 4);
+  });
+
+  it('gzip;q=0 (and no Accept-Encoding) gets identity', async () => {
+    const enc = (accept?: string) =>
+      new Promise<{ enc?: string; body: string }>((resolve, reject) => {
+        const req = request(
+          sim.endpoint,
+          { method: 'POST', headers: accept === undefined ? {} : { 'Accept-Encoding': accept } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ enc: res.headers['content-encoding'], body: Buffer.concat(chunks).toString('utf8') }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(envelope(sim, { count: 3, group: REFS_ONLY }));
+      });
+    for (const accept of ['gzip;q=0', 'deflate, gzip; q=0.0', 'identity', undefined]) {
+      const r = await enc(accept);
+      assert.equal(r.enc, undefined, `Accept-Encoding: ${accept}`);
+      assert.equal(readPage(r.body).workers.length, 3);
+    }
+    assert.equal((await enc('gzip;q=0.5, identity')).enc, 'gzip');
+    assert.deepEqual(
+      ['gzip', 'GZIP;Q=1', 'x-gzip', '*', 'br, *;q=0.1', 'gzip;q=0', '*, gzip;q=0', '*;q=0', 'br', ''].map(
+        (h) => acceptsGzip(h),
+      ),
+      [true, true, true, true, true, false, false, false, false, false],
+    );
   });
 
   it('streams: the first body chunk arrives long before a slow page ends', async () => {
