@@ -22,6 +22,7 @@ export function registerScheduleCommands(program: Command) {
         'the first delta run without a watermark runs full (default on for schedules)',
         true,
       )
+      .option('--no-full-if-no-watermark', 'a delta schedule without a watermark fails its runs instead')
       .addOption(
         new Option('--overlap <policy>', 'when a run is still going')
           .choices(['skip', 'buffer-one'])

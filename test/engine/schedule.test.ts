@@ -175,4 +175,62 @@ describe('scheduled syncs (issue 5)', { timeout: 600_000 }, () => {
     assert.equal(summary.workersFetched, summary.totalResults);
     await assertSinksHoldSnapshot(h, summary);
   });
+  test('schedule options: --cron, buffer-one, catch-up window, no pause on failure; list, pause, unpause, backfill', async () => {
+    await cli(
+      'schedule',
+      'create',
+      'nightly',
+      '--cron',
+      '0 3 * * *',
+      '--mode',
+      'full',
+      '--overlap',
+      'buffer-one',
+      '--catchup-window',
+      '30m',
+      '--no-pause-on-failure',
+      '--no-full-if-no-watermark',
+      '--page-size',
+      '500',
+    );
+    const d = await h.client.schedule.getHandle('nightly').describe();
+    assert.equal(d.policies.overlap, 'BUFFER_ONE');
+    assert.equal(d.policies.catchupWindow, 30 * 60_000);
+    assert.equal(d.policies.pauseOnFailure, false);
+    const next = d.info.nextActionTimes[0]!;
+    assert.equal(`${next.getUTCHours()}:${next.getUTCMinutes()}`, '3:0', 'the cron spec sets the time');
+    const args =
+      d.action.type === 'startWorkflow' ? (d.action.args?.[0] as { fullIfNoWatermark?: boolean }) : {};
+    assert.equal(args.fullIfNoWatermark, false, '--no-full-if-no-watermark reaches the run input');
+
+    const listed = async () =>
+      (JSON.parse(await cli('schedule', 'list', '--json')) as { name: string; paused: boolean }[]).find(
+        (s) => s.name === 'nightly',
+      );
+    assert.equal((await listed())?.paused, false);
+    await cli('schedule', 'pause', 'nightly');
+    assert.equal((await listed())?.paused, true);
+    await cli('schedule', 'unpause', 'nightly');
+    assert.equal((await listed())?.paused, false);
+
+    // Yesterday's 03:00 was missed (the schedule did not exist): a backfill takes exactly that one.
+    const threeAm = new Date();
+    threeAm.setUTCHours(3, 0, 0, 0);
+    if (threeAm.getTime() > Date.now()) threeAm.setUTCDate(threeAm.getUTCDate() - 1);
+    const from = new Date(threeAm.getTime() - 3600_000).toISOString();
+    const to = new Date(threeAm.getTime() + 3600_000).toISOString();
+    await cli('schedule', 'backfill', 'nightly', '--start', from, '--end', to);
+    let id = '';
+    await until(async () => {
+      const info = (await h.client.schedule.getHandle('nightly').describe()).info;
+      id = info.recentActions[0]?.action.workflow.workflowId ?? '';
+      return id !== '';
+    }, 'the backfilled run to start');
+    const summary = await result(id);
+    assert.equal(summary.status, 'COMPLETED');
+    assert.equal(summary.mode, 'full');
+    assert.equal((await h.client.schedule.getHandle('nightly').describe()).info.numActionsTaken, 1);
+    await cli('schedule', 'delete', 'nightly');
+    assert.equal(await listed(), undefined, 'deleted');
+  });
 });
