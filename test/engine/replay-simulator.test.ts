@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { startSync } from '../../src/runs/start';
 import type { ReplaySummary } from '../../src/workflows/replay-types';
 import type { RunSummary } from '../../src/workflows/types';
-import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { openDb } from '../../src/db/open';
+import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
 import { assertSinksHoldSnapshot } from '../helpers/snapshot';
 
 const WORKERS = 1200;
@@ -47,6 +48,17 @@ describe('replay --failed against the simulator, through the CLI', { timeout: 30
     assert.deepEqual(summary.failedPages, [FAILING_PAGE]);
     const rows = await sinkRows(h.schema);
     assert.equal(rows.size, WORKERS - PAGE_SIZE, 'everything but the failing page was delivered');
+    assert.ok(
+      [...rows.values()].every((r) => !r.removed),
+      'a run with a failed page proves nothing absent: no worker is marked removed',
+    );
+    const db = await openDb(PG_URL);
+    try {
+      const wm = await db.query(`SELECT run_id FROM "${h.schema}".watermarks`);
+      assert.equal(wm.rows.length, 0, 'a run with a failed page does not set the delta watermark');
+    } finally {
+      await db.close();
+    }
     const r = await h.cli(['audit', 'run', runId, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const page = JSON.parse(r.stdout).pages.find((p: { page: number }) => p.page === FAILING_PAGE);
