@@ -1,5 +1,7 @@
 import type { AuditStore } from '../audit/store';
+import type { SyncScope } from '../workflows/types';
 import type { AuditPort } from './ports';
+import { reducedGroups } from './scope-key';
 
 /** Adapts the audit store to the narrow port the activities use. */
 export function auditPort(store: AuditStore): AuditPort {
@@ -35,5 +37,9 @@ export function auditPort(store: AuditStore): AuditPort {
       await store.recordEvents(events);
     },
     lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
+    runResponseGroups: async (runId) => {
+      const run = await store.getRun(runId);
+      return reducedGroups(run?.scope as SyncScope | undefined);
+    },
   };
 }

@@ -140,10 +140,18 @@ export function createActivities(deps: ActivityDeps) {
               records.map((r) => r.wid),
             )
           : undefined;
+        // A run with reduced response groups: the sink keeps the sections it did not fetch.
+        const responseGroups = await deps.audit.runResponseGroups?.(input.runId);
         const res = await heartbeating(
           () =>
             sink.deliverPage(
-              { key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat(), deliveredHashes },
+              {
+                key,
+                asOfEntry: input.asOfEntry,
+                heartbeat: () => ctx.heartbeat(),
+                deliveredHashes,
+                responseGroups,
+              },
               records,
             ),
           () => ({ page: input.page, sink: input.sink }),

@@ -1,6 +1,6 @@
 import type { AuditStore } from '../audit/store';
 import type { RecoveryStore } from '../replay/store';
-import type { Sink } from '../sinks/types';
+import type { ResponseGroups, Sink } from '../sinks/types';
 import type { DeadLetter, PageKey, StagingStore } from '../staging/types';
 import type { RunSummary, SyncMode, SyncScope, AsOf, PageRequestSpec } from '../workflows/types';
 import type { NormalizedWorker } from '../workday/record';
@@ -82,6 +82,11 @@ export interface AuditPort {
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
   recordEvents(events: RecordEvent[]): Promise<void>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
+  /**
+   * The response groups a run fetched when its scope left some out (undefined: all, or unknown).
+   * Sinks keep the sections of the others.
+   */
+  runResponseGroups?(runId: string): Promise<ResponseGroups | undefined>;
 }
 
 export interface NotifyEvent {

@@ -4,9 +4,17 @@ import type { AuditStore } from '../audit/store';
 import type { RecoveryStore } from '../replay/store';
 import type { NormalizedWorker } from '../workday/record';
 import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
-import type { AsOf, PageRequestSpec, RunSummary, SyncMode, SyncRunInput } from '../workflows/types';
+import type {
+  AsOf,
+  PageRequestSpec,
+  RunSummary,
+  SyncMode,
+  SyncRunInput,
+  SyncScope,
+} from '../workflows/types';
 import { toActivityFailure } from './failures';
 import type { ActivityDeps } from './ports';
+import { reducedGroups } from './scope-key';
 
 /** What replay activities need beyond the sync activities: the whole audit store and its queries. */
 export interface RecoveryPorts {
@@ -251,7 +259,8 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
           run.mode === 'full' &&
           summary?.status === 'COMPLETED_WITH_FAILURES' &&
           !workerIds &&
-          Object.keys(run.scope ?? {}).every((k) => k === 'responseGroups' || k === 'pageSize'),
+          Object.keys(run.scope ?? {}).every((k) => k === 'responseGroups' || k === 'pageSize') &&
+          !reducedGroups(run.scope as SyncScope),
         sinks,
       };
     },
@@ -323,10 +332,18 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
               records.map((r) => r.wid),
             )
           : undefined;
+        // The original run fetched reduced response groups: the sink keeps the other sections.
+        const responseGroups = await deps.audit.runResponseGroups?.(input.runId);
         const res = await heartbeating(
           () =>
             sink.deliverPage(
-              { key, asOfEntry: input.asOfEntry, heartbeat: () => ctx.heartbeat(), deliveredHashes },
+              {
+                key,
+                asOfEntry: input.asOfEntry,
+                heartbeat: () => ctx.heartbeat(),
+                deliveredHashes,
+                responseGroups,
+              },
               records,
             ),
           () => ({ page: input.page, sink: input.sink }),

@@ -2,17 +2,35 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../sinks/hash';
 import type { SyncScope } from '../workflows/types';
 
+type Groups = NonNullable<SyncScope['responseGroups']>;
+
+/** The response groups a scope leaves out, or undefined when it fetches them all. */
+export function reducedGroups(scope: SyncScope | null | undefined): Groups | undefined {
+  const g = scope?.responseGroups;
+  if (!g || (g.personal && g.employment && g.compensation && g.organizations)) return undefined;
+  return g;
+}
+
 /**
  * The watermark key of a population: 'all' for the whole tenant, else a short hash of the
- * canonical scope (response groups excluded: they change what is fetched, not who).
+ * canonical scope. Reduced response groups are part of it: a run that fetched only some sections
+ * has not brought the others up to date, so it must not advance the watermark of a run that
+ * fetches everything (all four groups count as no groups).
  */
 export function scopeKey(scope: SyncScope | null | undefined): string {
   if (!scope) return 'all';
   const { responseGroups: _groups, ...who } = scope;
+  const groups = reducedGroups(scope);
   const normalized = {
     ...who,
     organizations: who.organizations?.map((o) => `${o.id}:${o.includeSubordinates}`).sort(),
     workerIds: who.workerIds ? [...who.workerIds].sort() : undefined,
+    groups: groups
+      ? (Object.keys(groups) as (keyof Groups)[])
+          .filter((k) => groups[k])
+          .sort()
+          .join(',')
+      : undefined,
   };
   const json = canonicalJson(JSON.parse(JSON.stringify(normalized)));
   if (json === '{}') return 'all';

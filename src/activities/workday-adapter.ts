@@ -39,7 +39,10 @@ export function toGetWorkersRequest(
               )
             : undefined,
           skipNonExisting: scope.workerIds?.length ? true : undefined,
-          excludeInactive: scope.activeOnly || undefined,
+          // Not on a delta: Exclude_Inactive_Workers would drop a worker terminated in the window,
+          // and the sink would keep it active forever. A delta fetches the changed workers of the
+          // scope whatever their status, so terminations reach the sinks.
+          excludeInactive: (scope.activeOnly && !spec.window) || undefined,
           excludeEmployees: scope.excludeEmployees || undefined,
           excludeContingent: scope.excludeContingent || undefined,
           organizations: scope.organizations?.length

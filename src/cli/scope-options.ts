@@ -57,12 +57,14 @@ export function scopeFromFlags(o: ScopeFlags): SyncScope | undefined {
     const bad = wanted.filter((g) => !(GROUPS as readonly string[]).includes(g));
     if (bad.length)
       throw new UserError(`--groups: unknown group ${bad.join(', ')}; choose from ${GROUPS.join(', ')}`);
-    scope.responseGroups = {
-      personal: wanted.includes('personal'),
-      employment: wanted.includes('employment'),
-      compensation: wanted.includes('compensation'),
-      organizations: wanted.includes('organizations'),
-    };
+    // All four groups is the default: no reduced scope, same watermark as no --groups.
+    if (!GROUPS.every((g) => wanted.includes(g)))
+      scope.responseGroups = {
+        personal: wanted.includes('personal'),
+        employment: wanted.includes('employment'),
+        compensation: wanted.includes('compensation'),
+        organizations: wanted.includes('organizations'),
+      };
   }
   return Object.keys(scope).length ? scope : undefined;
 }

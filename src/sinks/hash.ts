@@ -20,9 +20,9 @@ export function canonicalJson(value: unknown): string {
  * The content hash sinks compare to skip unchanged records. MAPPING_VERSION is part of it, so a
  * mapping change rewrites every record once.
  */
-export function contentHash(record: NormalizedWorker): string {
+export function contentHash(record: NormalizedWorker, mappingVersion: number = MAPPING_VERSION): string {
   return createHash('sha256')
-    .update(`wdsync/v${MAPPING_VERSION}\n`)
+    .update(`wdsync/v${mappingVersion}\n`)
     .update(canonicalJson(record))
     .digest('hex');
 }

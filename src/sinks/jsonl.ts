@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { writeFileAtomic } from '../staging/atomic';
 import type { NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
+import { mergeUnfetched, unfetchedSections } from './merge';
 import type { DeliveryResult, FinalizeContext, FinalizeResult, RecordOutcome, Sink } from './types';
 
 export interface JsonlSinkOptions {
@@ -70,14 +71,36 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     }
   }
 
-  async function deliverPage(
+  /**
+   * A run with reduced response groups: each record gets the sections it did not fetch from the
+   * published snapshot, so the page file (and the snapshot built from it) keeps them, and the
+   * content hash is over the merged record. Costs one read of the snapshot per page.
+   */
+  async function withStoredSections(
     ctx: Parameters<Sink['deliverPage']>[0],
     records: NormalizedWorker[],
+  ): Promise<NormalizedWorker[]> {
+    const unfetched = unfetchedSections(ctx.responseGroups);
+    if (unfetched.length === 0 || records.length === 0 || !(await exists(snapshotFile))) return records;
+    const wanted = new Set(records.map((r) => r.wid));
+    const stored = new Map<string, NormalizedWorker>();
+    for await (const line of lines(snapshotFile)) {
+      const wid = widOf(line);
+      if (wanted.has(wid)) stored.set(wid, JSON.parse(line) as NormalizedWorker);
+    }
+    ctx.heartbeat?.();
+    return records.map((r) => mergeUnfetched(r, stored.get(r.wid), unfetched));
+  }
+
+  async function deliverPage(
+    ctx: Parameters<Sink['deliverPage']>[0],
+    fetched: NormalizedWorker[],
   ): Promise<DeliveryResult> {
     const file = pageFile(ctx.key.runId, ctx.key.page);
     if ((await exists(file)) || (await exists(finalizedMarker(ctx.key.runId)))) {
       return { alreadyDelivered: true, inserted: 0, updated: 0, unchanged: 0, outcomes: [] };
     }
+    const records = await withStoredSections(ctx, fetched);
     await writeFileAtomic(
       file,
       records.map((r) => `${toLine(r)}\n`),

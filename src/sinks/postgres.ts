@@ -3,6 +3,7 @@ import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
 import { MAPPING_VERSION, type NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
+import { mergeUnfetched, unfetchedSections } from './merge';
 import type {
   DeliveryContext,
   DeliveryResult,
@@ -87,7 +88,7 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
   async function deliver(
     tx: Queryable,
     ctx: DeliveryContext,
-    records: NormalizedWorker[],
+    fetched: NormalizedWorker[],
   ): Promise<DeliveryResult> {
     const { runId, page } = ctx.key;
     // Ledger first: a concurrent attempt of the same page blocks on this row until we commit,
@@ -97,7 +98,8 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
        ON CONFLICT (sink, run_id, page) DO NOTHING RETURNING page`,
       [name, runId, page, ctx.asOfEntry],
     );
-    const hashes = records.map(contentHash);
+    const records = await withStoredSections(tx, ctx, fetched);
+    const hashes = records.map((r) => contentHash(r));
     if (claimed.rowCount === 0) return previousDelivery(tx, ctx, records, hashes);
 
     // Last occurrence of a WID wins; an earlier duplicate in the same page counts as unchanged.
@@ -148,6 +150,31 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
       ],
     );
     return result;
+  }
+
+  /**
+   * A run with reduced response groups: each record gets the sections it did not fetch from the
+   * stored row, so the upsert never replaces them with nothing, and the content hash is over the
+   * merged record (what the row will hold).
+   */
+  async function withStoredSections(
+    tx: Queryable,
+    ctx: DeliveryContext,
+    records: NormalizedWorker[],
+  ): Promise<NormalizedWorker[]> {
+    const unfetched = unfetchedSections(ctx.responseGroups);
+    if (unfetched.length === 0 || records.length === 0) return records;
+    const { rows } = await tx.query<{ wid: string; record: NormalizedWorker | string }>(
+      `SELECT wid, record FROM ${s}.workers WHERE wid = ANY($1::text[]) ORDER BY wid FOR UPDATE`,
+      [[...new Set(records.map((r) => r.wid))]],
+    );
+    const stored = new Map(
+      rows.map((r) => [
+        r.wid,
+        (typeof r.record === 'string' ? JSON.parse(r.record) : r.record) as NormalizedWorker,
+      ]),
+    );
+    return records.map((r) => mergeUnfetched(r, stored.get(r.wid), unfetched));
   }
 
   async function previousDelivery(

@@ -20,6 +20,19 @@ export interface DeliveryContext {
    * sink (from the audit trail), so unchanged records are told apart without reading the sink.
    */
   deliveredHashes?: ReadonlyMap<string, string>;
+  /**
+   * The response groups the run fetched, when it left some out (undefined: all). A record then
+   * lacks the sections of the groups not fetched; the sink keeps the ones it holds for them.
+   */
+  responseGroups?: ResponseGroups;
+}
+
+/** Which sections of a worker record a run fetched. */
+export interface ResponseGroups {
+  personal: boolean;
+  employment: boolean;
+  compensation: boolean;
+  organizations: boolean;
 }
 
 export interface DeliveryResult {

@@ -63,7 +63,11 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   const runId = s.runId;
   // A scoped run covers part of the tenant: it never proves a worker was removed, and the JSONL
   // snapshot is merged rather than replaced.
-  const wholeTenant = !input.scope || Object.keys(input.scope).every((k) => k === 'responseGroups');
+  const wholeTenant =
+    !input.scope ||
+    Object.entries(input.scope).every(
+      ([k, v]) => k === 'responseGroups' && Object.values(v ?? {}).every(Boolean),
+    );
   const pagesPerExecution = input.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
   const maxConsecutive = input.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES;
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { scopeKey } from '../../src/activities/scope-key';
@@ -317,8 +319,20 @@ describe('delta runs, effective dating, change detection and scope (issue 5)', {
     assert.equal(scoped?.runId, summary.runId, 'the scoped run has its own watermark');
     assert.notEqual((await audit.getWatermark('acme', 'all'))?.runId, summary.runId);
 
-    // A delta of the same scope continues from that watermark and keeps the criteria.
-    h.sim.admin.churn(30);
+    // A delta of the same scope continues from that watermark and keeps the criteria. Churn until
+    // a worker of the scope is terminated today: the active-only delta must bring that news.
+    const inScope = new Set(expected.map((w) => w.wid));
+    const logStart = h.sim.admin.changeLog().length;
+    let terminated: string | undefined;
+    for (let i = 0; i < 40 && !terminated; i++) {
+      h.sim.admin.churn(30);
+      const today = tenantDate(h.sim.admin.clock.now());
+      terminated = h.sim.admin
+        .changeLog()
+        .slice(logStart)
+        .find((c) => c.kind === 'termination' && inScope.has(c.wid) && c.effectiveDate <= today)?.wid;
+    }
+    assert.ok(terminated, 'churn terminated a worker of the scope');
     const delta = await run({ mode: 'delta', scope });
     assert.equal(delta.summary.status, 'COMPLETED');
     assert.equal(delta.summary.mode, 'delta');
@@ -328,17 +342,30 @@ describe('delta runs, effective dating, change detection and scope (issue 5)', {
         r.criteria?.organizations.map((o) => o.id),
         [org],
       );
-      assert.equal(r.criteria?.excludeInactive, true);
+      // Exclude_Inactive_Workers would hide the workers terminated in the window.
+      assert.equal(r.criteria?.excludeInactive, false, 'a delta does not exclude inactive workers');
+      assert.equal(r.criteria?.excludeContingent, true);
     }
     const expectedDelta = h.sim.admin.workersAsOf({
       ...delta.asOf,
       organizations: [org],
       includeSubordinates: true,
       excludeContingent: true,
-      excludeInactive: true,
       transactionLog: { updatedFrom: asOf.entryMoment, updatedThrough: delta.asOf.entryMoment },
     });
     assert.deepEqual(sorted(await deliveredWids(delta.runId)), sorted(expectedDelta.map((w) => w.wid)));
+    const truthNow = h.sim.admin.workersAsOf(delta.asOf).find((w) => w.wid === terminated)!;
+    assert.equal(truthNow.employment?.active, false, 'Workday has the worker inactive');
+    const pgRecord = (await sinkRows(h.schema)).get(terminated)?.record;
+    assert.deepEqual(pgRecord, JSON.parse(JSON.stringify(truthNow)), 'PostgreSQL has the termination');
+    assert.equal((pgRecord?.employment as { active?: boolean } | undefined)?.active, false);
+    assert.equal((pgRecord?.employment as { terminated?: boolean } | undefined)?.terminated, true);
+    const jsonlRecord = readFileSync(path.join(h.dir, 'jsonl', 'workers.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { wid: string })
+      .find((r) => r.wid === terminated);
+    assert.deepEqual(jsonlRecord, JSON.parse(JSON.stringify(truthNow)), 'workers.jsonl has the termination');
 
     // Another scope has no watermark yet.
     await assert.rejects(
@@ -418,5 +445,95 @@ describe('delta runs, effective dating, change detection and scope (issue 5)', {
     }
     assert.ok(touched >= 2, 'the stale listed workers were updated');
     assert.equal([...rows.values()].filter((r) => r.removed).length, 0);
+  });
+
+  test('--groups personal updates only the personal section; the sinks keep the others', async () => {
+    const full = await run({ mode: 'full' });
+    assert.equal(full.summary.status, 'COMPLETED');
+    await assertSinksHoldSnapshot(h, full.summary);
+    const base = new Map(h.sim.admin.workersAsOf(full.asOf).map((w) => [w.wid, w]));
+    const changed = h.sim.admin.churn(60);
+    h.sim.admin.clock.advance(60_000);
+    const asOf = pinNow();
+    h.sim.admin.resetStats();
+    const cli = await h.cli([
+      'start',
+      '--groups',
+      'personal',
+      '--as-of',
+      asOf.entryMoment,
+      '--effective-date',
+      asOf.effectiveDate,
+      '--page-size',
+      '250',
+      '--wait',
+      '--json',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr + cli.stdout);
+    const summary = JSON.parse(cli.stdout.trim().split('\n').pop()!) as RunSummary;
+    assert.equal(summary.status, 'COMPLETED');
+    const requests = h.sim.admin.requestLog();
+    assert.ok(requests.length >= 2);
+    for (const r of requests) {
+      assert.equal(r.responseGroup?.Include_Personal_Information, true);
+      assert.equal(r.responseGroup?.Include_Employment_Information, false);
+      assert.equal(r.responseGroup?.Include_Compensation, false);
+      assert.equal(r.responseGroup?.Include_Organizations, false);
+    }
+
+    // Expected: the personal section (and the reference fields) as of now, the other sections as
+    // the last full run stored them; a worker new since then has only what was fetched.
+    const truth = h.sim.admin.workersAsOf(asOf);
+    const expected = new Map(
+      truth.map((w) => {
+        const { employment: _e, compensation: _c, organizations: _o, ...fetched } = w;
+        const old = base.get(w.wid);
+        const merged = old
+          ? {
+              ...fetched,
+              employment: old.employment,
+              compensation: old.compensation,
+              organizations: old.organizations,
+            }
+          : fetched;
+        return [w.wid, JSON.parse(JSON.stringify(merged)) as Record<string, unknown>];
+      }),
+    );
+    const rows = await sinkRows(h.schema);
+    const lines = readFileSync(path.join(h.dir, 'jsonl', 'workers.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const jsonl = new Map(lines.map((l) => JSON.parse(l) as { wid: string }).map((r) => [r.wid, r]));
+    let kept = 0;
+    for (const [wid, want] of expected) {
+      assert.deepEqual(rows.get(wid)?.record, want, `PostgreSQL record of ${wid}`);
+      assert.deepEqual(jsonl.get(wid), want, `workers.jsonl record of ${wid}`);
+      if (base.has(wid)) {
+        kept++;
+        // Where the churn left them alone, the sections not fetched still equal Workday's truth.
+        if (!changed.includes(wid)) {
+          const w = truth.find((t) => t.wid === wid)!;
+          assert.deepEqual(rows.get(wid)?.record, JSON.parse(JSON.stringify(w)));
+        }
+      }
+    }
+    assert.ok(kept > WORKERS / 2, 'most workers kept their sections');
+    assert.equal([...rows.values()].filter((r) => r.removed).length, 0, 'a groups run marks no removals');
+
+    // The content hash is over the merged record: workers the churn did not touch are unchanged.
+    const pg = summary.perSink.postgres!;
+    assert.ok(
+      pg.inserted + pg.updated <= changed.length,
+      `wrote ${pg.inserted + pg.updated} records for ${changed.length} changed workers`,
+    );
+
+    // Reduced groups are their own watermark: the tenant-wide one did not move.
+    assert.equal((await audit.getWatermark('acme', 'all'))?.runId, full.runId);
+    const groups = { personal: true, employment: false, compensation: false, organizations: false };
+    assert.notEqual(scopeKey({ responseGroups: groups }), 'all');
+    assert.equal(
+      (await audit.getWatermark('acme', scopeKey({ responseGroups: groups })))?.runId,
+      summary.runId,
+    );
   });
 });

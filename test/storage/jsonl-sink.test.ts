@@ -143,4 +143,34 @@ describe('jsonl sink', () => {
     await run('full-2', T2, [[worker(1, 2), worker(2)]]);
     assert.deepEqual(snapshot(), [worker(1, 3)]);
   });
+  test('reduced response groups keep the snapshot sections that were not fetched', async () => {
+    await run('g-full', T1, [[worker(1), worker(2)]]);
+    const partial = (n: number): NormalizedWorker => {
+      const { employment: _e, organizations: _o, compensation: _c, ...rest } = worker(n);
+      return { ...rest, personal: { ...rest.personal!, workEmail: `new${n}@example.com` } };
+    };
+    const merged1 = { ...worker(1), personal: partial(1).personal };
+    const groups = { personal: true, employment: false, compensation: false, organizations: false };
+    const res = await sink.deliverPage(
+      {
+        key: { runId: 'g-p', page: 1 },
+        asOfEntry: T2,
+        responseGroups: groups,
+        deliveredHashes: new Map([[worker(1).wid, contentHash(merged1)]]),
+      },
+      [partial(1), partial(3)],
+    );
+    assert.deepEqual(
+      res.outcomes.map((o) => [o.action, o.hash]),
+      [
+        ['unchanged', contentHash(merged1)],
+        ['inserted', contentHash(partial(3))],
+      ],
+    );
+    await sink.finalizeRun!({ runId: 'g-p', mode: 'delta', pages: [1], complete: true, asOfEntry: T2 });
+    const byWid = new Map(snapshot().map((r) => [r.wid, r]));
+    assert.deepEqual(byWid.get(worker(1).wid), JSON.parse(JSON.stringify(merged1)));
+    assert.deepEqual(byWid.get(worker(2).wid), worker(2), 'not in the run: untouched');
+    assert.deepEqual(byWid.get(widOf(3)), JSON.parse(JSON.stringify(partial(3))));
+  });
 });

@@ -220,6 +220,41 @@ for (const backend of BACKENDS) {
       assert.ok(Date.now() - started < 15_000, 'batched upserts should take well under a second or two');
     });
 
+    test('reduced response groups keep the stored sections that were not fetched', async () => {
+      const { sink, schema } = await freshSink();
+      await sink.deliverPage(ctx('groups-full', 1, T1), [worker(1), worker(2)]);
+      // A --groups personal run: new name, no employment/organizations sections in the records.
+      const partial = (n: number) => {
+        const { employment: _e, organizations: _o, compensation: _c, ...rest } = worker(n);
+        return { ...rest, personal: { ...rest.personal!, workEmail: `new${n}@example.com` } };
+      };
+      const groups = { personal: true, employment: false, compensation: false, organizations: false };
+      const res = await sink.deliverPage({ ...ctx('groups-p', 1, T2), responseGroups: groups }, [
+        partial(1),
+        partial(3),
+      ]);
+      const merged1 = { ...worker(1), personal: partial(1).personal };
+      assert.deepEqual([res.updated, res.inserted], [1, 1]);
+      assert.equal(res.outcomes[0].hash, contentHash(merged1), 'hash over the merged record');
+      const r1 = await row(schema, 1);
+      assert.deepEqual(r1.record, JSON.parse(JSON.stringify(merged1)));
+      assert.equal(r1.work_email, 'new1@example.com');
+      assert.equal(r1.position_title, 'Engineer', 'flat columns come from the merged record');
+      assert.equal(r1.supervisory_org_id, 'ORG-1');
+      assert.equal(r1.content_hash, contentHash(merged1));
+      // A new worker has only what was fetched.
+      assert.deepEqual((await row(schema, 3)).record, JSON.parse(JSON.stringify(partial(3))));
+      // The same partial data again is unchanged: the merged hash equals the stored one.
+      const again = await sink.deliverPage({ ...ctx('groups-p2', 1, T3), responseGroups: groups }, [
+        partial(1),
+      ]);
+      assert.equal(again.unchanged, 1);
+      // Without reduced groups a missing section means none (e.g. no compensation plan).
+      const plain = await sink.deliverPage(ctx('groups-none', 1, T3), [partial(2)]);
+      assert.equal(plain.updated, 1);
+      assert.equal((await row(schema, 2)).position_title, null);
+    });
+
     if (backend === 'postgres') {
       test('two attempts of the same page at once: one writes, the other finds it delivered', async () => {
         const { sink } = await freshSink();
