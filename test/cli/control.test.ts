@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHarness, type Harness } from '../helpers/harness';
+import { until } from '../helpers/snapshot';
 
 const WORKERS = 2000;
 const PAGE_SIZE = 100;
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!);
-
-async function until(fn: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * The operator's controls as a user types them: `wdsync start`, `status --json`, `pause`,
