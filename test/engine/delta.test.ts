@@ -354,6 +354,19 @@ describe('delta runs, effective dating, change detection and scope (issue 5)', {
       transactionLog: { updatedFrom: asOf.entryMoment, updatedThrough: delta.asOf.entryMoment },
     });
     assert.deepEqual(sorted(await deliveredWids(delta.runId)), sorted(expectedDelta.map((w) => w.wid)));
+    assert.ok(expectedDelta.some((w) => w.wid === terminated));
+    const hidden = h.sim.admin.workersAsOf({
+      ...delta.asOf,
+      organizations: [org],
+      includeSubordinates: true,
+      excludeContingent: true,
+      excludeInactive: true,
+      transactionLog: { updatedFrom: asOf.entryMoment, updatedThrough: delta.asOf.entryMoment },
+    });
+    assert.ok(
+      !hidden.some((w) => w.wid === terminated),
+      'with Exclude_Inactive_Workers the delta would have missed the termination',
+    );
     const truthNow = h.sim.admin.workersAsOf(delta.asOf).find((w) => w.wid === terminated)!;
     assert.equal(truthNow.employment?.active, false, 'Workday has the worker inactive');
     const pgRecord = (await sinkRows(h.schema)).get(terminated)?.record;
