@@ -40,3 +40,24 @@ export function describeError(err: unknown, ctx: { temporalAddress?: string } = 
   }
   return msg;
 }
+
+/**
+ * Commander's own usage errors as one line: `wdsync: error: …`, a "Did you mean" suggestion kept on
+ * the same line, and for unknown options, commands and bad arguments a pointer to the help of the
+ * command at hand (`commandPath` is e.g. "schedule create", empty for the program itself).
+ */
+export function formatUsageError(str: string, commandPath: string): string {
+  let line = str
+    .trim()
+    .replace(/^error:\s*/, '')
+    .replace(/\s*\n\s*\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ');
+  if (
+    /^(unknown option|unknown command|too many arguments|missing required argument|option .* argument missing)/.test(
+      line,
+    )
+  ) {
+    line = `${line.replace(/\.$/, '')}; see \`${['wdsync', commandPath].filter(Boolean).join(' ')} --help\``;
+  }
+  return `wdsync: error: ${line}\n`;
+}

@@ -10,12 +10,12 @@ import { registerAuditCommands } from './audit-command';
 import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerReplayCommand } from './replay-command';
 import { registerSimulatorCommand } from '../simulator/command';
+import { formatUsageError } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('wdsync')
     .description('Durable Workday worker sync on Temporal')
-    .version(require('../../package.json').version)
-    .configureOutput({ outputError: (str, write) => write(str.replace(/^error:/, 'wdsync: error:')) });
+    .version(require('../../package.json').version);
   registerDemoCommand(program);
   registerDevCommand(program);
   registerWorkerCommand(program);
@@ -27,5 +27,11 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDeadLetterCommands(program);
   registerBenchCommand(program);
+  // Usage errors name the command whose --help to read, so each command gets its own printer.
+  const configure = (cmd: Command, names: string[]) => {
+    cmd.configureOutput({ outputError: (str, write) => write(formatUsageError(str, names.join(' '))) });
+    for (const c of cmd.commands) configure(c, [...names, c.name()]);
+  };
+  configure(program, []);
   return program;
 }

@@ -7,9 +7,11 @@ import {
   cancelSignal,
   MAX_CONCURRENCY,
   pauseSignal,
+  progressQuery,
   resumeSignal,
   setConcurrencyUpdate,
 } from '../workflows/messages';
+import type { RunProgress } from '../workflows/types';
 import { MODE, STATE } from '../workflows/search-attributes';
 import { action } from './action';
 import { intArg, UserError } from './errors';
@@ -70,12 +72,20 @@ export function registerRunCommands(program: Command) {
         fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
         pagesPerExecution: o.pagesPerExecution as number | undefined,
       });
-      if (!o.json || !o.wait) {
-        const line = attached ? `attached to running run ${runId}` : `started run ${runId}`;
-        if (o.json) console.log(JSON.stringify({ runId, attached }));
-        else console.log(line);
+      if (!o.wait) {
+        if (!o.json) {
+          console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
+          return;
+        }
+        // The contract's object even without --wait: the run's progress so far (zeros if its
+        // first workflow task has not run yet, or no worker answers the query in time).
+        const progress = await client
+          .withDeadline(Date.now() + 3000, () => handle.query(progressQuery))
+          .catch(() => undefined);
+        console.log(JSON.stringify({ ...runningJson(runId, progress), attached }));
+        return;
       }
-      if (!o.wait) return;
+      if (!o.json) console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
       const r = createProgressRenderer();
       const summary = await waitForRun(handle, (p) => r.update(p)).finally(() => r.stop());
       if (o.json) console.log(JSON.stringify(summaryJson(summary)));
@@ -103,7 +113,7 @@ export function registerRunCommands(program: Command) {
         }
         if (st.running) {
           const p = st.progress;
-          if (o.json) console.log(JSON.stringify({ status: 'RUNNING', ...p }));
+          if (o.json) console.log(JSON.stringify({ ...p, ...runningJson(runId, p) }));
           else
             console.log(
               `Run ${runId}: ${p.state}\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
@@ -166,18 +176,28 @@ export function registerRunCommands(program: Command) {
     .action(
       action(async (cfg, o: { limit: number; json?: boolean }) => {
         const client = await connectClient(cfg);
-        const rows: Record<string, unknown>[] = [];
+        // A run that continued as new is several executions under one workflow id: list it once,
+        // with the status of its latest execution and the start time of its first.
+        const byId = new Map<string, Record<string, unknown> & { startTime: string }>();
         for await (const w of client.workflow.list({ query: `WorkflowType = 'syncRun'` })) {
-          rows.push({
+          const startTime = w.startTime.toISOString();
+          const seen = byId.get(w.workflowId);
+          if (seen) {
+            if (startTime < seen.startTime) seen.startTime = startTime;
+            continue;
+          }
+          if (w.status.name === 'CONTINUED_AS_NEW') continue;
+          if (byId.size >= o.limit) break;
+          byId.set(w.workflowId, {
             runId: w.workflowId,
             status: w.status.name,
             state: w.typedSearchAttributes.get(STATE),
             mode: w.typedSearchAttributes.get(MODE),
-            startTime: w.startTime.toISOString(),
+            startTime,
             closeTime: w.closeTime?.toISOString(),
           });
-          if (rows.length >= o.limit) break;
         }
+        const rows = [...byId.values()];
         if (o.json) return console.log(JSON.stringify(rows));
         if (!rows.length) return console.log('no runs yet; start one with `wdsync start`');
         for (const r of rows) {
@@ -187,6 +207,23 @@ export function registerRunCommands(program: Command) {
         }
       }),
     );
+}
+
+/** The `--json` object of a run still running: the contract's fields, zeros until progress is known. */
+export function runningJson(runId: string, p: RunProgress | undefined) {
+  return {
+    runId,
+    status: 'RUNNING' as const,
+    state: p?.state,
+    pagesTotal: p?.pagesTotal ?? 0,
+    pagesDone: p?.pagesDone ?? 0,
+    pagesInFlight: p?.pagesInFlight ?? 0,
+    pagesFailed: p?.pagesFailed ?? 0,
+    totalResults: p?.totalResults ?? 0,
+    workersFetched: p?.workersFetched ?? 0,
+    delivered: p?.delivered ?? {},
+    skippedUnchanged: p?.skippedUnchanged ?? 0,
+  };
 }
 
 async function ensureRunning(h: WorkflowHandle, runId: string) {

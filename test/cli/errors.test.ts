@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
+import { formatUsageError } from '../../src/cli/errors';
 import { buildProgram } from '../../src/cli/program';
 import { freePort } from '../../src/devserver/ports';
 import { startSync } from '../../src/runs/start';
@@ -32,7 +33,38 @@ function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp
 
 describe('CLI: clear errors for bad input', { timeout: 180_000 }, () => {
   test('unknown flag', async () => {
-    assertOneLineError(await wdsync(['start', '--bogus']), /unknown option '--bogus'/);
+    assertOneLineError(
+      await wdsync(['start', '--bogus']),
+      /^wdsync: error: unknown option '--bogus'; see `wdsync start --help`$/,
+    );
+    // A near miss keeps commander's suggestion on the same line.
+    assertOneLineError(
+      await wdsync(['start', '--pag-size', '3']),
+      /unknown option '--pag-size' \(did you mean --page-size\?\); see `wdsync start --help`$/,
+    );
+  });
+
+  test('usage errors point at the help of the command at hand', () => {
+    assert.equal(
+      formatUsageError("error: unknown option '--zzz'\n", 'schedule create'),
+      "wdsync: error: unknown option '--zzz'; see `wdsync schedule create --help`\n",
+    );
+    assert.equal(
+      formatUsageError("error: unknown command 'strat'\n(Did you mean start?)\n", ''),
+      "wdsync: error: unknown command 'strat' (did you mean start?); see `wdsync --help`\n",
+    );
+    assert.equal(
+      formatUsageError("error: too many arguments for 'status'. Expected 1 argument but got 2.\n", 'status'),
+      "wdsync: error: too many arguments for 'status'. Expected 1 argument but got 2; see `wdsync status --help`\n",
+    );
+    // Bad values already say what to do; they get no help pointer.
+    assert.equal(
+      formatUsageError(
+        "error: option '--page-size <n>' argument '0' is invalid. --page-size must be 1..999\n",
+        'start',
+      ),
+      "wdsync: error: option '--page-size <n>' argument '0' is invalid. --page-size must be 1..999\n",
+    );
   });
 
   test('bad numbers', async () => {
@@ -148,6 +180,38 @@ describe('CLI: clear errors for bad input', { timeout: 180_000 }, () => {
       assert.equal(last.workersFetched, 300);
       const bad = await h.cli(['status', 'no-such-run']);
       assertOneLineError(bad, /no such run|not found/i);
+    });
+
+    test('start --json without --wait ends with the contract object of the running run', async () => {
+      const r = await h.cli(['start', '--json', '--page-size', '100', '--concurrency', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      assert.equal(last.status, 'RUNNING');
+      assert.match(last.runId, /\S/);
+      for (const k of ['pagesTotal', 'pagesFailed', 'workersFetched', 'skippedUnchanged'])
+        assert.equal(typeof last[k], 'number', `--json has a number ${k}`);
+      assert.equal(typeof last.delivered, 'object', '--json has delivered (per sink)');
+      const summary = (await h.client.workflow.getHandle(last.runId).result()) as { status: string };
+      assert.equal(summary.status, 'COMPLETED');
+      // status --json of a running run carries the same fields; of a finished one, the summary.
+      const done = JSON.parse(
+        (await h.cli(['status', last.runId, '--json'])).stdout.trim().split('\n').pop()!,
+      );
+      assert.equal(done.status, 'COMPLETED');
+    });
+
+    test('runs lists a run that continued as new once', async () => {
+      const { runId, handle } = await startSync(h.client, h.cfg, { pageSize: 100, pagesPerExecution: 1 });
+      const summary = await handle.result();
+      assert.ok(summary.executions > 1, `the run continued as new (${summary.executions} executions)`);
+      const r = await h.cli(['runs', '--json', '--limit', '100']);
+      assert.equal(r.code, 0, r.stderr);
+      const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as { runId: string; status: string }[];
+      const mine = rows.filter((x) => x.runId === runId);
+      assert.equal(mine.length, 1, `${runId} listed once, got ${JSON.stringify(mine)}`);
+      assert.equal(mine[0]!.status, 'COMPLETED');
+      assert.ok(!rows.some((x) => x.status === 'CONTINUED_AS_NEW'), 'no ContinuedAsNew executions listed');
+      assert.equal(new Set(rows.map((x) => x.runId)).size, rows.length, 'every run once');
     });
   });
 });
