@@ -279,12 +279,26 @@ export function createActivities(deps: ActivityDeps) {
         );
       }
       if (input.summary.status === 'COMPLETED_WITH_FAILURES') {
+        const { failedPages, sinkFailures, reconciliation, totalsMismatch } = input.summary;
+        const sinkPages = Object.values(sinkFailures).some((p) => p.length > 0);
+        const errorType = failedPages.length
+          ? 'PagesFailed'
+          : sinkPages
+            ? 'SinkDeliveryFailed'
+            : 'ReconciliationMismatch';
+        const mismatch = reconciliation.ok
+          ? ''
+          : `; reconciliation: ${reconciliation.accounted} rows accounted of ${reconciliation.expected}${totalsMismatch.length ? ` (${totalsMismatch.join('; ')})` : ''}`;
         await deps.notifier.notify({
           type: 'run.completed_with_failures',
           runId: input.runId,
-          error: `pages failed: ${input.summary.failedPages.join(', ') || 'none'}; sink failures: ${JSON.stringify(input.summary.sinkFailures)}`,
-          command: `wdsync replay ${input.runId} --failed`,
-          details: { failedPages: input.summary.failedPages, sinkFailures: input.summary.sinkFailures },
+          page: failedPages[0],
+          errorType,
+          error: `pages failed: ${failedPages.join(', ') || 'none'}; sink failures: ${JSON.stringify(sinkFailures)}${mismatch}`,
+          // A mismatch with nothing failed means the snapshot itself did not add up: run it again.
+          command:
+            failedPages.length || sinkPages ? `wdsync replay ${input.runId} --failed` : 'wdsync start --wait',
+          details: { failedPages, sinkFailures, reconciliation, totalsMismatch },
         });
       }
     },

@@ -4,6 +4,7 @@ import {
   continueAsNew,
   executeChild,
   proxyActivities,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -27,7 +28,7 @@ import {
   resumeSignal,
   setConcurrencyUpdate,
 } from './messages';
-import { MODE, PAGES_FAILED, STATE } from './search-attributes';
+import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, syncPage } from './sync-page';
 import type {
   PageOutcome,
@@ -73,22 +74,29 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
   const inFlight = new Set<number>();
   let cancelled = false;
-  let degraded = false;
   let consecutiveFailures = 0;
   let startedHere = 0;
   let lastState: RunState | undefined;
 
   const state = (): RunState => {
     if (cancelled) return inFlight.size ? 'Cancelling' : 'Cancelled';
-    if (degraded && s.paused) return 'Degraded';
+    if (s.degraded && s.paused) return 'Degraded';
     return s.paused ? 'Paused' : 'Running';
   };
   const progress = (): RunProgress => buildProgress(s, state(), inFlight.size);
   const publish = () => {
     const st = state();
     if (st !== lastState) {
+      // A scheduled run starts without WdsyncRunId (Temporal names it); add it with the first state.
+      const runIdMissing =
+        lastState === undefined &&
+        !workflowInfo().typedSearchAttributes.get(RUN_ID) &&
+        patched('run-id-search-attribute');
       lastState = st;
-      upsertSearchAttributes([{ key: STATE, value: st }]);
+      upsertSearchAttributes([
+        { key: STATE, value: st },
+        ...(runIdMissing ? [{ key: RUN_ID, value: runId }] : []),
+      ]);
     }
     setCurrentDetails(detailsText(progress()));
   };
@@ -99,7 +107,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   });
   setHandler(resumeSignal, () => {
     s.paused = false;
-    degraded = false;
+    s.degraded = false;
     consecutiveFailures = 0;
     publish();
   });
@@ -184,11 +192,13 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       await books.recordPageFailure({ runId, page, error: failureMessage(err) });
       if (consecutiveFailures > maxConsecutive && !s.paused) {
         s.paused = true;
-        degraded = true;
+        s.degraded = true;
         await books.notify({
           type: 'run.degraded',
           runId,
           page,
+          errorType: 'ConsecutivePageFailures',
+          command: `wdsync resume ${runId}`,
           error: `${consecutiveFailures} consecutive pages failed; last: ${failureMessage(err)}`,
         });
       }
@@ -378,16 +388,27 @@ function buildProgress(s: RunCarry, state: RunState, inFlight: number): RunProgr
   };
 }
 
-function buildSummary(input: SyncRunInput, s: RunCarry, cancelled: boolean): RunSummary {
-  const failed = s.failedPages.length > 0 || Object.values(s.sinkFailures).some((p) => p.length > 0);
-  const status = cancelled ? 'CANCELLED' : failed ? 'COMPLETED_WITH_FAILURES' : 'COMPLETED';
-  const base = buildProgress(s, cancelled ? 'Cancelled' : failed ? 'CompletedWithFailures' : 'Completed', 0);
+/**
+ * The run's end state. A reconciliation mismatch (rows that do not add up to the snapshot's
+ * Total_Results, or pages disagreeing on it) is a failure, never a silent short load: the run is not
+ * complete, so no sink marks absentees removed and the delta watermark stays put.
+ */
+export function buildSummary(
+  input: Pick<SyncRunInput, 'pageSize'>,
+  s: RunCarry,
+  cancelled: boolean,
+): RunSummary {
   // Rows of failed pages are unknown (never fetched), so count them at full page size, capped by the total.
   const failedRows = s.failedPages.reduce(
     (n, p) => n + Math.min(input.pageSize, Math.max(0, s.totalResults - (p - 1) * input.pageSize)),
     0,
   );
   const accounted = s.workersFetched + failedRows;
+  const reconciled = accounted === s.totalResults && s.totalsMismatch.length === 0;
+  const failed =
+    s.failedPages.length > 0 || Object.values(s.sinkFailures).some((p) => p.length > 0) || !reconciled;
+  const status = cancelled ? 'CANCELLED' : failed ? 'COMPLETED_WITH_FAILURES' : 'COMPLETED';
+  const base = buildProgress(s, cancelled ? 'Cancelled' : failed ? 'CompletedWithFailures' : 'Completed', 0);
   return {
     ...base,
     status,
@@ -397,7 +418,7 @@ function buildSummary(input: SyncRunInput, s: RunCarry, cancelled: boolean): Run
     reconciliation: {
       expected: s.totalResults,
       accounted,
-      ok: cancelled || (accounted === s.totalResults && s.totalsMismatch.length === 0),
+      ok: cancelled || reconciled,
     },
     endedAt: new Date().toISOString(),
     durationMs: Date.now() - Date.parse(s.startedAt),

@@ -150,6 +150,8 @@ export interface RunCarry {
   sinkFailures: Record<string, number[]>;
   totalsMismatch: string[];
   paused: boolean;
+  /** Auto-paused after too many consecutive page failures (kept across continue-as-new). */
+  degraded?: boolean;
   concurrency: number;
   executions: number;
 }
