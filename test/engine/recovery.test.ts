@@ -12,8 +12,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type StartOptions, startSync } from '../../src/runs/start';
+import { buildRunInput, type StartOptions, startSync } from '../../src/runs/start';
+import { TASK_QUEUES } from '../../src/workflows/activity-options';
 import { progressQuery } from '../../src/workflows/messages';
+import { RUN_ID, STATE } from '../../src/workflows/search-attributes';
 import { createHarness, type Harness } from '../helpers/harness';
 import { assertSinksHoldSnapshot, until } from '../helpers/snapshot';
 
@@ -125,5 +127,19 @@ describe('recovery: auto-pause and resume, recovery passes', { timeout: 300_000 
     assert.equal(summary.reconciliation.ok, true);
     await assertSinksHoldSnapshot(h, summary);
     assert.ok(!events.some((e) => e.type === 'run.completed_with_failures' && e.runId === runId));
+  });
+
+  test('a run started without WdsyncRunId (as a schedule starts it) adds it on its first execution', async () => {
+    const { runId: _fixed, ...input } = buildRunInput(h.cfg, { ...FAST, concurrency: 4 });
+    const workflowId = `wdsync-sched-test-${Date.now()}`;
+    const handle = await h.client.workflow.start('syncRun', {
+      taskQueue: TASK_QUEUES.workflows,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [{ key: STATE, value: 'Running' }],
+    });
+    await handle.result();
+    const d = await handle.describe();
+    assert.equal(d.typedSearchAttributes.get(RUN_ID), workflowId);
   });
 });
