@@ -74,7 +74,6 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
   const inFlight = new Set<number>();
   let cancelled = false;
-  let consecutiveFailures = 0;
   let startedHere = 0;
   let lastState: RunState | undefined;
 
@@ -108,7 +107,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   setHandler(resumeSignal, () => {
     s.paused = false;
     s.degraded = false;
-    consecutiveFailures = 0;
+    s.consecutiveFailures = 0;
     publish();
   });
   setHandler(cancelSignal, () => {
@@ -174,7 +173,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       });
       const crossed = record(outcome);
       s.failedPages = s.failedPages.filter((p) => p !== page);
-      consecutiveFailures = 0;
+      s.consecutiveFailures = 0;
       if (crossed) {
         await books.notify({
           type: 'dead_letters.threshold',
@@ -188,9 +187,9 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       return true;
     } catch (err) {
       if (!s.failedPages.includes(page)) s.failedPages.push(page);
-      consecutiveFailures += 1;
+      s.consecutiveFailures = (s.consecutiveFailures ?? 0) + 1;
       await books.recordPageFailure({ runId, page, error: failureMessage(err) });
-      if (consecutiveFailures > maxConsecutive && !s.paused) {
+      if ((s.consecutiveFailures ?? 0) > maxConsecutive && !s.paused) {
         s.paused = true;
         s.degraded = true;
         await books.notify({
@@ -199,7 +198,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
           page,
           errorType: 'ConsecutivePageFailures',
           command: `wdsync resume ${runId}`,
-          error: `${consecutiveFailures} consecutive pages failed; last: ${failureMessage(err)}`,
+          error: `${s.consecutiveFailures} consecutive pages failed; last: ${failureMessage(err)}`,
         });
       }
       return false;

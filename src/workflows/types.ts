@@ -152,6 +152,8 @@ export interface RunCarry {
   paused: boolean;
   /** Auto-paused after too many consecutive page failures (kept across continue-as-new). */
   degraded?: boolean;
+  /** Pages failed in a row; a continue-as-new does not reset the auto-pause count. */
+  consecutiveFailures?: number;
   concurrency: number;
   executions: number;
 }
