@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAuditStore } from '../../src/audit/store';
@@ -10,6 +8,7 @@ import { progressQuery } from '../../src/workflows/messages';
 import type { RunSummary } from '../../src/workflows/types';
 import { createHarness, type Harness, PG_URL } from '../helpers/harness';
 import { assertSinksHoldSnapshot, until } from '../helpers/snapshot';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 const WORKERS = 3000;
 /** Fast retries so failure paths finish in seconds; production defaults are minutes. */
@@ -30,20 +29,13 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
   timeout: 900_000,
 }, () => {
   let h: Harness;
-  const events: Record<string, unknown>[] = [];
-  let receiver: http.Server;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let events: Record<string, unknown>[] = [];
 
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        events.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await startWebhookReceiver();
+    events = receiver.events;
+    const hookUrl = receiver.url;
     const dbDir = path.join(require('node:os').tmpdir(), `wdsync-crash-${process.pid}`);
     h = await createHarness({
       workers: WORKERS,

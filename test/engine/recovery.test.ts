@@ -9,8 +9,6 @@
  * - every webhook event carries runId, errorType and command (and the page where there is one).
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { buildRunInput, type StartOptions, startSync } from '../../src/runs/start';
 import { TASK_QUEUES } from '../../src/workflows/activity-options';
@@ -18,6 +16,7 @@ import { progressQuery } from '../../src/workflows/messages';
 import { RUN_ID, STATE } from '../../src/workflows/search-attributes';
 import { createHarness, type Harness } from '../helpers/harness';
 import { assertSinksHoldSnapshot, until } from '../helpers/snapshot';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 const WORKERS = 600;
 const FAST: StartOptions = {
@@ -34,20 +33,13 @@ const NO_FAULTS = { rules: [], latency: { baseMs: 0, perWorkerMs: 0, jitterMs: 0
 
 describe('recovery: auto-pause and resume, recovery passes', { timeout: 300_000 }, () => {
   let h: Harness;
-  const events: Record<string, unknown>[] = [];
-  let receiver: http.Server;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let events: Record<string, unknown>[] = [];
 
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        events.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await startWebhookReceiver();
+    events = receiver.events;
+    const hookUrl = receiver.url;
     h = await createHarness({ workers: WORKERS, config: { notify: { webhookUrl: hookUrl } } });
     h.sim.admin.setFaults(NO_FAULTS);
     await h.startInProcessWorkers();
