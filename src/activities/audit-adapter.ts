@@ -5,6 +5,7 @@ import { reducedGroups } from './scope-key';
 
 /** Adapts the audit store to the narrow port the activities use. */
 export function auditPort(store: AuditStore): AuditPort {
+  const groupsByRun = new Map<string, Promise<ReturnType<typeof reducedGroups>>>();
   return {
     recordRunStart: (r) =>
       store.recordRunStart({
@@ -37,9 +38,16 @@ export function auditPort(store: AuditStore): AuditPort {
       await store.recordEvents(events);
     },
     lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
-    runResponseGroups: async (runId) => {
-      const run = await store.getRun(runId);
-      return reducedGroups(run?.scope as SyncScope | undefined);
+    // A run's scope never changes: read it once per run, not once per page and sink.
+    runResponseGroups: (runId) => {
+      let groups = groupsByRun.get(runId);
+      if (!groups) {
+        if (groupsByRun.size >= 1000) groupsByRun.clear();
+        groups = store.getRun(runId).then((run) => reducedGroups(run?.scope as SyncScope | undefined));
+        groups.catch(() => groupsByRun.delete(runId));
+        groupsByRun.set(runId, groups);
+      }
+      return groups;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../sinks/hash';
+import { unfetchedSections } from '../sinks/merge';
 import type { SyncScope } from '../workflows/types';
 
 type Groups = NonNullable<SyncScope['responseGroups']>;
@@ -7,7 +8,7 @@ type Groups = NonNullable<SyncScope['responseGroups']>;
 /** The response groups a scope leaves out, or undefined when it fetches them all. */
 export function reducedGroups(scope: SyncScope | null | undefined): Groups | undefined {
   const g = scope?.responseGroups;
-  if (!g || (g.personal && g.employment && g.compensation && g.organizations)) return undefined;
+  if (!g || unfetchedSections(g).length === 0) return undefined;
   return g;
 }
 
