@@ -1,10 +1,11 @@
 // What `npm test` needs beyond npm packages: xmllint (XSD validation of the simulator's and the
-// client's XML), Chromium (the Web UI test, driven by playwright-core) and PostgreSQL on
-// 127.0.0.1:5432 (the production sink and state store, tested for real). Installs what is missing
+// client's XML), Chromium (the Web UI test, driven by playwright-core) and PostgreSQL (the
+// production sink and state store, tested for real: see test-postgres.cjs). Installs what is missing
 // from Debian when it can (root with apt-get, as on CI), else says exactly what to install: a test
 // run without them would fail or silently test less.
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync } = require('node:fs');
+const { existsSync } = require('node:fs');
+const { ensureTestPostgres } = require('./test-postgres.cjs');
 
 const has = (cmd, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const canApt = process.getuid?.() === 0 && has('apt-get', ['--version']);
@@ -23,20 +24,6 @@ function apt(pkg) {
   return r.status === 0;
 }
 
-const pgReady = () => has('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-
-function startPostgres() {
-  if (!has('pg_ctlcluster', ['--help']) && !(canApt && apt('postgresql'))) return false;
-  const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
-  if (!versions.length) return false;
-  console.error('npm test: starting PostgreSQL ...');
-  spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start'], {
-    stdio: 'inherit',
-  });
-  for (let i = 0; i < 30 && !pgReady(); i++) spawnSync('sleep', ['1']);
-  return pgReady();
-}
-
 /** Returns the problems left after trying to fix them; empty when the suite can run in full. */
 function ensureTestPrerequisites() {
   const problems = [];
@@ -45,10 +32,9 @@ function ensureTestPrerequisites() {
   const chromium = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(chromium) && !(canApt && apt('chromium') && existsSync(chromium)))
     problems.push(`Chromium is missing at ${chromium}: install Debian's chromium, or set WDSYNC_CHROMIUM`);
-  if (!pgReady() && !startPostgres())
-    problems.push(
-      'PostgreSQL is not accepting connections on 127.0.0.1:5432: start it (trust auth, database "test")',
-    );
+  const pg = ensureTestPostgres(canApt ? apt : undefined);
+  if (pg.problem) problems.push(pg.problem);
+  else process.env.DATABASE_URL = pg.url;
   return problems;
 }
 
