@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
+import { failureMapping } from './activities/failures';
+import { createReleaseActivities } from './activities/release';
 import { createReplayActivities, recordingRunSpec } from './activities/replay';
 import type { WdsyncConfig } from './config/config';
 import { workflowBundle } from './workflow-bundle';
@@ -56,9 +58,18 @@ export async function startWorkers(opts: {
   const { countWorkers: count, fetchPage, ...syncSinkActivities } = createActivities(deps);
   // Every run's request spec is kept (run_specs) so `wdsync replay --refetch` asks for the same pages.
   const countWorkers = recordingRunSpec(count, deps);
-  const sinkActivities = { ...syncSinkActivities, ...createReplayActivities(deps) };
+  const sinkActivities = {
+    ...syncSinkActivities,
+    ...createReplayActivities(deps),
+    ...createReleaseActivities(deps),
+  };
   const identity = opts.identity ?? `wdsync@${os.hostname()}:${process.pid}`;
-  const common = { connection, namespace: cfg.temporal.namespace, identity };
+  const common = {
+    connection,
+    namespace: cfg.temporal.namespace,
+    identity,
+    interceptors: { activity: [failureMapping] },
+  };
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {
     workers.push(

@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { ErrorType, TypedError } from '../errors/types';
 import { backoffDelayMs } from '../workday/errors';
 
 /** Workday client errors carry a kind; this is all the activity layer needs to know of them. */
@@ -13,12 +15,12 @@ function isClassified(err: unknown): err is ClassifiedError {
   return typeof err === 'object' && err !== null && typeof (err as { kind?: unknown }).kind === 'string';
 }
 
-const TYPE_BY_KIND: Record<ClassifiedError['kind'], string> = {
-  auth: 'WorkdayAuthError',
-  validation: 'WorkdayValidationError',
-  throttled: 'WorkdayThrottled',
-  transient: 'WorkdayTransient',
-  config: 'WorkdayConfigError',
+const TYPE_BY_KIND: Record<ClassifiedError['kind'], ErrorType> = {
+  auth: ErrorType.WorkdayAuth,
+  validation: ErrorType.WorkdayValidation,
+  throttled: ErrorType.WorkdayThrottled,
+  transient: ErrorType.WorkdayTransient,
+  config: ErrorType.WorkdayConfig,
 };
 
 /** Never retry a throttle sooner than this, whatever Retry-After says. */
@@ -45,6 +47,11 @@ export function toActivityFailure(
   opts: { attempt?: number; random?: () => number } = {},
 ): Error {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof TypedError) {
+    return err.retryable
+      ? ApplicationFailure.retryable(err.message, err.type)
+      : ApplicationFailure.nonRetryable(err.message, err.type);
+  }
   if (isClassified(err)) {
     const type = TYPE_BY_KIND[err.kind];
     if (err.kind === 'auth' || err.kind === 'validation' || err.kind === 'config') {
@@ -61,8 +68,37 @@ export function toActivityFailure(
     }
     return ApplicationFailure.retryable(err.message, type);
   }
-  if (err instanceof Error && err.name === 'StagingMissingError') {
-    return ApplicationFailure.nonRetryable(err.message, 'StagingMissing');
+  if (err instanceof Error) {
+    switch (err.name) {
+      case 'StagingMissingError':
+        return ApplicationFailure.nonRetryable(err.message, ErrorType.StagingMissing);
+      case 'ConfigError':
+        return ApplicationFailure.nonRetryable(err.message, ErrorType.Config);
+      case 'DbConnectionError':
+        return ApplicationFailure.retryable(err.message, ErrorType.DatabaseUnavailable);
+      case 'DbOpenError':
+        // A wrong password or a missing database does not fix itself; an unreachable server may.
+        return (err as { retryable?: boolean }).retryable
+          ? ApplicationFailure.retryable(err.message, ErrorType.DatabaseUnavailable)
+          : ApplicationFailure.nonRetryable(err.message, ErrorType.DatabaseRefused);
+    }
+    return err;
   }
-  return err instanceof Error ? err : new Error(String(err));
+  return new Error(String(err));
 }
+
+/**
+ * The one place activity errors become typed failures: each activity throws what its code throws
+ * and shows only its happy path.
+ */
+export const failureMapping: ActivityInterceptorsFactory = () => ({
+  inbound: {
+    async execute(input, next) {
+      try {
+        return await next(input);
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+  },
+});

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { deliver, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
 import type {
   AsOf,
@@ -13,20 +14,11 @@ import type {
   SyncMode,
   SyncScope,
 } from '../workflows/types';
+import { heartbeating } from './heartbeat';
 import { scopeKey } from './scope-key';
-import { toActivityFailure } from './failures';
 import type { ActivityDeps, NotifyEvent } from './ports';
 
 export type { ActivityDeps } from './ports';
-
-/** How often a long fetch or delivery reports liveness; well inside the 45 s heartbeat timeout. */
-const HEARTBEAT_MS = 2_000;
-
-function heartbeating<T>(fn: () => Promise<T>, details: () => unknown): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
-  return fn().finally(() => clearInterval(timer));
-}
 
 /**
  * Activity factory: every dependency is injected, so tests swap Workday, staging and sinks freely.
@@ -36,16 +28,12 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Total_Results of the pinned snapshot, from a one-row request (cheap for Workday). */
     async countWorkers(spec: PageRequestSpec): Promise<{ totalResults: number }> {
-      try {
-        // A tenant can take longer than the heartbeat timeout even for one row.
-        const r = await heartbeating(
-          () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
-          () => ({ count: true }),
-        );
-        return { totalResults: r.totalResults };
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+      // A tenant can take longer than the heartbeat timeout even for one row.
+      const r = await heartbeating(
+        () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
+        () => ({ count: true }),
+      );
+      return { totalResults: r.totalResults };
     },
 
     /** Workday → staging. Streams the response, gzips the raw body and keeps the parsed records. */
@@ -112,7 +100,7 @@ export function createActivities(deps: ActivityDeps) {
         };
       } catch (err) {
         gzip.destroy();
-        throw toActivityFailure(err);
+        throw err;
       }
     },
 
@@ -123,65 +111,32 @@ export function createActivities(deps: ActivityDeps) {
       sink: string;
       asOfEntry: string;
     }): Promise<SinkDelivery> {
-      const sink = deps.sinks.get(input.sink);
-      if (!sink) {
-        throw ApplicationFailure.nonRetryable(
-          `sink "${input.sink}" is not configured on this worker; configure it (WDSYNC_SINKS) on every worker`,
-          'SinkNotConfigured',
-        );
-      }
-      try {
-        const key = { runId: input.runId, page: input.page };
-        const records = await deps.staging.getRecords(key);
-        const ctx = Context.current();
-        const deliveredHashes = sink.usesDeliveredHashes
-          ? await deps.audit.lastDeliveredHashes(
-              input.sink,
-              records.map((r) => r.wid),
-            )
-          : undefined;
-        // A run with reduced response groups: the sink keeps the sections it did not fetch.
-        const responseGroups = await deps.audit.runResponseGroups?.(input.runId);
-        const res = await heartbeating(
-          () =>
-            sink.deliverPage(
-              {
-                key,
-                asOfEntry: input.asOfEntry,
-                heartbeat: () => ctx.heartbeat(),
-                deliveredHashes,
-                responseGroups,
-              },
-              records,
-            ),
-          () => ({ page: input.page, sink: input.sink }),
-        );
-        // A retry after a crash between the sink commit and the audit write finds the page
-        // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
-        const outcomes = res.alreadyDelivered ? (res.previousOutcomes ?? []) : res.outcomes;
-        if (outcomes.length) {
-          const ids = new Map(records.map((r) => [r.wid, r.workerId]));
-          await deps.audit.recordEvents(
-            outcomes.map((o) => ({
-              runId: input.runId,
-              page: input.page,
-              wid: o.wid,
-              workerId: ids.get(o.wid),
-              sink: input.sink,
-              action: o.action,
-              hash: o.hash,
-            })),
-          );
-        }
-        return {
-          inserted: res.inserted,
-          updated: res.updated,
-          unchanged: res.unchanged,
-          alreadyDelivered: res.alreadyDelivered,
-        };
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+      sinkNamed(deps.sinks, input.sink);
+      const key = { runId: input.runId, page: input.page };
+      const records = await deps.staging.getRecords(key);
+      const ctx = Context.current();
+      const res = await heartbeating(
+        () =>
+          deliver(deps, {
+            sink: input.sink,
+            records,
+            ledger: key,
+            sourceRunId: input.runId,
+            auditRunId: input.runId,
+            asOfEntry: input.asOfEntry,
+            // A retry after a crash between the sink commit and the audit write finds the page
+            // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
+            whenAlreadyDelivered: 'record-previous',
+            heartbeat: () => ctx.heartbeat(),
+          }),
+        () => ({ page: input.page, sink: input.sink }),
+      );
+      return {
+        inserted: res.inserted,
+        updated: res.updated,
+        unchanged: res.unchanged,
+        alreadyDelivered: res.alreadyDelivered,
+      };
     },
 
     /** End of run for one sink: JSONL publishes its snapshot; a complete full run marks absentees removed. */
@@ -193,8 +148,6 @@ export function createActivities(deps: ActivityDeps) {
       complete: boolean;
       asOfEntry: string;
     }): Promise<{ removed: number }> {
-      const sink = deps.sinks.get(input.sink);
-      if (!sink?.finalizeRun) return { removed: 0 };
       const ctx: FinalizeContext = {
         runId: input.runId,
         mode: input.mode,
@@ -202,14 +155,10 @@ export function createActivities(deps: ActivityDeps) {
         complete: input.complete,
         asOfEntry: input.asOfEntry,
       };
-      try {
-        return await heartbeating(
-          () => sink.finalizeRun!(ctx),
-          () => ({ sink: input.sink }),
-        );
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+      return heartbeating(
+        () => finalizeDelivery(deps, { sink: input.sink, ctx, auditRunId: input.runId }),
+        () => ({ sink: input.sink }),
+      );
     },
 
     async recordRunStart(input: {
@@ -242,9 +191,9 @@ export function createActivities(deps: ActivityDeps) {
       const mark = await deps.audit.getWatermark(input.tenant, key);
       if (!mark) {
         if (input.fullIfNoWatermark) return {};
-        throw ApplicationFailure.nonRetryable(
+        throw new TypedError(
+          ErrorType.NoWatermark,
           `no delta watermark for tenant ${input.tenant} and scope ${key}: a delta run needs a completed full run first; run \`wdsync start --mode full\` (same scope), or pass --full-if-no-watermark`,
-          'NoWatermark',
         );
       }
       const window: DeltaWindow = {
@@ -282,10 +231,10 @@ export function createActivities(deps: ActivityDeps) {
         const { failedPages, sinkFailures, reconciliation, totalsMismatch } = input.summary;
         const sinkPages = Object.values(sinkFailures).some((p) => p.length > 0);
         const errorType = failedPages.length
-          ? 'PagesFailed'
+          ? ErrorType.PagesFailed
           : sinkPages
-            ? 'SinkDeliveryFailed'
-            : 'ReconciliationMismatch';
+            ? ErrorType.SinkDeliveryFailed
+            : ErrorType.ReconciliationMismatch;
         const mismatch = reconciliation.ok
           ? ''
           : `; reconciliation: ${reconciliation.accounted} rows accounted of ${reconciliation.expected}${totalsMismatch.length ? ` (${totalsMismatch.join('; ')})` : ''}`;
@@ -303,7 +252,7 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    async recordPageFailure(input: { runId: string; page: number; error: string }) {
+    async recordPageFailure(input: { runId: string; page: number; error: string; errorType?: string }) {
       await deps.audit.recordPage({
         runId: input.runId,
         page: input.page,
@@ -315,7 +264,7 @@ export function createActivities(deps: ActivityDeps) {
         runId: input.runId,
         page: input.page,
         error: input.error,
-        errorType: input.error.split(':')[0],
+        errorType: input.errorType,
         command: `wdsync replay ${input.runId} --pages ${input.page}`,
       });
     },

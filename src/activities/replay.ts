@@ -1,6 +1,10 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
+import { deliver, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { ErrorType, TypedError } from '../errors/types';
+import { selectSinks } from '../sinks/names';
+import type { Sink } from '../sinks/types';
 import type { RecoveryStore } from '../replay/store';
 import type { NormalizedWorker } from '../workday/record';
 import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
@@ -12,7 +16,7 @@ import type {
   SyncRunInput,
   SyncScope,
 } from '../workflows/types';
-import { toActivityFailure } from './failures';
+import { heartbeating } from './heartbeat';
 import type { ActivityDeps } from './ports';
 import { reducedGroups } from './scope-key';
 
@@ -22,26 +26,15 @@ export interface RecoveryPorts {
   store: RecoveryStore;
 }
 
-const HEARTBEAT_MS = 5_000;
-
-function heartbeating<T>(fn: () => Promise<T>, details: () => unknown): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
-  return fn().finally(() => clearInterval(timer));
-}
-
-const planError = (message: string) => ApplicationFailure.nonRetryable(message, 'ReplayPlanError');
+const planError = (message: string) => new TypedError(ErrorType.ReplayPlan, message);
 
 /** `<runId>/replay-<replayId>`, the same string as the replay's workflow id. */
 export const replayRunIdOf = (runId: string, replayId: string) => `${runId}/replay-${replayId}`;
 
-/** Which ledger key a sink's replayed page goes under (see replayDeliverPage). */
-export function usesOriginalLedger(sinkKind: string, byWorker: boolean): boolean {
-  // The postgres ledger is per (sink, run, page) and outlives the run: re-delivering the original
-  // key is a no-op when the page already arrived, and a real delivery when it never did. Other
-  // sinks close a run's pages at finalize (JSONL), so replays go under the replay's own key and
-  // are merged into their snapshot. A --worker replay is a subset of a page: never the page's key.
-  return sinkKind === 'postgres' && !byWorker;
+/** Whether a sink's replayed page goes under the original run's ledger key (see SinkCapabilities). */
+export function usesOriginalLedger(sink: Sink, byWorker: boolean): boolean {
+  // A --worker replay is a subset of a page: never the page's key.
+  return sink.capabilities.ledgerOutlivesRun && !byWorker;
 }
 
 function runSummaryOf(summary: Record<string, unknown> | null): RunSummary | undefined {
@@ -93,9 +86,9 @@ function specFromRunRecord(run: {
 export function createReplayActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
   const recovery = (): RecoveryPorts => {
     if (!deps.recovery) {
-      throw ApplicationFailure.nonRetryable(
+      throw new TypedError(
+        ErrorType.WorkerMisconfigured,
         'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
-        'WorkerMisconfigured',
       );
     }
     return deps.recovery;
@@ -125,13 +118,11 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       const pageRows = await audit.runPages(runId);
       const totalPages = summary?.pagesTotal ?? Math.max(0, ...pageRows.map((p) => p.totalPages ?? p.page));
 
-      const configured = [...deps.sinks.keys()];
-      const sinks = input.sinks?.length ? input.sinks : configured;
-      const unknown = sinks.filter((s) => !deps.sinks.has(s));
-      if (unknown.length) {
-        throw planError(
-          `sink ${unknown.join(', ')} is not configured on this worker; configured sinks: ${configured.join(', ')}`,
-        );
+      let sinks: string[];
+      try {
+        sinks = selectSinks(deps.sinks.keys(), input.sinks, 'worker');
+      } catch (err) {
+        throw planError((err as Error).message);
       }
 
       const t = input.target;
@@ -289,98 +280,63 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       ledgerRunId: string;
       matched?: string[];
     }> {
-      const sink = deps.sinks.get(input.sink);
-      if (!sink) {
-        throw ApplicationFailure.nonRetryable(
-          `sink "${input.sink}" is not configured on this worker; configure it (WDSYNC_SINKS) on every worker`,
-          'SinkNotConfigured',
-        );
+      const sink = sinkNamed(deps.sinks, input.sink);
+      const byWorker = Boolean(input.workerIds);
+      let records: NormalizedWorker[] = await deps.staging.getRecords({
+        runId: input.stagingRunId,
+        page: input.page,
+      });
+      if (input.workerIds) {
+        const ids = new Set(input.workerIds);
+        const lower = new Set(input.workerIds.map((id) => id.toLowerCase()));
+        records = records.filter((r) => lower.has(r.wid) || ids.has(r.workerId));
       }
-      try {
-        const byWorker = Boolean(input.workerIds);
-        let records: NormalizedWorker[] = await deps.staging.getRecords({
-          runId: input.stagingRunId,
-          page: input.page,
-        });
-        if (input.workerIds) {
-          const ids = new Set(input.workerIds);
-          const lower = new Set(input.workerIds.map((id) => id.toLowerCase()));
-          records = records.filter((r) => lower.has(r.wid) || ids.has(r.workerId));
-        }
-        const original = input.stagingRunId === input.runId;
-        const ledgerRunId =
-          original && usesOriginalLedger(sink.kind, byWorker) ? input.runId : input.replayRunId;
-        const matched = input.reportIds?.filter((id) =>
-          records.some((r) => r.wid === id.toLowerCase() || r.workerId === id),
-        );
-        if (records.length === 0 && byWorker) {
-          return {
-            inserted: 0,
-            updated: 0,
-            unchanged: 0,
-            alreadyDelivered: false,
-            records: 0,
-            ledgerRunId,
-            matched,
-          };
-        }
-        const ctx = Context.current();
-        const key = { runId: ledgerRunId, page: input.page };
-        const deliveredHashes = sink.usesDeliveredHashes
-          ? await deps.audit.lastDeliveredHashes(
-              input.sink,
-              records.map((r) => r.wid),
-            )
-          : undefined;
-        // The original run fetched reduced response groups: the sink keeps the other sections.
-        const responseGroups = await deps.audit.runResponseGroups?.(input.runId);
-        const res = await heartbeating(
-          () =>
-            sink.deliverPage(
-              {
-                key,
-                asOfEntry: input.asOfEntry,
-                heartbeat: () => ctx.heartbeat(),
-                deliveredHashes,
-                responseGroups,
-              },
-              records,
-            ),
-          () => ({ page: input.page, sink: input.sink }),
-        );
-        // A retry of this activity after its first attempt committed finds the ledger filled: record
-        // what that attempt did. A page the original run already delivered records nothing new.
-        const outcomes = res.alreadyDelivered
-          ? ctx.info.attempt > 1 && ledgerRunId === input.replayRunId
-            ? (res.previousOutcomes ?? [])
-            : []
-          : res.outcomes;
-        if (outcomes.length) {
-          const ids = new Map(records.map((r) => [r.wid, r.workerId]));
-          await deps.audit.recordEvents(
-            outcomes.map((o) => ({
-              runId: input.replayRunId,
-              page: input.page,
-              wid: o.wid,
-              workerId: ids.get(o.wid),
-              sink: input.sink,
-              action: o.action,
-              hash: o.hash,
-            })),
-          );
-        }
+      const original = input.stagingRunId === input.runId;
+      const ledgerRunId = original && usesOriginalLedger(sink, byWorker) ? input.runId : input.replayRunId;
+      const matched = input.reportIds?.filter((id) =>
+        records.some((r) => r.wid === id.toLowerCase() || r.workerId === id),
+      );
+      if (records.length === 0 && byWorker) {
         return {
-          inserted: res.inserted,
-          updated: res.updated,
-          unchanged: res.unchanged,
-          alreadyDelivered: res.alreadyDelivered,
-          records: records.length,
+          inserted: 0,
+          updated: 0,
+          unchanged: 0,
+          alreadyDelivered: false,
+          records: 0,
           ledgerRunId,
           matched,
         };
-      } catch (err) {
-        throw toActivityFailure(err);
       }
+      const ctx = Context.current();
+      const res = await heartbeating(
+        () =>
+          deliver(deps, {
+            sink: input.sink,
+            records,
+            ledger: { runId: ledgerRunId, page: input.page },
+            // The original run fetched the records: its response groups apply.
+            sourceRunId: input.runId,
+            auditRunId: input.replayRunId,
+            asOfEntry: input.asOfEntry,
+            // A retry of this activity after its first attempt committed finds the ledger filled:
+            // record what that attempt did. A page the original run already delivered records nothing new.
+            whenAlreadyDelivered:
+              ctx.info.attempt > 1 && ledgerRunId === input.replayRunId
+                ? 'record-previous'
+                : 'record-nothing',
+            heartbeat: () => ctx.heartbeat(),
+          }),
+        () => ({ page: input.page, sink: input.sink }),
+      );
+      return {
+        inserted: res.inserted,
+        updated: res.updated,
+        unchanged: res.unchanged,
+        alreadyDelivered: res.alreadyDelivered,
+        records: records.length,
+        ledgerRunId,
+        matched,
+      };
     },
 
     /**
@@ -398,66 +354,60 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       asOfEntry: string;
       completeOriginal: boolean;
     }): Promise<string> {
-      const sink = deps.sinks.get(input.sink);
-      if (!sink?.finalizeRun) return 'nothing to finalize';
+      const sink = sinkNamed(deps.sinks, input.sink);
+      if (!sink.finalizeRun) return 'nothing to finalize';
       const notes: string[] = [];
-      try {
-        if (input.replayKeyedPages.length) {
-          await heartbeating(
-            () =>
-              sink.finalizeRun!({
+      if (input.replayKeyedPages.length) {
+        await heartbeating(
+          () =>
+            finalizeDelivery(deps, {
+              sink: input.sink,
+              auditRunId: input.replayRunId,
+              ctx: {
                 runId: input.replayRunId,
                 mode: 'delta',
                 pages: input.replayKeyedPages,
                 complete: false,
                 asOfEntry: input.asOfEntry,
-              }),
-            () => ({ sink: input.sink }),
-          );
-          notes.push(`merged ${input.replayKeyedPages.length} replayed page(s) into the snapshot`);
-        }
-        // Only a sink whose ledger outlives the run can complete it now; JSONL closed it at finalize
-        // and got the replayed pages merged above.
-        if (
-          input.completeOriginal &&
-          input.mode === 'full' &&
-          input.totalPages > 0 &&
-          usesOriginalLedger(sink.kind, false)
-        ) {
-          try {
-            const r = await heartbeating(
-              () =>
-                sink.finalizeRun!({
+              },
+            }),
+          () => ({ sink: input.sink }),
+        );
+        notes.push(`merged ${input.replayKeyedPages.length} replayed page(s) into the snapshot`);
+      }
+      // Only a sink whose ledger outlives the run can complete it now; the others closed it at
+      // finalize and got the replayed pages merged above.
+      if (
+        input.completeOriginal &&
+        input.mode === 'full' &&
+        input.totalPages > 0 &&
+        sink.capabilities.marksRemovals &&
+        usesOriginalLedger(sink, false)
+      ) {
+        try {
+          const r = await heartbeating(
+            () =>
+              finalizeDelivery(deps, {
+                sink: input.sink,
+                auditRunId: input.replayRunId,
+                ctx: {
                   runId: input.runId,
                   mode: 'full',
                   pages: Array.from({ length: input.totalPages }, (_, i) => i + 1),
                   complete: true,
                   asOfEntry: input.asOfEntry,
-                }),
-              () => ({ sink: input.sink }),
-            );
-            if (r.removedWids?.length) {
-              await deps.audit.recordEvents(
-                r.removedWids.map((wid) => ({
-                  runId: input.replayRunId,
-                  page: 0,
-                  wid,
-                  sink: input.sink,
-                  action: 'removed' as const,
-                })),
-              );
-            }
-            notes.push(`run ${input.runId} complete on this sink (${r.removed} removed)`);
-          } catch (err) {
-            const msg = err instanceof Error ? err.message : String(err);
-            if (!/never delivered/.test(msg)) throw err;
-            notes.push(`run ${input.runId} not complete yet on this sink: ${msg.replace(/^sink \S+: /, '')}`);
-          }
+                },
+              }),
+            () => ({ sink: input.sink }),
+          );
+          notes.push(`run ${input.runId} complete on this sink (${r.removed} removed)`);
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          if (!/never delivered/.test(msg)) throw err;
+          notes.push(`run ${input.runId} not complete yet on this sink: ${msg.replace(/^sink \S+: /, '')}`);
         }
-        return notes.join('; ') || 'nothing to finalize';
-      } catch (err) {
-        throw toActivityFailure(err);
       }
+      return notes.join('; ') || 'nothing to finalize';
     },
 
     /** The replay's run record, and the original run's replayed pages marked as such. */

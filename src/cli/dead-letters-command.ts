@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { buildDeps } from '../deps';
-import { type ReleaseOutcome, releaseDeadLetters } from '../replay/dead-letters';
+import type { WdsyncConfig } from '../config/config';
+import { startRelease } from '../replay/release';
+import { selectSinks } from '../sinks/names';
+import type { ReleaseOutcome } from '../workflows/release-types';
 import { action } from './action';
 import { table, withStores } from './audit-command';
 import { intArg, UserError } from './errors';
+import { connectClient } from './temporal';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
 
@@ -17,6 +20,23 @@ function parseIds(values: string[]): number[] {
         throw new UserError(`dead letter ids are whole numbers, got "${v}"`);
       return Number(v);
     });
+}
+
+/**
+ * A still-invalid letter's reason quotes field values, so the release workflow leaves it in the
+ * audit store (where planRelease wrote the new one); it is read back here for the operator.
+ */
+async function withReasons(cfg: WdsyncConfig, outcomes: ReleaseOutcome[]): Promise<ReleaseOutcome[]> {
+  if (!outcomes.some((o) => o.result === 'still-invalid')) return outcomes;
+  return withStores(cfg, async ({ audit }) => {
+    const out: ReleaseOutcome[] = [];
+    for (const o of outcomes) {
+      out.push(
+        o.result === 'still-invalid' ? { ...o, reason: (await audit.getDeadLetter(o.id))?.reason } : o,
+      );
+    }
+    return out;
+  });
 }
 
 export function formatRelease(outcomes: ReleaseOutcome[]): string {
@@ -117,24 +137,21 @@ export function registerDeadLetterCommands(program: Command) {
         return;
       }
       await action(async (cfg) => {
-        const configured = cfg.sinks.map((s) => s.name);
-        const unknown = (o.sink ?? []).filter((s) => !configured.includes(s));
-        if (unknown.length)
-          throw new UserError(
-            `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')}`,
-          );
-        const deps = await buildDeps(cfg);
-        try {
-          const outcomes = await releaseDeadLetters(
-            { audit: deps.audit, store: deps.activities.recovery!.store, sinks: deps.activities.sinks },
-            { ids: parsed.length ? parsed : undefined, runId: o.run, sinks: o.sink },
-          );
-          console.log(o.json ? JSON.stringify(outcomes) : formatRelease(outcomes));
-          if (outcomes.some((x) => x.result !== 'released' && x.result !== 'already-released'))
-            process.exitCode = 2;
-        } finally {
-          await deps.close();
-        }
+        selectSinks(
+          cfg.sinks.map((s) => s.name),
+          o.sink,
+        );
+        const client = await connectClient(cfg);
+        const { workflowId, handle } = await startRelease(client, cfg, {
+          ids: parsed.length ? parsed : undefined,
+          runId: o.run,
+          sinks: o.sink,
+        });
+        if (!o.json) process.stderr.write(`releasing: ${workflowId}\n`);
+        const outcomes = await withReasons(cfg, await handle.result());
+        console.log(o.json ? JSON.stringify(outcomes) : formatRelease(outcomes));
+        if (outcomes.some((x) => x.result !== 'released' && x.result !== 'already-released'))
+          process.exitCode = 2;
       })();
     });
 }

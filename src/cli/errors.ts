@@ -1,3 +1,5 @@
+import { innermostMessage } from '../errors/causes';
+import { TypedError } from '../errors/types';
 import { InvalidArgumentError } from 'commander';
 
 /** An error whose message is already what the user should read: printed as one line, no stack. */
@@ -20,12 +22,10 @@ export function intArg(name: string, min: number, max: number) {
 export function describeError(err: unknown, ctx: { temporalAddress?: string } = {}): string {
   const e = err as { name?: string; message?: string; code?: unknown; details?: string };
   const msg = e?.message ?? String(err);
-  if (e?.name === 'UserError' || e?.name === 'ConfigError') return msg;
+  if (e?.name === 'UserError' || e?.name === 'ConfigError' || err instanceof TypedError) return msg;
   // Temporal wraps the reason (a rejected update, a failed activity) in causes.
   if (e?.name === 'WorkflowUpdateFailedError' || e?.name === 'WorkflowFailedError') {
-    let cur = err as { cause?: unknown; message?: string };
-    while (cur.cause) cur = cur.cause as typeof cur;
-    return cur.message ?? msg;
+    return innermostMessage(err);
   }
   if (
     /ECONNREFUSED|Failed to connect|failed to connect|UNAVAILABLE|TransportError|Connection refused/i.test(

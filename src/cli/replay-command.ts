@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startReplay } from '../replay/start';
+import { selectSinks } from '../sinks/names';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
 import { UserError } from './errors';
@@ -121,13 +122,10 @@ Examples:
         return;
       }
       await action(async (cfg) => {
-        const configured = cfg.sinks.map((s) => s.name);
-        const unknown = (o.sink ?? []).filter((s) => !configured.includes(s));
-        if (unknown.length) {
-          throw new UserError(
-            `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')}`,
-          );
-        }
+        selectSinks(
+          cfg.sinks.map((s) => s.name),
+          o.sink,
+        );
         const client = await connectClient(cfg);
         const { workflowId, handle } = await startReplay(client, cfg, {
           runId,

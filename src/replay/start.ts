@@ -1,3 +1,4 @@
+import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
@@ -30,13 +31,10 @@ export async function startReplay(
   cfg: WdsyncConfig,
   opts: ReplayOptions,
 ): Promise<{ replayId: string; workflowId: string; handle: WorkflowHandle<typeof replayRun> }> {
-  const configured = cfg.sinks.map((s) => s.name);
-  const unknown = (opts.sinks ?? []).filter((s) => !configured.includes(s));
-  if (unknown.length) {
-    throw new Error(
-      `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')} (see WDSYNC_SINKS)`,
-    );
-  }
+  selectSinks(
+    cfg.sinks.map((s) => s.name),
+    opts.sinks,
+  );
   const replayId = opts.replayId ?? newReplayId();
   const input: ReplayInput = {
     replayId,

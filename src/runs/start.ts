@@ -1,3 +1,4 @@
+import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { tenantOf, type WdsyncConfig } from '../config/config';
@@ -36,14 +37,10 @@ export function newRunId(tenant: string, now = new Date()): string {
 }
 
 export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInput & { runId: string } {
-  const configured = cfg.sinks.map((s) => s.name);
-  const sinks = opts.sinks?.length ? opts.sinks : configured;
-  const unknown = sinks.filter((s) => !configured.includes(s));
-  if (unknown.length) {
-    throw new Error(
-      `unknown sink ${unknown.join(', ')}; configured sinks: ${configured.join(', ')} (see WDSYNC_SINKS)`,
-    );
-  }
+  const sinks = selectSinks(
+    cfg.sinks.map((s) => s.name),
+    opts.sinks,
+  );
   const tenant = tenantOf(cfg);
   return {
     runId: opts.runId ?? newRunId(tenant),

@@ -1,3 +1,4 @@
+import { innermostMessage } from '../errors/causes';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows/messages';
 import type { RunProgress, RunSummary } from '../workflows/types';
@@ -35,11 +36,7 @@ export async function getRunStatus(client: Client, runId: string): Promise<RunSt
   return { runId, temporalStatus: d.status.name, running: false, failure };
 }
 
-export function rootMessage(err: unknown): string {
-  let cur = err as { cause?: unknown; message?: string };
-  while (cur?.cause) cur = cur.cause as typeof cur;
-  return cur?.message ?? String(err);
-}
+export const rootMessage = innermostMessage;
 
 /** Polls progress until the run closes, then returns its summary (or throws its failure). */
 export async function waitForRun(

@@ -215,8 +215,17 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
 
   return {
     name,
-    kind: 'jsonl',
-    usesDeliveredHashes: true,
+    type: 'jsonl',
+    capabilities: {
+      comparesHashes: false,
+      keepsUnfetchedSections: true,
+      marksRemovals: true,
+      // A run's page files are folded into the snapshot and deleted at finalize.
+      ledgerOutlivesRun: false,
+      // A page file is written atomically; the snapshot is replaced atomically at finalize.
+      transactional: true,
+      batchSize: Number.POSITIVE_INFINITY,
+    },
     async init() {
       await fs.mkdir(runsDir, { recursive: true });
     },

@@ -237,7 +237,15 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
 
   return {
     name,
-    kind: 'postgres',
+    type: 'postgres',
+    capabilities: {
+      comparesHashes: true,
+      keepsUnfetchedSections: true,
+      marksRemovals: true,
+      ledgerOutlivesRun: true,
+      transactional: true,
+      batchSize: chunkSize,
+    },
     async init() {
       await ensureSchema(db, schema);
     },

@@ -16,8 +16,9 @@ export interface DeliveryContext {
   /** Called during long writes so the activity can heartbeat. */
   heartbeat?: () => void;
   /**
-   * For sinks with `usesDeliveredHashes`: each record's content hash when it last reached this
-   * sink (from the audit trail), so unchanged records are told apart without reading the sink.
+   * For sinks that do not compare hashes themselves (`capabilities.comparesHashes` false): each
+   * record's content hash when it last reached this sink (from the audit trail), so unchanged
+   * records are told apart without reading the sink.
    */
   deliveredHashes?: ReadonlyMap<string, string>;
   /**
@@ -66,12 +67,42 @@ export interface FinalizeResult {
   removedWids?: string[];
 }
 
+/**
+ * What a sink can do, declared once by its module. The delivery core, replay and release read
+ * these instead of asking which kind of sink it is.
+ */
+export interface SinkCapabilities {
+  /**
+   * Looks its stored records up by WID and compares content hashes itself. When false, the
+   * delivery core passes `deliveredHashes` from the audit trail.
+   */
+  readonly comparesHashes: boolean;
+  /** Fills the sections a reduced-groups run did not fetch from what it already holds. */
+  readonly keepsUnfetchedSections: boolean;
+  /** A complete full run's finalizeRun marks the workers it did not see removed. */
+  readonly marksRemovals: boolean;
+  /**
+   * Its delivery ledger is per (run, page) and outlives the run, so a replay may re-deliver under
+   * the original run's key (a no-op when the page arrived, a delivery when it never did). A sink
+   * whose finalizeRun closes the run's pages gets replays under the replay's own key instead,
+   * merged at the replay's finalize.
+   */
+  readonly ledgerOutlivesRun: boolean;
+  /** A page lands whole or not at all, ledger included. */
+  readonly transactional: boolean;
+  /**
+   * Records per write request the sink sends (a page is delivered in one call, ledger and all,
+   * and split into writes of this size inside it); Infinity when a page is one write.
+   */
+  readonly batchSize: number;
+}
+
 /** A destination for normalized worker records. Writes are idempotent upserts keyed by WID. */
 export interface Sink {
   readonly name: string;
-  readonly kind: string;
-  /** The sink cannot look its rows up by WID, so change detection needs `deliveredHashes`. */
-  readonly usesDeliveredHashes?: boolean;
+  /** The module that made it (postgres, jsonl, ...): for people reading status, never for branching. */
+  readonly type: string;
+  readonly capabilities: SinkCapabilities;
   /** Creates or migrates whatever the sink needs; safe to call on every start. */
   init(): Promise<void>;
   deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;

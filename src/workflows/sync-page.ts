@@ -1,4 +1,5 @@
-import { ApplicationFailure, proxyActivities, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { innermostCause, innermostType } from '../errors/causes';
 import type { SyncActivities } from '../activities';
 import { sinkActivityOptions, tuned, workdayActivityOptions } from './activity-options';
 import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
@@ -38,10 +39,13 @@ export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
   return { page: input.page, fetch, delivered, sinkErrors };
 }
 
-/** The innermost cause's message: what the operator needs, not the wrapper chain. */
+/** The innermost cause's message, led by its error type: what the operator needs, not the wrapper chain. */
 export function failureMessage(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof TemporalFailure && !(cur instanceof ApplicationFailure) && cur.cause) cur = cur.cause;
+  const cur = innermostCause(err);
   if (cur instanceof ApplicationFailure) return cur.type ? `${cur.type}: ${cur.message}` : cur.message;
   return cur instanceof Error ? cur.message : String(cur);
 }
+
+/** The error type of a failure, for events and the audit trail: a timeout or a cancellation has no type but its name. */
+export const failureType = (err: unknown): string =>
+  innermostType(err) ?? (innermostCause(err) as Error | undefined)?.name ?? 'Error';

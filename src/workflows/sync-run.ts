@@ -29,7 +29,8 @@ import {
   setConcurrencyUpdate,
 } from './messages';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
-import { failureMessage, syncPage } from './sync-page';
+import { ErrorType } from '../errors/types';
+import { failureMessage, failureType, syncPage } from './sync-page';
 import type {
   PageOutcome,
   PageRequestSpec,
@@ -179,7 +180,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
           type: 'dead_letters.threshold',
           runId,
           page,
-          errorType: 'DeadLetters',
+          errorType: ErrorType.DeadLetters,
           error: `${s.deadLettered} records of this run failed validation or mapping (threshold ${deadLetterThreshold}); latest on page ${page}`,
           command: `wdsync dead-letters list --run ${runId}`,
         });
@@ -188,7 +189,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     } catch (err) {
       if (!s.failedPages.includes(page)) s.failedPages.push(page);
       s.consecutiveFailures = (s.consecutiveFailures ?? 0) + 1;
-      await books.recordPageFailure({ runId, page, error: failureMessage(err) });
+      await books.recordPageFailure({ runId, page, error: failureMessage(err), errorType: failureType(err) });
       if ((s.consecutiveFailures ?? 0) > maxConsecutive && !s.paused) {
         s.paused = true;
         s.degraded = true;
@@ -196,7 +197,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
           type: 'run.degraded',
           runId,
           page,
-          errorType: 'ConsecutivePageFailures',
+          errorType: ErrorType.ConsecutivePageFailures,
           command: `wdsync resume ${runId}`,
           error: `${s.consecutiveFailures} consecutive pages failed; last: ${failureMessage(err)}`,
         });

@@ -23,7 +23,7 @@ import { ConfigSchema, type WdsyncConfig } from '../../src/config/config';
 import { openDb } from '../../src/db/open';
 import { buildDeps, type Deps } from '../../src/deps';
 import { type DevServer, startDevServer } from '../../src/devserver/dev-server';
-import { releaseDeadLetters } from '../../src/replay/dead-letters';
+import { startRelease } from '../../src/replay/release';
 import { startReplay } from '../../src/replay/start';
 import { startSync } from '../../src/runs/start';
 import { parsePage } from '../../src/workday/parse';
@@ -320,11 +320,12 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
     const [letter] = await deps.audit.listDeadLetters({ runId });
     assert.ok(letter);
     assert.match(letter.reason, /Active/);
-    const ports = { audit: deps.audit, store: deps.activities.recovery!.store, sinks: deps.activities.sinks };
+    const release = async (opts: { ids?: number[]; runId?: string }) =>
+      (await startRelease(client, cfg, opts)).handle.result();
     await deps.db.query(`UPDATE "${schema}".dead_letters SET reason = 'old reason' WHERE id = $1`, [
       letter.id,
     ]);
-    const first = await releaseDeadLetters(ports, { ids: [letter.id] });
+    const first = await release({ ids: [letter.id] });
     assert.equal(first[0]?.result, 'still-invalid');
     assert.match(
       (await deps.audit.getDeadLetter(letter.id))!.reason,
@@ -336,7 +337,7 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
       `UPDATE "${schema}".dead_letters SET fragment = replace(fragment, '>maybe<', '>1<') WHERE id = $1`,
       [letter.id],
     );
-    const second = await releaseDeadLetters(ports, { runId });
+    const second = await release({ runId });
     assert.equal(second.length, 1);
     assert.equal(second[0]?.result, 'released');
     assert.deepEqual(second[0]?.sinks, { postgres: 'inserted', files: 'inserted' });
@@ -345,7 +346,7 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
     const file = readFileSync(path.join(dir, 'jsonl', 'workers.jsonl'), 'utf8');
     assert.ok(file.includes(dataset[BROKEN - 1]!.wid), 'and in workers.jsonl');
     assert.ok((await deps.audit.getDeadLetter(letter.id))?.releasedAt);
-    const again = await releaseDeadLetters(ports, { ids: [letter.id] });
+    const again = await release({ ids: [letter.id] });
     assert.equal(again[0]?.result, 'already-released');
     const events = await deps.audit.workerHistory(dataset[BROKEN - 1]!.workerId);
     assert.deepEqual(events.map((e) => e.action).sort(), ['dead-lettered', 'inserted', 'inserted']);

@@ -44,7 +44,8 @@ export function faultySinks(sinks: ReadonlyMap<string, Sink>, faults: Faults): M
   for (const [name, sink] of sinks) {
     out.set(name, {
       name: sink.name,
-      kind: sink.kind,
+      type: sink.type,
+      capabilities: sink.capabilities,
       init: () => sink.init(),
       close: () => sink.close(),
       finalizeRun: sink.finalizeRun ? (ctx) => sink.finalizeRun!(ctx) : undefined,

@@ -1,0 +1,138 @@
+import { Context } from '@temporalio/activity';
+import type { DeadLetterRow } from '../audit/store';
+import { deliver, finalizeDelivery } from '../delivery/deliver';
+import { ErrorType, TypedError } from '../errors/types';
+import { revalidateFragment } from '../replay/dead-letters';
+import { selectSinks } from '../sinks/names';
+import { releaseLedgerRunId } from '../workflows/ids';
+import type { ReleaseInput, ReleaseOutcome, ReleasePlan } from '../workflows/release-types';
+import { heartbeating } from './heartbeat';
+import type { ActivityDeps } from './ports';
+import type { RecoveryPorts } from './replay';
+
+/**
+ * Dead-letter release: each fragment is re-validated with the current parser and mapping. Valid
+ * ones go through the delivery core like any page (the run's response groups, the sink's
+ * delivered hashes, one audit event each), at their run's pinned as-of, under a ledger key of
+ * their own so the original page's ledger does not swallow them. Still-invalid ones stay, with
+ * the reason the current mapping gives.
+ */
+export function createReleaseActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
+  const recovery = (): RecoveryPorts => {
+    if (!deps.recovery) {
+      throw new TypedError(
+        ErrorType.WorkerMisconfigured,
+        'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
+      );
+    }
+    return deps.recovery;
+  };
+
+  return {
+    /** Which letters: found, open, still invalid or ready; the still-invalid get their new reason. */
+    async planRelease(input: ReleaseInput): Promise<ReleasePlan> {
+      const { audit, store } = recovery();
+      let sinks: string[];
+      try {
+        sinks = selectSinks(deps.sinks.keys(), input.sinks, 'worker');
+      } catch (err) {
+        throw new TypedError(ErrorType.ReleasePlan, (err as Error).message);
+      }
+      const letters: (DeadLetterRow | { id: number; missing: true })[] = [];
+      for (const id of input.ids ?? [])
+        letters.push((await audit.getDeadLetter(id)) ?? { id, missing: true });
+      if (input.runId) {
+        for (const l of await audit.listDeadLetters({
+          runId: input.runId,
+          released: false,
+          limit: 100_000,
+        })) {
+          if (letters.some((x) => x.id === l.id)) continue;
+          const full = await audit.getDeadLetter(l.id);
+          if (full) letters.push(full);
+        }
+      }
+      const out: ReleaseOutcome[] = [];
+      const asOfByRun = new Map<string, string | undefined>();
+      for (const l of letters) {
+        if ('missing' in l) {
+          out.push({ id: l.id, runId: '', page: 0, wid: null, workerId: null, result: 'not-found' });
+          continue;
+        }
+        const base = { id: l.id, runId: l.runId, page: l.page, wid: l.wid, workerId: l.workerId };
+        if (l.releasedAt) {
+          out.push({ ...base, result: 'already-released' });
+          continue;
+        }
+        const v = revalidateFragment(l.fragment);
+        if (!v.ok) {
+          await store.updateDeadLetterReason(l.id, v.reason);
+          out.push({ ...base, result: 'still-invalid' });
+          continue;
+        }
+        if (!asOfByRun.has(l.runId))
+          asOfByRun.set(l.runId, (await audit.getRun(l.runId))?.asOfEntry?.toISOString());
+        if (!asOfByRun.get(l.runId)) {
+          out.push({
+            ...base,
+            result: 'delivery-failed',
+            reason: `run ${l.runId} has no pinned as-of in the audit store`,
+          });
+          continue;
+        }
+        out.push({ ...base, wid: v.record.wid, workerId: v.record.workerId, result: 'released' });
+      }
+      return { sinks, letters: out };
+    },
+
+    /** The valid letters to one sink; per letter, what the sink did. Idempotent per (release, letter). */
+    async releaseToSink(input: {
+      releaseId: string;
+      sink: string;
+      ids: number[];
+    }): Promise<Record<number, string>> {
+      const { audit } = recovery();
+      const ctx = Context.current();
+      const actions: Record<number, string> = {};
+      await heartbeating(
+        async () => {
+          for (const id of input.ids) {
+            const l = await audit.getDeadLetter(id);
+            const v = l ? revalidateFragment(l.fragment) : undefined;
+            const asOfEntry = l ? (await audit.getRun(l.runId))?.asOfEntry?.toISOString() : undefined;
+            if (!l || !v?.ok || !asOfEntry) {
+              // planRelease checked all three moments ago; only a concurrent edit gets here.
+              throw new TypedError(ErrorType.ReleasePlan, `dead letter #${id} changed while being released`);
+            }
+            const ledger = { runId: releaseLedgerRunId(l.runId, input.releaseId, id), page: l.page };
+            const res = await deliver(deps, {
+              sink: input.sink,
+              records: [v.record],
+              ledger,
+              sourceRunId: l.runId,
+              auditRunId: ledger.runId,
+              asOfEntry,
+              whenAlreadyDelivered: 'record-previous',
+              heartbeat: () => ctx.heartbeat(),
+            });
+            await finalizeDelivery(deps, {
+              sink: input.sink,
+              auditRunId: ledger.runId,
+              ctx: { runId: ledger.runId, mode: 'delta', pages: [l.page], complete: false, asOfEntry },
+            });
+            actions[id] =
+              res.outcomes[0]?.action ?? (res.alreadyDelivered ? 'already delivered' : 'unchanged');
+          }
+        },
+        () => ({ sink: input.sink }),
+      );
+      return actions;
+    },
+
+    async markReleased(input: { ids: number[] }): Promise<void> {
+      if (input.ids.length) await recovery().audit.markReleased(input.ids);
+    },
+  };
+}
+
+export type ReleaseActivities = ReturnType<typeof createReleaseActivities>;

@@ -1,0 +1,103 @@
+import type { AuditPort } from '../activities/ports';
+import type { PageKey } from '../staging/types';
+import type { DeliveryResult, FinalizeContext, RecordOutcome, Sink } from '../sinks/types';
+import { selectSinks } from '../sinks/names';
+import type { NormalizedWorker } from '../workday/record';
+
+export type DeliveryPorts = {
+  sinks: ReadonlyMap<string, Sink>;
+  audit: Pick<AuditPort, 'lastDeliveredHashes' | 'runResponseGroups' | 'recordEvents'>;
+};
+
+/** One batch of records to one sink: a staged page, part of one, or a released dead letter. */
+export interface Delivery {
+  sink: string;
+  records: NormalizedWorker[];
+  /** The key the sink's ledger records this delivery under; a second delivery of it is a no-op. */
+  ledger: PageKey;
+  /** The run that fetched the records: its response groups say which sections they carry. */
+  sourceRunId: string;
+  /** The run id the audit events go under (the run itself, a replay, a release). */
+  auditRunId: string;
+  /** The run's pinned entry moment; a sink never lets an older snapshot replace a newer one. */
+  asOfEntry: string;
+  /**
+   * What to audit when the ledger already holds the key: what the first delivery did (a retry
+   * after a crash between the sink's commit and the audit write), or nothing (the key belongs to
+   * an earlier delivery that audited itself).
+   */
+  whenAlreadyDelivered: 'record-previous' | 'record-nothing';
+  heartbeat?: () => void;
+}
+
+/** The sink named, or a SinkNotConfigured error that says how to fix it. */
+export function sinkNamed(sinks: ReadonlyMap<string, Sink>, name: string): Sink {
+  selectSinks(sinks.keys(), [name], 'worker');
+  return sinks.get(name)!;
+}
+
+/**
+ * The delivery core: every path that writes records to a sink (sync, replay, dead-letter release)
+ * goes through here, so each gets the run's response groups, the sink's delivered hashes when it
+ * needs them, and one audit event per record.
+ */
+export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<DeliveryResult> {
+  const sink = sinkNamed(ports.sinks, d.sink);
+  const deliveredHashes = sink.capabilities.comparesHashes
+    ? undefined
+    : await ports.audit.lastDeliveredHashes(
+        d.sink,
+        d.records.map((r) => r.wid),
+      );
+  const responseGroups = await ports.audit.runResponseGroups?.(d.sourceRunId);
+  const res = await sink.deliverPage(
+    { key: d.ledger, asOfEntry: d.asOfEntry, heartbeat: d.heartbeat, deliveredHashes, responseGroups },
+    d.records,
+  );
+  const outcomes: RecordOutcome[] = res.alreadyDelivered
+    ? d.whenAlreadyDelivered === 'record-previous'
+      ? (res.previousOutcomes ?? [])
+      : []
+    : res.outcomes;
+  if (outcomes.length) {
+    const ids = new Map(d.records.map((r) => [r.wid, r.workerId]));
+    await ports.audit.recordEvents(
+      outcomes.map((o) => ({
+        runId: d.auditRunId,
+        page: d.ledger.page,
+        wid: o.wid,
+        workerId: ids.get(o.wid),
+        sink: d.sink,
+        action: o.action,
+        hash: o.hash,
+      })),
+    );
+  }
+  return { ...res, outcomes };
+}
+
+/**
+ * The end of a run (or replay, or release) on one sink: the sink publishes or merges what it
+ * received and, for a complete full run, marks absent workers removed. The removals are audited
+ * here, one event each, and only their count goes back to the workflow.
+ */
+export async function finalizeDelivery(
+  ports: DeliveryPorts,
+  f: { sink: string; ctx: FinalizeContext; auditRunId: string },
+): Promise<{ removed: number }> {
+  const sink = sinkNamed(ports.sinks, f.sink);
+  if (!sink.finalizeRun) return { removed: 0 };
+  const r = await sink.finalizeRun(f.ctx);
+  if (r.removedWids?.length) {
+    await ports.audit.recordEvents(
+      r.removedWids.map((wid) => ({
+        runId: f.auditRunId,
+        page: 0,
+        wid,
+        sink: f.sink,
+        action: 'removed' as const,
+      })),
+    );
+  }
+  return { removed: r.removed };
+}

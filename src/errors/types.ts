@@ -1,0 +1,42 @@
+/**
+ * Every error type wdsync puts on an ApplicationFailure, a webhook event or a summary. The
+ * workflows branch on them (non-retryable lists), operators filter on them, so they are spelled
+ * in one place.
+ */
+export const ErrorType = {
+  WorkdayAuth: 'WorkdayAuthError',
+  WorkdayValidation: 'WorkdayValidationError',
+  WorkdayThrottled: 'WorkdayThrottled',
+  WorkdayTransient: 'WorkdayTransient',
+  WorkdayConfig: 'WorkdayConfigError',
+  StagingMissing: 'StagingMissing',
+  SinkNotConfigured: 'SinkNotConfigured',
+  NoWatermark: 'NoWatermark',
+  ReplayPlan: 'ReplayPlanError',
+  ReleasePlan: 'ReleasePlanError',
+  WorkerMisconfigured: 'WorkerMisconfigured',
+  Config: 'ConfigError',
+  DatabaseUnavailable: 'DatabaseUnavailable',
+  DatabaseRefused: 'DatabaseRefused',
+  PagesFailed: 'PagesFailed',
+  SinkDeliveryFailed: 'SinkDeliveryFailed',
+  ReconciliationMismatch: 'ReconciliationMismatch',
+  DeadLetters: 'DeadLetters',
+  ConsecutivePageFailures: 'ConsecutivePageFailures',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/**
+ * An error whose type and retryability the thrower knows. The activity interceptor turns it into
+ * an ApplicationFailure of that type; outside Temporal it is an ordinary Error with a message.
+ */
+export class TypedError extends Error {
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
