@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
-import { deliver, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
 import type {
@@ -131,12 +131,7 @@ export function createActivities(deps: ActivityDeps) {
           }),
         () => ({ page: input.page, sink: input.sink }),
       );
-      return {
-        inserted: res.inserted,
-        updated: res.updated,
-        unchanged: res.unchanged,
-        alreadyDelivered: res.alreadyDelivered,
-      };
+      return deliveryTotals(res);
     },
 
     /** End of run for one sink: JSONL publishes its snapshot; a complete full run marks absentees removed. */
@@ -151,7 +146,7 @@ export function createActivities(deps: ActivityDeps) {
       const ctx: FinalizeContext = {
         runId: input.runId,
         mode: input.mode,
-        pages: Array.from({ length: input.totalPages }, (_, i) => i + 1),
+        pages: { through: input.totalPages },
         complete: input.complete,
         asOfEntry: input.asOfEntry,
       };
@@ -161,14 +156,7 @@ export function createActivities(deps: ActivityDeps) {
       );
     },
 
-    async recordRunStart(input: {
-      runId: string;
-      mode: SyncMode;
-      tenant: string;
-      scope: SyncScope | null;
-      asOf: AsOf;
-      pageSize: number;
-    }) {
+    async recordRunStart(input: Parameters<ActivityDeps['audit']['recordRunStart']>[0]) {
       await deps.audit.recordRunStart(input);
     },
 

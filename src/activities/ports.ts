@@ -1,4 +1,5 @@
 import type { AuditStore } from '../audit/store';
+import type { PageUpdate } from '../audit/types';
 import type { RecoveryStore } from '../replay/store';
 import type { ResponseGroups, Sink } from '../sinks/types';
 import type { DeadLetter, PageKey, StagingStore } from '../staging/types';
@@ -61,24 +62,10 @@ export interface AuditPort {
   /** Moves forward only. */
   setWatermark(tenant: string, scopeKey: string, updatedThrough: string, runId: string): Promise<void>;
   recordRunEnd(runId: string, summary: RunSummary): Promise<void>;
-  recordPage(p: {
-    runId: string;
-    page: number;
-    asOf?: string;
-    totalResults?: number;
-    totalPages?: number;
-    rows?: number;
-    deadLetters?: number;
-    checksum?: string;
-    status: 'fetched' | 'failed' | 'delivered';
-    /** Error text; null clears a previous one. */
-    error?: string | null;
-    /** The activity attempt that got here (attempts = the highest seen). */
-    attempt?: number;
-    /** When this attempt began and when the page reached staging. */
-    startedAt?: Date;
-    endedAt?: Date;
-  }): Promise<void>;
+  /** The statuses a sync run's activities write; replays also write 'replayed'. */
+  recordPage(
+    p: Omit<PageUpdate, 'status' | 'bumpAttempts'> & { status: 'fetched' | 'failed' | 'delivered' },
+  ): Promise<void>;
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
   recordEvents(events: RecordEvent[]): Promise<void>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;

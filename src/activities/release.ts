@@ -8,7 +8,7 @@ import { releaseLedgerRunId } from '../workflows/ids';
 import type { ReleaseInput, ReleaseOutcome, ReleasePlan } from '../workflows/release-types';
 import { heartbeating } from './heartbeat';
 import type { ActivityDeps } from './ports';
-import type { RecoveryPorts } from './replay';
+import { type RecoveryPorts, recoveryOf } from './replay';
 
 /**
  * Dead-letter release: each fragment is re-validated with the current parser and mapping. Valid
@@ -18,15 +18,7 @@ import type { RecoveryPorts } from './replay';
  * the reason the current mapping gives.
  */
 export function createReleaseActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
-  const recovery = (): RecoveryPorts => {
-    if (!deps.recovery) {
-      throw new TypedError(
-        ErrorType.WorkerMisconfigured,
-        'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
-      );
-    }
-    return deps.recovery;
-  };
+  const recovery = () => recoveryOf(deps);
 
   return {
     /** Which letters: found, open, still invalid or ready; the still-invalid get their new reason. */

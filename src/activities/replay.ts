@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
-import { deliver, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import { selectSinks } from '../sinks/names';
 import type { Sink } from '../sinks/types';
@@ -83,16 +83,19 @@ function specFromRunRecord(run: {
   };
 }
 
+/** The recovery ports, or a clear failure on a worker built without them. */
+export function recoveryOf(deps: { recovery?: RecoveryPorts }): RecoveryPorts {
+  if (!deps.recovery) {
+    throw new TypedError(
+      ErrorType.WorkerMisconfigured,
+      'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
+    );
+  }
+  return deps.recovery;
+}
+
 export function createReplayActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
-  const recovery = (): RecoveryPorts => {
-    if (!deps.recovery) {
-      throw new TypedError(
-        ErrorType.WorkerMisconfigured,
-        'this worker was built without the recovery store (deps.recovery); build it with buildDeps()',
-      );
-    }
-    return deps.recovery;
-  };
+  const recovery = () => recoveryOf(deps);
 
   return {
     /**
@@ -329,10 +332,7 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
         () => ({ page: input.page, sink: input.sink }),
       );
       return {
-        inserted: res.inserted,
-        updated: res.updated,
-        unchanged: res.unchanged,
-        alreadyDelivered: res.alreadyDelivered,
+        ...deliveryTotals(res),
         records: records.length,
         ledgerRunId,
         matched,
@@ -393,7 +393,7 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
                 ctx: {
                   runId: input.runId,
                   mode: 'full',
-                  pages: Array.from({ length: input.totalPages }, (_, i) => i + 1),
+                  pages: { through: input.totalPages },
                   complete: true,
                   asOfEntry: input.asOfEntry,
                 },

@@ -12,24 +12,26 @@ import { waitForRun } from '../runs/status';
 import { createPostgresSink } from '../sinks/postgres';
 import { createFsStaging } from '../staging/fs';
 import { createWorkdayClient } from '../workday';
+import type { StatsSnapshot } from '../simulator/stats';
 import type { ActivityTuning, AsOf, RunSummary } from '../workflows/types';
 import { type BaselineResult, runBaseline } from './baseline';
 import { type BenchOptions, DEPLOYED_WORKER, type Scenario } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
 import { type CliProcess, cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
 
-/** What the simulator's admin API reports (src/simulator/stats.ts). */
-interface SimStats {
-  requests: number;
-  maxInFlight: number;
-  byOutcome: Record<string, number>;
-  faultsInjected: number;
-  faultsByType: Record<string, number>;
-  workersSent: number;
-  bytesSent: number;
-  serveMs: number;
-  clientStallMs: number;
-}
+/** What the bench reads of the simulator's admin API stats. */
+type SimStats = Pick<
+  StatsSnapshot,
+  | 'requests'
+  | 'maxInFlight'
+  | 'byOutcome'
+  | 'faultsInjected'
+  | 'faultsByType'
+  | 'workersSent'
+  | 'bytesSent'
+  | 'serveMs'
+  | 'clientStallMs'
+>;
 
 export interface WdsyncRunResult {
   runId: string;

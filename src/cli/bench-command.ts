@@ -12,18 +12,10 @@ import {
 } from '../bench/options';
 import { formatTable, markdownTable } from '../bench/report';
 import { runBench } from '../bench/run';
+import { num } from '../simulator/command';
 import { intArg } from './errors';
 
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
-
-const num =
-  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
-    return n;
-  };
 
 function scenarioList(v: string): Scenario[] {
   const list = v

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import type { WdsyncConfig } from '../config/config';
 import { startRelease } from '../replay/release';
-import { selectSinks } from '../sinks/names';
 import type { ReleaseOutcome } from '../workflows/release-types';
 import { action } from './action';
 import { table, withStores } from './audit-command';
-import { intArg, UserError } from './errors';
-import { connectClient } from './temporal';
+import { checkedArgs, intArg, UserError } from './errors';
+import { connectForSinks } from './temporal';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
 
@@ -125,23 +124,15 @@ export function registerDeadLetterCommands(program: Command) {
     .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
     .option('--json', 'print a JSON array of outcomes')
     .action(async (ids: string[], o: { run?: string; sink?: string[]; json?: boolean }) => {
-      let parsed: number[];
-      try {
+      const parsed = checkedArgs(() => {
         if (ids.length && o.run) throw new UserError('give dead letter ids or --run, not both');
         if (!ids.length && !o.run)
           throw new UserError('say which dead letters to release: ids (e.g. 12 13) or --run <runId>');
-        parsed = parseIds(ids);
-      } catch (err) {
-        process.stderr.write(`wdsync: error: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-        return;
-      }
+        return parseIds(ids);
+      });
+      if (!parsed) return;
       await action(async (cfg) => {
-        selectSinks(
-          cfg.sinks.map((s) => s.name),
-          o.sink,
-        );
-        const client = await connectClient(cfg);
+        const client = await connectForSinks(cfg, o.sink);
         const { workflowId, handle } = await startRelease(client, cfg, {
           ids: parsed.length ? parsed : undefined,
           runId: o.run,

@@ -61,3 +61,17 @@ export function formatUsageError(str: string, commandPath: string): string {
   }
   return `wdsync: error: ${line}\n`;
 }
+
+/**
+ * Runs a command's argument checks before any configuration or connection is touched. A failure
+ * is one line on stderr and exit code 1; the result is undefined then.
+ */
+export function checkedArgs<T>(check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (err) {
+    process.stderr.write(`wdsync: error: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}

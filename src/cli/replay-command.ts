@@ -1,10 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startReplay } from '../replay/start';
-import { selectSinks } from '../sinks/names';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
-import { UserError } from './errors';
-import { connectClient } from './temporal';
+import { checkedArgs, UserError } from './errors';
+import { connectForSinks } from './temporal';
 
 /** `3,7` or `3-5,9`: page numbers, sorted, each once. */
 export function parsePageList(value: string): number[] {
@@ -110,23 +109,15 @@ Examples:
   wdsync replay sync-acme-20261122-013005-3f9a --worker 21001 21002 --refetch`,
     )
     .action(async (runId: string, o: ReplayCliOptions) => {
-      let target: ReplayTarget;
-      try {
-        target = replayTarget(o);
+      const target = checkedArgs(() => {
         if (o.replayId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.replayId)) {
           throw new UserError('--replay-id takes letters, digits, ".", "_" and "-" (at most 64)');
         }
-      } catch (err) {
-        process.stderr.write(`wdsync: error: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-        return;
-      }
+        return replayTarget(o);
+      });
+      if (!target) return;
       await action(async (cfg) => {
-        selectSinks(
-          cfg.sinks.map((s) => s.name),
-          o.sink,
-        );
-        const client = await connectClient(cfg);
+        const client = await connectForSinks(cfg, o.sink);
         const { workflowId, handle } = await startReplay(client, cfg, {
           runId,
           target,

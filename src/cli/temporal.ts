@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
+import { selectSinks } from '../sinks/names';
 import { UserError } from './errors';
 
 /** Connects to Temporal, failing fast with a message that says how to fix it. */
@@ -14,4 +15,13 @@ export async function connectClient(cfg: WdsyncConfig): Promise<Client> {
     );
   }
   return new Client({ connection, namespace: cfg.temporal.namespace });
+}
+
+/** Checks the sinks a command names against the configuration, then connects. */
+export async function connectForSinks(cfg: WdsyncConfig, sinks: string[] | undefined): Promise<Client> {
+  selectSinks(
+    cfg.sinks.map((s) => s.name),
+    sinks,
+  );
+  return connectClient(cfg);
 }

@@ -101,3 +101,11 @@ export async function finalizeDelivery(
   }
   return { removed: r.removed };
 }
+
+/** What a workflow learns of a delivery: counts only. */
+export const deliveryTotals = (r: DeliveryResult) => ({
+  inserted: r.inserted,
+  updated: r.updated,
+  unchanged: r.unchanged,
+  alreadyDelivered: r.alreadyDelivered,
+});

@@ -5,30 +5,27 @@ import { tenantOf, type WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
-import type {
-  ActivityTuning,
-  AsOf,
-  DeltaWindow,
-  SyncMode,
-  SyncRunInput,
-  SyncScope,
-} from '../workflows/types';
+import type { SyncRunInput } from '../workflows/types';
 
-export interface StartOptions {
-  runId?: string;
-  mode?: SyncMode;
-  pageSize?: number;
-  concurrency?: number;
-  sinks?: string[];
-  asOf?: AsOf;
-  scope?: SyncScope;
-  window?: DeltaWindow;
-  fullIfNoWatermark?: boolean;
-  pagesPerExecution?: number;
-  maxConsecutiveFailures?: number;
-  recovery?: { passes: number; cooldownSeconds: number };
-  tuning?: ActivityTuning;
-}
+/** What `wdsync start` may set of a run's input; the rest comes from the configuration. */
+export type StartOptions = Partial<
+  Pick<
+    SyncRunInput,
+    | 'runId'
+    | 'mode'
+    | 'pageSize'
+    | 'concurrency'
+    | 'sinks'
+    | 'asOf'
+    | 'scope'
+    | 'window'
+    | 'fullIfNoWatermark'
+    | 'pagesPerExecution'
+    | 'maxConsecutiveFailures'
+    | 'recovery'
+    | 'tuning'
+  >
+>;
 
 /** Run ids sort by start time and say what they are: sync-acme-20261122-013005-3f9a. */
 export function newRunId(tenant: string, now = new Date()): string {

@@ -13,7 +13,8 @@ const int = (name: string, min: number, max: number) => (v: string) => {
     throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
   return n;
 };
-const num =
+/** A commander argument parser for a number in [min, max]. */
+export const num =
   (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   (v: string) => {
     const n = Number(v);

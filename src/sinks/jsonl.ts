@@ -5,7 +5,15 @@ import { writeFileAtomic } from '../staging/atomic';
 import type { NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
 import { mergeUnfetched, unfetchedSections } from './merge';
-import type { DeliveryResult, FinalizeContext, FinalizeResult, RecordOutcome, Sink } from './types';
+import {
+  type DeliveryResult,
+  type FinalizeContext,
+  type FinalizeResult,
+  firstMissing,
+  pagesOf,
+  type RecordOutcome,
+  type Sink,
+} from './types';
 
 export interface JsonlSinkOptions {
   name: string;
@@ -125,11 +133,29 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     };
   }
 
+  async function deliveredPages(ctx: FinalizeContext): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(runDir(ctx.runId));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const wanted = 'through' in ctx.pages ? undefined : new Set(ctx.pages);
+    const limit = 'through' in ctx.pages ? ctx.pages.through : Number.POSITIVE_INFINITY;
+    return names
+      .map((n) => /^page-(\d+)\.jsonl$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .filter((p) => p <= limit && (!wanted || wanted.has(p)))
+      .sort((a, b) => a - b);
+  }
+
   /** Complete full run: the snapshot is exactly the run's pages, in page order. */
   async function buildFull(ctx: FinalizeContext, previous: string[] | undefined) {
     const seen = new Set<string>();
     async function* content() {
-      for (const page of ctx.pages) {
+      for (const page of pagesOf(ctx.pages)) {
         for await (const line of lines(pageFile(ctx.runId, page))) {
           const wid = widOf(line);
           // One snapshot holds each WID once; a repeat across pages is the same record again.
@@ -147,10 +173,10 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
   /** Delta (or incomplete full) run: the old snapshot with this run's records replacing or added. */
   async function buildMerge(ctx: FinalizeContext) {
     const delta = new Map<string, string>();
-    for (const page of ctx.pages) {
-      const file = pageFile(ctx.runId, page);
-      if (!(await exists(file))) continue;
-      for await (const line of lines(file)) delta.set(widOf(line), line);
+    // The page files this run left, not every page it planned (a cancelled run may have planned
+    // far more than it delivered).
+    for (const page of await deliveredPages(ctx)) {
+      for await (const line of lines(pageFile(ctx.runId, page))) delta.set(widOf(line), line);
     }
     let workers = 0;
     async function* content() {
@@ -187,11 +213,10 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     if (!stale) {
       const full = ctx.mode === 'full' && ctx.complete;
       if (full) {
-        const missing: number[] = [];
-        for (const page of ctx.pages) if (!(await exists(pageFile(ctx.runId, page)))) missing.push(page);
+        const missing = await firstMissing(ctx.pages, (page) => exists(pageFile(ctx.runId, page)));
         if (missing.length > 0) {
           throw new Error(
-            `sink ${name}: cannot build the snapshot of run ${ctx.runId}, pages ${missing.slice(0, 20).join(', ')} ` +
+            `sink ${name}: cannot build the snapshot of run ${ctx.runId}, pages ${missing.join(', ')} ` +
               'were never delivered to it; deliver them first (wdsync replay) or finalize with complete=false',
           );
         }

@@ -4,14 +4,15 @@ import { ensureSchema } from '../db/migrate';
 import { MAPPING_VERSION, type NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
 import { mergeUnfetched, unfetchedSections } from './merge';
-import type {
-  DeliveryContext,
-  DeliveryResult,
-  FinalizeContext,
-  FinalizeResult,
-  RecordAction,
-  RecordOutcome,
-  Sink,
+import {
+  type DeliveryContext,
+  type DeliveryResult,
+  type FinalizeContext,
+  type FinalizeResult,
+  firstMissing,
+  type RecordAction,
+  type RecordOutcome,
+  type Sink,
 } from './types';
 import { WORKER_COLUMN_TYPES, WORKER_COLUMNS, workerColumns } from './worker-row';
 
@@ -205,10 +206,10 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
         [name, ctx.runId],
       );
       const delivered = new Set(rows.map((r) => Number(r.page)));
-      const missing = ctx.pages.filter((p) => !delivered.has(p));
+      const missing = await firstMissing(ctx.pages, (p) => delivered.has(p));
       if (missing.length > 0) {
         throw new Error(
-          `sink ${name}: cannot mark removed workers for run ${ctx.runId}, pages ${missing.slice(0, 20).join(', ')} ` +
+          `sink ${name}: cannot mark removed workers for run ${ctx.runId}, pages ${missing.join(', ')} ` +
             'were never delivered to it; deliver them first (wdsync replay) or finalize with complete=false',
         );
       }

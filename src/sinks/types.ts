@@ -54,8 +54,11 @@ export interface DeliveryResult {
 export interface FinalizeContext {
   runId: string;
   mode: 'full' | 'delta';
-  /** Every page of the run in order; a full run over a complete snapshot may mark absentees removed. */
-  pages: number[];
+  /**
+   * The run's pages, in order: a list, or 1..through for a whole run (never expanded into an
+   * array: a lying Total_Results must not make a worker allocate one entry per planned page).
+   */
+  pages: PageSet;
   complete: boolean;
   asOfEntry: string;
 }
@@ -109,4 +112,27 @@ export interface Sink {
   /** Called once at the end of a run, after every page was delivered or failed. */
   finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
   close(): Promise<void>;
+}
+
+export type PageSet = readonly number[] | { readonly through: number };
+
+/** The pages of a PageSet, in order, one at a time. */
+export function* pagesOf(pages: PageSet): Generator<number> {
+  if ('through' in pages) {
+    for (let p = 1; p <= pages.through; p++) yield p;
+  } else yield* pages;
+}
+
+/** The first `limit` pages of the set for which `has` is false. */
+export async function firstMissing(
+  pages: PageSet,
+  has: (page: number) => boolean | Promise<boolean>,
+  limit = 20,
+): Promise<number[]> {
+  const missing: number[] = [];
+  for (const p of pagesOf(pages)) {
+    if (!(await has(p))) missing.push(p);
+    if (missing.length >= limit) break;
+  }
+  return missing;
 }
