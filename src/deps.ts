@@ -6,8 +6,7 @@ import type { WdsyncConfig } from './config/config';
 import { openDb } from './db/open';
 import type { Db } from './db/types';
 import { createWebhookNotifier } from './notify/webhook';
-import { createJsonlSink } from './sinks/jsonl';
-import { createPostgresSink } from './sinks/postgres';
+import { buildSink } from './sinks/registry';
 import type { Sink } from './sinks/types';
 import { createFsStaging } from './staging/fs';
 import { createPgStaging } from './staging/postgres';
@@ -34,22 +33,11 @@ export async function buildStaging(cfg: WdsyncConfig, db?: Db): Promise<StagingS
 
 export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
   const db = await openDb(cfg.database.url);
-  const extraDbs: Db[] = [];
   const audit = createAuditStore(db, cfg.database.schema);
   await audit.init();
   const sinks = new Map<string, Sink>();
   for (const s of cfg.sinks) {
-    let sink: Sink;
-    if (s.type === 'postgres') {
-      let sinkDb = db;
-      if (s.url && s.url !== cfg.database.url) {
-        sinkDb = await openDb(s.url);
-        extraDbs.push(sinkDb);
-      }
-      sink = createPostgresSink({ name: s.name, db: sinkDb, schema: s.schema ?? cfg.database.schema });
-    } else {
-      sink = createJsonlSink({ name: s.name, dir: s.dir });
-    }
+    const sink = await buildSink(s, { cfg, db });
     await sink.init();
     sinks.set(s.name, sink);
   }
@@ -87,7 +75,6 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     async close() {
       for (const s of sinks.values()) await s.close();
       await staging.close();
-      for (const d of extraDbs) await d.close();
       await db.close();
     },
   };
