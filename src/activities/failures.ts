@@ -64,5 +64,9 @@ export function toActivityFailure(
   if (err instanceof Error && err.name === 'StagingMissingError') {
     return ApplicationFailure.nonRetryable(err.message, 'StagingMissing');
   }
+  // A bad id stays bad on every attempt.
+  if (err instanceof Error && err.name === 'PathOutsideRootError') {
+    return ApplicationFailure.nonRetryable(err.message, 'PathOutsideRoot');
+  }
   return err instanceof Error ? err : new Error(String(err));
 }
