@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startReplay } from '../replay/start';
+import { runIdProblem } from '../workflows/ids';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
 import { UserError } from './errors';
@@ -111,9 +112,13 @@ Examples:
     .action(async (runId: string, o: ReplayCliOptions) => {
       let target: ReplayTarget;
       try {
+        const badRun = runIdProblem(runId);
+        if (badRun) throw new UserError(badRun);
         target = replayTarget(o);
-        if (o.replayId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.replayId)) {
-          throw new UserError('--replay-id takes letters, digits, ".", "_" and "-" (at most 64)');
+        if (o.replayId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.replayId)) {
+          throw new UserError(
+            '--replay-id takes letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
+          );
         }
       } catch (err) {
         process.stderr.write(`wdsync: error: ${(err as Error).message}\n`);

@@ -3,6 +3,7 @@ import type { AuditStore, DeadLetterRow } from '../audit/store';
 import type { Sink } from '../sinks/types';
 import { parsePage } from '../workday/parse';
 import type { NormalizedWorker } from '../workday/record';
+import { runIdProblem } from '../workflows/ids';
 import type { RecoveryStore } from './store';
 
 export type Revalidation = { ok: true; record: NormalizedWorker } | { ok: false; reason: string };
@@ -57,6 +58,8 @@ export async function releaseDeadLetters(
   deps: ReleaseDeps,
   opts: { ids?: number[]; runId?: string; sinks?: string[]; releaseId?: string },
 ): Promise<ReleaseOutcome[]> {
+  const badRelease = opts.releaseId === undefined ? undefined : runIdProblem(opts.releaseId, 'release id');
+  if (badRelease) throw new Error(badRelease);
   const sinkNames = opts.sinks?.length ? opts.sinks : [...deps.sinks.keys()];
   const unknown = sinkNames.filter((s) => !deps.sinks.has(s));
   if (unknown.length) {

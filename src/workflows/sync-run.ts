@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -19,7 +20,7 @@ import {
   tuned,
   workdayActivityOptions,
 } from './activity-options';
-import { pageWorkflowId } from './ids';
+import { pageWorkflowId, runIdProblem } from './ids';
 import {
   cancelSignal,
   MAX_CONCURRENCY,
@@ -62,6 +63,10 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   // Handlers are registered before the first await, so a run is queryable and pausable at once.
   const s: RunCarry = input.carry ?? newCarry(input);
   const runId = s.runId;
+  // A start from another client skips the CLI's check; the id names staging and sink paths, so
+  // refuse it before the first command. Valid ids see no change in the command sequence.
+  const badId = runIdProblem(runId);
+  if (badId) throw ApplicationFailure.nonRetryable(badId, 'InvalidRunId');
   // A scoped run covers part of the tenant: it never proves a worker was removed, and the JSONL
   // snapshot is merged rather than replaced.
   const wholeTenant =
