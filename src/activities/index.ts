@@ -13,6 +13,7 @@ import type {
   SyncMode,
   SyncScope,
 } from '../workflows/types';
+import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import { toActivityFailure } from './failures';
 import type { ActivityDeps, NotifyEvent } from './ports';
@@ -36,16 +37,20 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Total_Results of the pinned snapshot, from a one-row request (cheap for Workday). */
     async countWorkers(spec: PageRequestSpec): Promise<{ totalResults: number }> {
+      let totalResults: number;
       try {
         // A tenant can take longer than the heartbeat timeout even for one row.
         const r = await heartbeating(
           () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
           () => ({ count: true }),
         );
-        return { totalResults: r.totalResults };
+        totalResults = r.totalResults;
       } catch (err) {
         throw toActivityFailure(err);
       }
+      // The workflow plans a page per pageSize results: an absurd total must end the run here.
+      checkPlan(totalResults, spec.pageSize, deps.planLimits);
+      return { totalResults };
     },
 
     /** Workday → staging. Streams the response, gzips the raw body and keeps the parsed records. */
