@@ -59,6 +59,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     audit: auditPort(audit),
     notifier: createWebhookNotifier({ url: cfg.notify.webhookUrl }),
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
+    planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
   };
   return {
     activities,

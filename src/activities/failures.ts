@@ -81,6 +81,9 @@ export function toActivityFailure(
         return (err as { retryable?: boolean }).retryable
           ? ApplicationFailure.retryable(err.message, ErrorType.DatabaseUnavailable)
           : ApplicationFailure.nonRetryable(err.message, ErrorType.DatabaseRefused);
+      case 'PathOutsideRootError':
+        // A bad id stays bad on every attempt.
+        return ApplicationFailure.nonRetryable(err.message, ErrorType.PathOutsideRoot);
     }
     return err;
   }

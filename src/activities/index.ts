@@ -15,6 +15,7 @@ import type {
   SyncScope,
 } from '../workflows/types';
 import { heartbeating } from './heartbeat';
+import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
 
@@ -33,6 +34,8 @@ export function createActivities(deps: ActivityDeps) {
         () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
         () => ({ count: true }),
       );
+      // The workflow plans a page per pageSize results: an absurd total must end the run here.
+      checkPlan(r.totalResults, spec.pageSize, deps.planLimits);
       return { totalResults: r.totalResults };
     },
 

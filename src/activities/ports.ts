@@ -1,5 +1,6 @@
 import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
+import type { PlanLimits } from './plan-limits';
 import type { RecoveryStore } from '../replay/store';
 import type { ResponseGroups, Sink } from '../sinks/types';
 import type { DeadLetter, PageKey, StagingStore } from '../staging/types';
@@ -99,6 +100,8 @@ export interface ActivityDeps {
   notifier: NotifierPort;
   /** The whole audit store and recovery queries, for replay activities (set by buildDeps). */
   recovery?: { audit: AuditStore; store: RecoveryStore };
+  /** Bounds on a run's Total_Results; DEFAULT_PLAN_LIMITS when absent. */
+  planLimits?: PlanLimits;
 }
 
 export type { PageKey };

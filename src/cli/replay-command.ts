@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startReplay } from '../replay/start';
+import { runIdProblem } from '../workflows/ids';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
 import { checkedArgs, UserError } from './errors';
@@ -110,8 +111,12 @@ Examples:
     )
     .action(async (runId: string, o: ReplayCliOptions) => {
       const target = checkedArgs(() => {
-        if (o.replayId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.replayId)) {
-          throw new UserError('--replay-id takes letters, digits, ".", "_" and "-" (at most 64)');
+        const badRun = runIdProblem(runId);
+        if (badRun) throw new UserError(badRun);
+        if (o.replayId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.replayId)) {
+          throw new UserError(
+            '--replay-id takes letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
+          );
         }
         return replayTarget(o);
       });

@@ -11,6 +11,7 @@ import {
   resumeSignal,
   setConcurrencyUpdate,
 } from '../workflows/messages';
+import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
 import { MODE, STATE } from '../workflows/search-attributes';
 import { action } from './action';
@@ -47,6 +48,10 @@ export function registerRunCommands(program: Command) {
       .option('--json', 'print one JSON object as the last line'),
   ).action(
     action(async (cfg, o: Record<string, unknown>) => {
+      if (o.runId !== undefined) {
+        const problem = runIdProblem(o.runId, '--run-id');
+        if (problem) throw new UserError(problem);
+      }
       if (o.asOf !== undefined && !ISO_MOMENT.test(String(o.asOf))) {
         throw new UserError('--as-of must be an ISO-8601 moment with offset, e.g. 2026-11-22T08:00:00Z');
       }

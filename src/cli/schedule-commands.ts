@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { createSchedule } from '../runs/schedules';
+import { createSchedule, scheduleNameProblem } from '../runs/schedules';
 import { action } from './action';
 import { intArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
@@ -35,6 +35,8 @@ export function registerScheduleCommands(program: Command) {
       .option('--sink <name...>', 'deliver to these configured sinks only'),
   ).action(
     action(async (cfg, name: string, o: Record<string, unknown>) => {
+      const badName = scheduleNameProblem(name);
+      if (badName) throw new UserError(badName);
       if (!o.every === !o.cron)
         throw new UserError('give exactly one of --every <duration> or --cron "<spec>"');
       if (o.every && !DURATION.test(String(o.every))) throw new UserError('--every looks like 15m, 1h or 1d');

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PLAN_LIMITS } from '../activities/plan-limits';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
 
@@ -104,6 +105,9 @@ export const ConfigSchema = z.object({
     /** Workday calls one worker process runs at once. */
     workdayConcurrencyPerWorker: positiveInt.default(16),
     sinkConcurrencyPerWorker: positiveInt.default(16),
+    /** A run whose Total_Results is past either bound fails before any page is planned. */
+    maxTotalResults: positiveInt.default(DEFAULT_PLAN_LIMITS.maxTotalResults),
+    maxPages: positiveInt.default(DEFAULT_PLAN_LIMITS.maxPages),
   }),
   defaults: z.object({
     pageSize: z.coerce.number().int().min(1).max(999).default(999),
@@ -227,6 +231,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         workdayRequestsPerSecond: env.WDSYNC_WORKDAY_RPS,
         workdayConcurrencyPerWorker: env.WDSYNC_WORKDAY_CONCURRENCY,
         sinkConcurrencyPerWorker: env.WDSYNC_SINK_CONCURRENCY,
+        maxTotalResults: env.WDSYNC_MAX_TOTAL_RESULTS,
+        maxPages: env.WDSYNC_MAX_PAGES,
       }),
     },
     defaults: {

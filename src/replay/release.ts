@@ -2,7 +2,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { selectSinks } from '../sinks/names';
 import { TASK_QUEUES } from '../workflows/activity-options';
-import { releaseWorkflowId } from '../workflows/ids';
+import { releaseWorkflowId, runIdProblem } from '../workflows/ids';
+import { ErrorType, TypedError } from '../errors/types';
 import type { releaseDeadLetters } from '../workflows/release-dead-letters';
 import type { ReleaseInput } from '../workflows/release-types';
 import { RUN_ID } from '../workflows/search-attributes';
@@ -27,6 +28,8 @@ export async function startRelease(
     cfg.sinks.map((s) => s.name),
     opts.sinks,
   );
+  const badRelease = opts.releaseId === undefined ? undefined : runIdProblem(opts.releaseId, 'release id');
+  if (badRelease) throw new TypedError(ErrorType.InvalidRunId, badRelease);
   const releaseId = opts.releaseId ?? newReplayId();
   const workflowId = releaseWorkflowId(releaseId);
   const what = opts.ids?.length

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
+import { runIdProblem } from '../workflows/ids';
 import { MODE, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
 import { buildRunInput, type StartOptions } from './start';
@@ -14,6 +15,22 @@ export interface ScheduleOptions extends Omit<StartOptions, 'runId' | 'asOf'> {
   pauseOnFailure?: boolean;
 }
 
+/** Temporal appends `-<RFC 3339 time>` (21 characters) to the action's workflow id. */
+const SCHEDULED_SUFFIX = '-2006-01-02T15:04:05Z';
+
+/**
+ * Why a schedule name cannot be used, or undefined. Its runs' ids are `wdsync-<name>-<time>`, and
+ * run ids become file names, so they must pass the run id rule whole.
+ */
+export function scheduleNameProblem(name: string): string | undefined {
+  const base = runIdProblem(name, 'schedule name');
+  if (base) return base;
+  if (runIdProblem(`wdsync-${name}${SCHEDULED_SUFFIX}`)) {
+    return `schedule name "${name}" is too long: at most ${128 - 'wdsync-'.length - SCHEDULED_SUFFIX.length} characters, since its runs are named wdsync-<name>-<time>`;
+  }
+  return undefined;
+}
+
 /**
  * A Temporal Schedule that starts syncRun. Each scheduled run's id is Temporal's
  * `wdsync-<name>-<timestamp>`, which syncRun uses as its run id, so scheduled runs carry the same
@@ -21,6 +38,8 @@ export interface ScheduleOptions extends Omit<StartOptions, 'runId' | 'asOf'> {
  */
 export async function createSchedule(client: Client, cfg: WdsyncConfig, o: ScheduleOptions) {
   if (!o.every === !o.cron) throw new Error('give exactly one of --every or --cron');
+  const problem = scheduleNameProblem(o.name);
+  if (problem) throw new Error(problem);
   const { runId: _fixed, ...input } = buildRunInput(cfg, o);
   return client.schedule.create({
     scheduleId: o.name,

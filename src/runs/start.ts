@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { tenantOf, type WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
+import { runIdProblem } from '../workflows/ids';
 import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
 import type { SyncRunInput } from '../workflows/types';
@@ -39,8 +40,12 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     opts.sinks,
   );
   const tenant = tenantOf(cfg);
+  const runId = opts.runId ?? newRunId(tenant);
+  // The tenant is part of generated ids, so they are checked too.
+  const problem = runIdProblem(runId);
+  if (problem) throw new Error(problem);
   return {
-    runId: opts.runId ?? newRunId(tenant),
+    runId,
     mode: opts.mode ?? 'full',
     tenant,
     pageSize: opts.pageSize ?? cfg.defaults.pageSize,

@@ -1,6 +1,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { inside } from '../paths/inside';
 import { writeFileAtomic } from '../staging/atomic';
 import type { NormalizedWorker } from '../workday/record';
 import { contentHash } from './hash';
@@ -64,9 +65,10 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
   const { name } = options;
   const dir = path.resolve(options.dir);
   const runsDir = path.join(dir, '.runs');
-  const runDir = (runId: string) => path.join(runsDir, encodeURIComponent(runId));
-  const pageFile = (runId: string, page: number) => path.join(runDir(runId), `page-${page}.jsonl`);
-  const finalizedMarker = (runId: string) => path.join(runsDir, `${encodeURIComponent(runId)}.finalized`);
+  // Encoding leaves "." and "..": a run id of ".." once made finalize delete the whole sink directory.
+  const runDir = (runId: string) => inside(runsDir, encodeURIComponent(runId));
+  const pageFile = (runId: string, page: number) => inside(runDir(runId), `page-${page}.jsonl`);
+  const finalizedMarker = (runId: string) => inside(runsDir, `${encodeURIComponent(runId)}.finalized`);
   const snapshotFile = path.join(dir, 'workers.jsonl');
   const metaFile = path.join(dir, 'workers.meta.json');
 

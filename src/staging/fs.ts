@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { inside } from '../paths/inside';
 import type { NormalizedWorker } from '../workday/record';
 import { writeFileAtomic } from './atomic';
 import { gunzipBuffer, packJson, unpackJson } from './codec';
@@ -31,14 +32,15 @@ const PAGE_FILE = /^page-(\d+)\.json\.gz$/;
  */
 export function createFsStaging(options: FsStagingOptions = {}): StagingStore {
   const root = path.resolve(options.dir ?? path.join('.wdsync', 'staging'));
-  // Run ids are workflow ids and may hold characters that are not safe in a file name.
-  const runDir = (runId: string) => path.join(root, encodeURIComponent(runId));
+  // Run ids are workflow ids and may hold characters that are not safe in a file name; encoding
+  // leaves "." and "..", which inside() refuses.
+  const runDir = (runId: string) => inside(root, encodeURIComponent(runId));
   const files = (key: PageKey) => {
     if (!Number.isInteger(key.page) || key.page < 1) throw new Error(`invalid page number ${key.page}`);
     const dir = runDir(key.runId);
     return {
-      raw: path.join(dir, `page-${key.page}.raw.gz`),
-      json: path.join(dir, `page-${key.page}.json.gz`),
+      raw: inside(dir, `page-${key.page}.raw.gz`),
+      json: inside(dir, `page-${key.page}.json.gz`),
     };
   };
 

@@ -1,4 +1,6 @@
+import { ErrorType } from '../errors/types';
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -16,6 +18,7 @@ import type {
   ReplayPlan,
   ReplaySummary,
 } from './replay-types';
+import { runIdProblem } from './ids';
 import { failureMessage } from './sync-page';
 import type { ActivityTuning } from './types';
 
@@ -41,6 +44,8 @@ export const DEFAULT_REPLAY_CONCURRENCY = 4;
  * Idempotent: sinks' ledgers and content hashes make a second replay change nothing.
  */
 export async function replayRun(input: ReplayInput): Promise<ReplaySummary> {
+  const badId = runIdProblem(input.runId) ?? runIdProblem(input.replayId, 'replay id');
+  if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
   const a = proxies(input.tuning);
   const { planning, sinks } = a;
   const c: ReplayCarry = input.carry ?? {

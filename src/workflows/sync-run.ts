@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -19,7 +20,7 @@ import {
   tuned,
   workdayActivityOptions,
 } from './activity-options';
-import { pageWorkflowId } from './ids';
+import { pageWorkflowId, runIdProblem } from './ids';
 import {
   cancelSignal,
   MAX_CONCURRENCY,
@@ -63,6 +64,10 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   // Handlers are registered before the first await, so a run is queryable and pausable at once.
   const s: RunCarry = input.carry ?? newCarry(input);
   const runId = s.runId;
+  // A start from another client skips the CLI's check; the id names staging and sink paths, so
+  // refuse it before the first command. Valid ids see no change in the command sequence.
+  const badId = runIdProblem(runId);
+  if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
   // A scoped run covers part of the tenant: it never proves a worker was removed, and the JSONL
   // snapshot is merged rather than replaced.
   const wholeTenant =
@@ -156,6 +161,21 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
         `page ${outcome.page} reported Total_Results ${outcome.fetch.totalResults}, page 1 reported ${s.totalResults}`,
       );
     }
+    // Workday fills every page but the last, so an empty one earlier means Total_Results lied: a
+    // total of 1e9 with empty pages once kept a run planning for ever. Stop planning and let the
+    // summary report the mismatch. patched() is reached only on such a page, so histories without
+    // one replay as before.
+    if (
+      outcome.fetch.rows === 0 &&
+      outcome.page < s.totalPages &&
+      s.emptyPage === undefined &&
+      patched('empty-page-stops-plan')
+    ) {
+      s.emptyPage = outcome.page;
+      s.totalsMismatch.push(
+        `page ${outcome.page} of ${s.totalPages} returned no workers although Total_Results ${s.totalResults} promised more; no page after ${s.nextPage - 1} was started`,
+      );
+    }
     for (const [sink, d] of Object.entries(outcome.delivered)) addDelivery(s, sink, d);
     for (const sink of Object.keys(outcome.sinkErrors)) {
       s.sinkFailures[sink] = [...(s.sinkFailures[sink] ?? []), outcome.page];
@@ -211,6 +231,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
   const moreHere = () =>
     !cancelled &&
+    s.emptyPage === undefined &&
     s.nextPage <= s.totalPages &&
     startedHere < pagesPerExecution &&
     !workflowInfo().continueAsNewSuggested;
@@ -225,7 +246,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     startedHere += 1;
   }
 
-  if (!cancelled && s.nextPage <= s.totalPages) {
+  if (!cancelled && s.emptyPage === undefined && s.nextPage <= s.totalPages) {
     await condition(allHandlersFinished);
     s.executions += 1;
     return continueAsNew<typeof syncRun>({ ...input, carry: s });

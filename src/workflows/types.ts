@@ -154,6 +154,8 @@ export interface RunCarry {
   degraded?: boolean;
   /** Pages failed in a row; a continue-as-new does not reset the auto-pause count. */
   consecutiveFailures?: number;
+  /** The first page before the last that came back empty; no page is planned after it. */
+  emptyPage?: number;
   concurrency: number;
   executions: number;
 }

@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../src/activities/failures';
+import { checkPlan, DEFAULT_PLAN_LIMITS } from '../../src/activities/plan-limits';
 import { ConfigError, loadConfig, redacted } from '../../src/config/config';
 
 const ENDPOINT = 'https://wd2-impl-services1.workday.com/ccx/service/acme/Human_Resources/v44.0';
@@ -25,6 +28,37 @@ describe('loadConfig', () => {
     assert.equal(c.workday.password, 'wdsync');
     assert.equal(c.temporal.namespace, 'default');
     assert.equal(c.database.schema, 'wdsync');
+  });
+
+  test('plan bounds: 50M results and 100k pages by default, WDSYNC_MAX_* override, nonsense refused', () => {
+    assert.deepEqual(
+      [load({}).limits.maxTotalResults, load({}).limits.maxPages],
+      [DEFAULT_PLAN_LIMITS.maxTotalResults, DEFAULT_PLAN_LIMITS.maxPages],
+    );
+    assert.deepEqual(DEFAULT_PLAN_LIMITS, { maxTotalResults: 50_000_000, maxPages: 100_000 });
+    const c = load({ WDSYNC_MAX_TOTAL_RESULTS: '2000000', WDSYNC_MAX_PAGES: '500' });
+    assert.equal(c.limits.maxTotalResults, 2_000_000);
+    assert.equal(c.limits.maxPages, 500);
+    assert.throws(() => load({ WDSYNC_MAX_PAGES: '0' }), /limits\.maxPages/);
+    assert.throws(() => load({ WDSYNC_MAX_TOTAL_RESULTS: 'lots' }), /limits\.maxTotalResults/);
+    const limits = { maxTotalResults: c.limits.maxTotalResults, maxPages: c.limits.maxPages };
+    assert.doesNotThrow(() => checkPlan(500 * 999, 999, limits));
+    // As the worker's activity interceptor maps it.
+    assert.throws(
+      () => {
+        try {
+          checkPlan(501 * 999, 999, limits);
+        } catch (err) {
+          throw toActivityFailure(err);
+        }
+      },
+      (e: Error) =>
+        e instanceof ApplicationFailure &&
+        e.type === 'PlanTooLarge' &&
+        e.nonRetryable &&
+        /501 pages of 999: more than 500 pages \(WDSYNC_MAX_PAGES\)/.test(e.message),
+    );
+    assert.throws(() => checkPlan(2_000_001, 999, limits), /more than 2000000 results/);
   });
 
   test('WORKDAY_PASSWORD_FILE is read and trimmed; WORKDAY_PASSWORD wins over it', () => {

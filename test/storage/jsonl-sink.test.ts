@@ -173,4 +173,32 @@ describe('jsonl sink', () => {
     assert.deepEqual(byWid.get(worker(2).wid), worker(2), 'not in the run: untouched');
     assert.deepEqual(byWid.get(widOf(3)), JSON.parse(JSON.stringify(partial(3))));
   });
+
+  test('run ids "." and ".." never reach past the sink\'s .runs directory', async () => {
+    await run('full-1', T1, [workers(1, 3)]);
+    const published = readFileSync(path.join(dir, 'workers.jsonl'), 'utf8');
+    const entries = readdirSync(dir).sort();
+    for (const runId of ['.', '..']) {
+      await assert.rejects(
+        sink.deliverPage({ key: { runId, page: 1 }, asOfEntry: T2 }, workers(4, 5)),
+        /resolves outside/,
+        `deliverPage ${runId}`,
+      );
+      // With "..", finalize once deleted the whole sink directory, workers.jsonl included.
+      for (const complete of [true, false]) {
+        await assert.rejects(
+          sink.finalizeRun!({ runId, mode: 'full', pages: [1], complete, asOfEntry: T2 }),
+          /resolves outside/,
+          `finalizeRun ${runId} complete=${complete}`,
+        );
+      }
+    }
+    assert.equal(
+      readFileSync(path.join(dir, 'workers.jsonl'), 'utf8'),
+      published,
+      'the snapshot is untouched',
+    );
+    assert.deepEqual(readdirSync(dir).sort(), entries, 'no file appeared or vanished in the sink directory');
+    assert.ok(existsSync(path.join(dir, '.runs')));
+  });
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/db/types';
@@ -6,6 +8,7 @@ import { cleanupStaging } from '../../src/staging/cleanup';
 import { createFsStaging } from '../../src/staging/fs';
 import { createPgStaging } from '../../src/staging/postgres';
 import { type StagingStore, StagingMissingError } from '../../src/staging/types';
+import { PathOutsideRootError } from '../../src/paths/inside';
 import { BACKENDS, dropSchema, openTestDb, randomSchema, tempDir, workers } from './helpers';
 
 const raw = (n: number) => Buffer.from(`<wd:Get_Workers_Response>page ${n}</wd:Get_Workers_Response>`);
@@ -71,6 +74,34 @@ function suite(name: string, open: () => Promise<{ store: StagingStore; done: ()
     });
   });
 }
+
+describe('staging (fs): every path stays inside the staging directory', () => {
+  test('run ids "." and ".." are refused; nothing lands beside it and other runs survive', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      const root = path.join(dir, 'staging');
+      const store = createFsStaging({ dir: root });
+      const page = () => ({ rawGzip: gzipSync(raw(1)), records: workers(1, 2), deadLetters: [] });
+      await store.put({ runId: 'other-run', page: 1 }, page());
+      for (const runId of ['.', '..']) {
+        const key = { runId, page: 1 };
+        await assert.rejects(store.put(key, page()), PathOutsideRootError, `put ${runId}`);
+        await assert.rejects(store.getRecords(key), /resolves outside/, `getRecords ${runId}`);
+        await assert.rejects(store.has(key), /resolves outside/, `has ${runId}`);
+        // "." once addressed the root itself, and deleting it removed every run's pages.
+        await assert.rejects(store.deleteRun(runId), /resolves outside/, `deleteRun ${runId}`);
+      }
+      assert.deepEqual(readdirSync(dir), ['staging'], 'nothing written beside the staging directory');
+      assert.equal(await store.has({ runId: 'other-run', page: 1 }), true, 'the other run is intact');
+      // Slashes and dots inside an id stay one encoded directory name under the root.
+      await store.put({ runId: '../escape', page: 1 }, page());
+      assert.deepEqual(readdirSync(root).sort(), ['..%2Fescape', 'other-run']);
+      assert.deepEqual(readdirSync(dir), ['staging']);
+    } finally {
+      remove();
+    }
+  });
+});
 
 suite('fs', async () => {
   const { dir, remove } = tempDir();
