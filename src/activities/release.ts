@@ -86,12 +86,22 @@ export function createReleaseActivities(deps: ActivityDeps & { recovery?: Recove
       const { audit } = recovery();
       const ctx = Context.current();
       const actions: Record<number, string> = {};
+      // Letters of one run share its pinned as-of: one read per run, not per letter.
+      const asOfByRun = new Map<string, Promise<string | undefined>>();
+      const asOfOf = (runId: string) => {
+        if (!asOfByRun.has(runId))
+          asOfByRun.set(
+            runId,
+            audit.getRun(runId).then((r) => r?.asOfEntry?.toISOString()),
+          );
+        return asOfByRun.get(runId)!;
+      };
       await heartbeating(
         async () => {
           for (const id of input.ids) {
             const l = await audit.getDeadLetter(id);
             const v = l ? revalidateFragment(l.fragment) : undefined;
-            const asOfEntry = l ? (await audit.getRun(l.runId))?.asOfEntry?.toISOString() : undefined;
+            const asOfEntry = l ? await asOfOf(l.runId) : undefined;
             if (!l || !v?.ok || !asOfEntry) {
               // planRelease checked all three moments ago; only a concurrent edit gets here.
               throw new TypedError(ErrorType.ReleasePlan, `dead letter #${id} changed while being released`);
