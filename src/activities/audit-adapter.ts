@@ -1,5 +1,5 @@
 import type { AuditStore } from '../audit/store';
-import type { SyncScope } from '../workflows/types';
+import type { SyncScope } from '../domain/scope';
 import type { AuditPort } from './ports';
 import { reducedGroups } from './scope-key';
 

@@ -4,16 +4,10 @@ import { Context } from '@temporalio/activity';
 import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
-import type {
-  AsOf,
-  DeltaWindow,
-  FetchSummary,
-  PageRequestSpec,
-  RunSummary,
-  SinkDelivery,
-  SyncMode,
-  SyncScope,
-} from '../workflows/types';
+import type { FetchSummary, PageRequestSpec, RunSummary, SinkDelivery } from '../workflows/types';
+import type { AsOf } from '../domain/as-of';
+import type { DeltaWindow, SyncScope } from '../domain/scope';
+import type { SyncMode } from '../domain/run';
 import { heartbeating } from './heartbeat';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';

@@ -2,10 +2,16 @@ import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
 import type { RecoveryStore } from '../replay/store';
-import type { ResponseGroups, Sink } from '../sinks/types';
-import type { DeadLetter, PageKey, StagingStore } from '../staging/types';
-import type { RunSummary, SyncMode, SyncScope, AsOf, PageRequestSpec } from '../workflows/types';
-import type { NormalizedWorker } from '../workday/record';
+import type { Sink } from '../sinks/types';
+import type { ResponseGroups } from '../domain/scope';
+import type { StagingStore } from '../staging/types';
+import type { DeadLetter } from '../domain/dead-letter';
+import type { PageKey } from '../domain/page';
+import type { RunSummary, PageRequestSpec } from '../workflows/types';
+import type { SyncMode } from '../domain/run';
+import type { SyncScope } from '../domain/scope';
+import type { AsOf } from '../domain/as-of';
+import type { NormalizedWorker } from '../domain/worker-record';
 
 /** What activities need from the Workday client: one page, streamed. */
 export interface WorkdayPort {

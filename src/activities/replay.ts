@@ -6,16 +6,12 @@ import { ErrorType, TypedError } from '../errors/types';
 import { selectSinks } from '../sinks/names';
 import type { Sink } from '../sinks/types';
 import type { RecoveryStore } from '../replay/store';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
-import type {
-  AsOf,
-  PageRequestSpec,
-  RunSummary,
-  SyncMode,
-  SyncRunInput,
-  SyncScope,
-} from '../workflows/types';
+import type { PageRequestSpec, RunSummary, SyncRunInput } from '../workflows/types';
+import type { AsOf } from '../domain/as-of';
+import type { SyncMode } from '../domain/run';
+import type { SyncScope } from '../domain/scope';
 import { heartbeating } from './heartbeat';
 import type { ActivityDeps } from './ports';
 import { reducedGroups } from './scope-key';

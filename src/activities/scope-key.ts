@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../sinks/hash';
 import { unfetchedSections } from '../sinks/merge';
-import type { SyncScope } from '../workflows/types';
+import type { SyncScope } from '../domain/scope';
 
 type Groups = NonNullable<SyncScope['responseGroups']>;
 

@@ -76,8 +76,8 @@ type PageClient = {
   ): Promise<{
     totalResults: number;
     totalPages: number;
-    records: import('../workday/record').NormalizedWorker[];
-    deadLetters: import('../staging/types').DeadLetter[];
+    records: import('../domain/worker-record').NormalizedWorker[];
+    deadLetters: import('../domain/dead-letter').DeadLetter[];
     rows: number;
     bytes: number;
   }>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
-import type { DeadLetter } from '../staging/types';
+import type { DeadLetter } from '../domain/dead-letter';
 import type {
   AuditEvent,
   DeadLetterRow,

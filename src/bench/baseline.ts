@@ -5,7 +5,8 @@ import type { Db } from '../db/types';
 import { createPostgresSink } from '../sinks/postgres';
 import type { StagingStore } from '../staging/types';
 import { createWorkdayClient } from '../workday';
-import type { AsOf, PageRequestSpec } from '../workflows/types';
+import type { PageRequestSpec } from '../workflows/types';
+import type { AsOf } from '../domain/as-of';
 
 /**
  * The two baselines of issue 6: the same pages fetched and delivered with the same code wdsync's

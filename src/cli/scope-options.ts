@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import type { SyncScope } from '../workflows/types';
+import type { SyncScope } from '../domain/scope';
 import { UserError } from './errors';
 
 const GROUPS = ['personal', 'employment', 'compensation', 'organizations'] as const;

@@ -1,8 +1,8 @@
 import type { AuditPort } from '../activities/ports';
-import type { PageKey } from '../staging/types';
+import type { PageKey } from '../domain/page';
 import type { DeliveryResult, FinalizeContext, RecordOutcome, Sink } from '../sinks/types';
 import { selectSinks } from '../sinks/names';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 
 export type DeliveryPorts = {
   sinks: ReadonlyMap<string, Sink>;

@@ -1,5 +1,5 @@
 import { parsePage } from '../workday/parse';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 
 export type Revalidation = { ok: true; record: NormalizedWorker } | { ok: false; reason: string };
 

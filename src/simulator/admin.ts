@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import type { SimClock } from './clock';
 import type { Criteria, Dataset, OrgSelector, TransactionWindow } from './dataset';
 import type { FaultInjector } from './faults';
 import { FaultPatch, type FaultSettings, formatIssues } from './options';
-import type { ResponseGroups } from './render';
+import type { RequestedGroups } from './render';
 import { resolveWorker } from './service';
 import type { RequestLogEntry, Stats, StatsSnapshot } from './stats';
 import { parseDateTime, parseDay } from './time';
@@ -192,7 +192,7 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
         }
       }
     }
-    const groups: ResponseGroups = {
+    const groups: RequestedGroups = {
       reference: true,
       personal: q.groups?.personal ?? true,
       employment: q.groups?.employment ?? true,

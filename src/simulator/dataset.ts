@@ -25,7 +25,8 @@ export interface Change {
   value: number;
 }
 
-export interface AsOf {
+/** The simulator's own model of a request's snapshot, in epoch ms; apart from wdsync's AsOf on purpose. */
+export interface AsOfMillis {
   entry: number;
   effective: number;
 }
@@ -171,7 +172,7 @@ export class Dataset {
   }
 
   /** The worker as of the given moments, or null if not yet entered. */
-  state(index: number, asOf: AsOf): WorkerState | null {
+  state(index: number, asOf: AsOfMillis): WorkerState | null {
     if (index >= this.indexCount || this.firstEntry(index) > asOf.entry) return null;
     const b = this.pop.base(index);
     const visible = this.events(index).filter((e) => e.entry <= asOf.entry);
@@ -261,7 +262,7 @@ export class Dataset {
   }
 
   /** Status without building the whole worker, for filters that scan every worker. */
-  private isActive(index: number, asOf: AsOf): boolean {
+  private isActive(index: number, asOf: AsOfMillis): boolean {
     if (index < this.pop.size && !this.byIndex.has(index)) {
       const h = this.pop.history(index);
       if (h.hireDay > asOf.effective) return false;
@@ -285,7 +286,7 @@ export class Dataset {
     return false;
   }
 
-  private matches(index: number, asOf: AsOf, c: Criteria): boolean {
+  private matches(index: number, asOf: AsOfMillis, c: Criteria): boolean {
     if (this.firstEntry(index) > asOf.entry) return false;
     if (c.excludeEmployees || c.excludeContingent) {
       const emp = this.pop.isEmployee(index);
@@ -342,7 +343,7 @@ export class Dataset {
   }
 
   /** The ordered set of workers a Get_Workers request selects. Cached: paging re-asks it. */
-  resultSet(asOf: AsOf, c: Criteria): ResultSet {
+  resultSet(asOf: AsOfMillis, c: Criteria): ResultSet {
     const key = JSON.stringify([asOf.entry, asOf.effective, c]);
     const hit = this.cache.get(key);
     if (hit) {
@@ -356,7 +357,7 @@ export class Dataset {
     return set;
   }
 
-  private compute(asOf: AsOf, c: Criteria): ResultSet {
+  private compute(asOf: AsOfMillis, c: Criteria): ResultSet {
     if (c.references) {
       const list = c.references.filter((i) => this.matches(i, asOf, c));
       return { total: list.length, slice: (s, e) => list.slice(s, e) };

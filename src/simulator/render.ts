@@ -22,7 +22,7 @@ import type { Person, ViewContext, WorkerView } from './view';
  * those and a few escaped values, which is what makes a 999-worker page cheap.
  */
 
-export interface ResponseGroups {
+export interface RequestedGroups {
   reference: boolean;
   personal: boolean;
   employment: boolean;
@@ -34,7 +34,7 @@ export interface ResponseGroups {
 }
 
 /** Workday's default when a request sets no Response_Group value. */
-export const DEFAULT_GROUPS: ResponseGroups = {
+export const DEFAULT_GROUPS: RequestedGroups = {
   reference: true,
   personal: true,
   employment: true,
@@ -46,7 +46,7 @@ export const DEFAULT_GROUPS: ResponseGroups = {
 };
 
 /** Response_Group element names, in schema order. */
-export const GROUP_ELEMENTS: [keyof ResponseGroups, string][] = [
+export const GROUP_ELEMENTS: [keyof RequestedGroups, string][] = [
   ['reference', 'Include_Reference'],
   ['personal', 'Include_Personal_Information'],
   ['employment', 'Include_Employment_Information'],
@@ -502,7 +502,7 @@ export class WorkerRenderer {
 
   constructor(
     readonly ctx: ViewContext,
-    readonly groups: ResponseGroups,
+    readonly groups: RequestedGroups,
   ) {
     this.f = fragments(ctx.ds.seed, ctx.ds.tt);
   }

@@ -1,5 +1,5 @@
 import { SaxesParser } from 'saxes';
-import { DEFAULT_GROUPS, GROUP_ELEMENTS, type ResponseGroups } from './render';
+import { DEFAULT_GROUPS, GROUP_ELEMENTS, type RequestedGroups } from './render';
 
 /**
  * Reads a SOAP 1.1 Get_Workers request the way Workday does: namespaces matter, prefixes do not
@@ -86,7 +86,7 @@ export interface ParsedGetWorkers {
   organizations: { type: string; id: string; xpath: string }[];
   includeSubordinates: boolean;
   transactionLog: (TransactionWindowRaw & { xpath: string })[];
-  groups: ResponseGroups;
+  groups: RequestedGroups;
   /** True when the request set at least one Response_Group value. */
   groupsGiven: boolean;
   /** Which sections the request carried, so the response echoes the same. */
@@ -278,7 +278,7 @@ function parseGetWorkers(op: XEl): ParsedGetWorkers {
   const group = kid(op, 'Response_Group', BSVC);
   if (group) {
     req.echo.group = true;
-    const given: Partial<ResponseGroups> = {};
+    const given: Partial<RequestedGroups> = {};
     for (const [key, name] of GROUP_ELEMENTS) {
       const el = kid(group, name, BSVC);
       if (el) given[key] = parseBool(el.text, `${ROOT}/bsvc:Response_Group[1]/bsvc:${name}[1]`);

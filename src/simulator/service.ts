@@ -4,7 +4,7 @@ import { createGzip } from 'node:zlib';
 import type { Auth } from './auth';
 import { COST_CENTERS, COUNTRIES } from './catalog';
 import type { SimClock } from './clock';
-import type { AsOf, Criteria, Dataset, OrgSelector, TransactionWindow } from './dataset';
+import type { AsOfMillis, Criteria, Dataset, OrgSelector, TransactionWindow } from './dataset';
 import type { FaultInjector } from './faults';
 import type { SimulatorOptions } from './options';
 import { GROUP_ELEMENTS, WorkerRenderer } from './render';
@@ -159,7 +159,7 @@ export class GetWorkersService {
       );
     }
 
-    let asOf: AsOf;
+    let asOf: AsOfMillis;
     let criteria: Criteria;
     let windows: TransactionWindow[];
     try {
@@ -291,7 +291,7 @@ export class GetWorkersService {
     res: ServerResponse,
     head: string,
     indices: number[],
-    asOf: AsOf,
+    asOf: AsOfMillis,
     r: ParsedGetWorkers,
     perWorkerMs: number,
     cut: number,
@@ -421,7 +421,7 @@ export class GetWorkersService {
     entry.responseGroup = Object.fromEntries(GROUP_ELEMENTS.map(([k, n]) => [n, r.groups[k]]));
   }
 
-  private asOf(r: ParsedGetWorkers): AsOf {
+  private asOf(r: ParsedGetWorkers): AsOfMillis {
     const { clock, ds } = this.d;
     const xp = '/bsvc:Get_Workers_Request[1]/bsvc:Response_Filter[1]';
     const now = clock.now();
@@ -500,7 +500,7 @@ export class GetWorkersService {
     });
   }
 
-  private criteria(r: ParsedGetWorkers, asOf: AsOf, windows: TransactionWindow[]): Criteria {
+  private criteria(r: ParsedGetWorkers, asOf: AsOfMillis, windows: TransactionWindow[]): Criteria {
     const c: Criteria = {};
     if (r.excludeInactive) c.excludeInactive = true;
     if (r.excludeEmployees) c.excludeEmployees = true;

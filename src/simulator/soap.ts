@@ -1,4 +1,4 @@
-import { esc, GROUP_ELEMENTS, type ResponseGroups } from './render';
+import { esc, GROUP_ELEMENTS, type RequestedGroups } from './render';
 import type { ParsedGetWorkers } from './request';
 
 /**
@@ -65,7 +65,7 @@ export interface ResponseHead {
 const b01 = (b: boolean) => (b ? '1' : '0');
 const el = (n: string, v: string) => `<wd:${n}>${v}</wd:${n}>`;
 
-function groupsXml(g: ResponseGroups): string {
+function groupsXml(g: RequestedGroups): string {
   return GROUP_ELEMENTS.map(([k, n]) => el(n, b01(g[k]))).join('');
 }
 

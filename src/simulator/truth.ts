@@ -1,5 +1,5 @@
-import type { NormalizedWorker } from '../workday/record';
-import type { ResponseGroups } from './render';
+import type { NormalizedWorker } from '../domain/worker-record';
+import type { RequestedGroups } from './render';
 import { formatDay } from './time';
 import type { WorkerView } from './view';
 
@@ -8,7 +8,7 @@ import type { WorkerView } from './view';
  * simulator sends for this view (same sections, same fields). Computed from the model, never by
  * reading XML back, so tests can compare sink contents with what Workday "holds".
  */
-export function toNormalized(v: WorkerView, groups: ResponseGroups): NormalizedWorker {
+export function toNormalized(v: WorkerView, groups: RequestedGroups): NormalizedWorker {
   const st = v.st;
   const rec: NormalizedWorker = {
     wid: v.wid,

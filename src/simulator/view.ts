@@ -7,7 +7,7 @@ import {
   LOCATIONS,
   type Location,
 } from './catalog';
-import type { AsOf, Dataset, WorkerState } from './dataset';
+import type { AsOfMillis, Dataset, WorkerState } from './dataset';
 import type { OrgInfo } from './model';
 import { hash32 } from './random';
 
@@ -57,7 +57,7 @@ export class ViewContext {
 
   constructor(
     readonly ds: Dataset,
-    readonly asOf: AsOf,
+    readonly asOf: AsOfMillis,
     readonly domain: string,
   ) {}
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAPPING_VERSION, type NormalizedWorker } from '../workday/record';
+import { MAPPING_VERSION, type NormalizedWorker } from '../domain/worker-record';
 
 /** JSON with object keys sorted at every level and undefined members dropped, so equal data hashes equally. */
 export function canonicalJson(value: unknown): string {

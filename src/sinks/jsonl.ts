@@ -3,18 +3,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { inside } from '../paths/inside';
 import { writeFileAtomic } from '../staging/atomic';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import { contentHash } from './hash';
 import { mergeUnfetched, unfetchedSections } from './merge';
-import {
-  type DeliveryResult,
-  type FinalizeContext,
-  type FinalizeResult,
-  firstMissing,
-  pagesOf,
-  type RecordOutcome,
-  type Sink,
-} from './types';
+import type { DeliveryResult, FinalizeContext, FinalizeResult, RecordOutcome, Sink } from './types';
+import { firstMissing, pagesOf } from '../domain/page';
 
 export interface JsonlSinkOptions {
   name: string;

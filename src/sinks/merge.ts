@@ -1,5 +1,5 @@
-import type { NormalizedWorker } from '../workday/record';
-import type { ResponseGroups } from './types';
+import type { NormalizedWorker } from '../domain/worker-record';
+import type { ResponseGroups } from '../domain/scope';
 
 const SECTIONS = ['personal', 'employment', 'compensation', 'organizations'] as const;
 

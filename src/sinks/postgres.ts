@@ -1,19 +1,19 @@
 import type { Db, Queryable } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
-import { MAPPING_VERSION, type NormalizedWorker } from '../workday/record';
+import { MAPPING_VERSION, type NormalizedWorker } from '../domain/worker-record';
 import { contentHash } from './hash';
 import { mergeUnfetched, unfetchedSections } from './merge';
-import {
-  type DeliveryContext,
-  type DeliveryResult,
-  type FinalizeContext,
-  type FinalizeResult,
-  firstMissing,
-  type RecordAction,
-  type RecordOutcome,
-  type Sink,
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  FinalizeContext,
+  FinalizeResult,
+  RecordAction,
+  RecordOutcome,
+  Sink,
 } from './types';
+import { firstMissing } from '../domain/page';
 import { WORKER_COLUMN_TYPES, WORKER_COLUMNS, workerColumns } from './worker-row';
 
 export interface PostgresSinkOptions {

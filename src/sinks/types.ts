@@ -1,5 +1,7 @@
-import type { NormalizedWorker } from '../workday/record';
-import type { PageKey } from '../staging/types';
+import type { PageSet } from '../domain/page';
+import type { ResponseGroups } from '../domain/scope';
+import type { NormalizedWorker } from '../domain/worker-record';
+import type { PageKey } from '../domain/page';
 
 export type RecordAction = 'inserted' | 'updated' | 'unchanged';
 
@@ -26,14 +28,6 @@ export interface DeliveryContext {
    * lacks the sections of the groups not fetched; the sink keeps the ones it holds for them.
    */
   responseGroups?: ResponseGroups;
-}
-
-/** Which sections of a worker record a run fetched. */
-export interface ResponseGroups {
-  personal: boolean;
-  employment: boolean;
-  compensation: boolean;
-  organizations: boolean;
 }
 
 export interface DeliveryResult {
@@ -112,27 +106,4 @@ export interface Sink {
   /** Called once at the end of a run, after every page was delivered or failed. */
   finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
   close(): Promise<void>;
-}
-
-export type PageSet = readonly number[] | { readonly through: number };
-
-/** The pages of a PageSet, in order, one at a time. */
-export function* pagesOf(pages: PageSet): Generator<number> {
-  if ('through' in pages) {
-    for (let p = 1; p <= pages.through; p++) yield p;
-  } else yield* pages;
-}
-
-/** The first `limit` pages of the set for which `has` is false. */
-export async function firstMissing(
-  pages: PageSet,
-  has: (page: number) => boolean | Promise<boolean>,
-  limit = 20,
-): Promise<number[]> {
-  const missing: number[] = [];
-  for (const p of pagesOf(pages)) {
-    if (!(await has(p))) missing.push(p);
-    if (missing.length >= limit) break;
-  }
-  return missing;
 }

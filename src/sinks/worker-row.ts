@@ -1,4 +1,4 @@
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 
 /** The flat columns of wdsync.workers, derived from a record (the full record is kept in `record`). */
 export const WORKER_COLUMNS = [

@@ -1,16 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inside } from '../paths/inside';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import { writeFileAtomic } from './atomic';
 import { gunzipBuffer, packJson, unpackJson } from './codec';
-import {
-  type DeadLetter,
-  type PageKey,
-  type StagedRunInfo,
-  type StagingStore,
-  StagingMissingError,
-} from './types';
+import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
+import type { DeadLetter } from '../domain/dead-letter';
+import type { PageKey } from '../domain/page';
 
 export interface FsStagingOptions {
   /** Default .wdsync/staging, relative to the working directory. */

@@ -1,9 +1,10 @@
 import type { Db } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
-import type { NormalizedWorker } from '../workday/record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import { gunzipBuffer, packJson, unpackJson } from './codec';
-import { type DeadLetter, type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
+import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
+import type { DeadLetter } from '../domain/dead-letter';
 
 export interface PgStagingOptions {
   db: Db;

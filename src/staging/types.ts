@@ -1,18 +1,6 @@
-import type { NormalizedWorker } from '../workday/record';
-
-/** Staging keys use the sync run id (the workflow id), never Temporal's internal run id. */
-export interface PageKey {
-  runId: string;
-  page: number;
-}
-
-/** A record that failed validation or mapping, kept with its reason and raw XML fragment. */
-export interface DeadLetter {
-  wid?: string;
-  workerId?: string;
-  reason: string;
-  fragment: string;
-}
+import type { DeadLetter } from '../domain/dead-letter';
+import type { PageKey } from '../domain/page';
+import type { NormalizedWorker } from '../domain/worker-record';
 
 export interface StagedPageInput {
   /** The raw SOAP response body, already gzip-compressed. */

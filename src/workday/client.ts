@@ -2,8 +2,9 @@ import type { AxiosInstance } from 'axios';
 import { type WorkdayConfig, type WorkdayConfigInput, parseWorkdayConfig, tenantOf } from './config';
 import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
 import { type TokenProvider, createOAuthTokenProvider } from './oauth';
-import { type DeadLetter, createPageParser } from './parse';
-import type { NormalizedWorker } from './record';
+import { createPageParser } from './parse';
+import type { DeadLetter } from '../domain/dead-letter';
+import type { NormalizedWorker } from '../domain/worker-record';
 import {
   type EnvelopeAuth,
   type GetWorkersRequestInput,

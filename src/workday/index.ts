@@ -23,10 +23,8 @@ export type { AnyWorkdayError, TransientReason, ValidationErrorDetail, WorkdayEr
 export { createOAuthTokenProvider } from './oauth';
 export type { TokenProvider } from './oauth';
 export { createPageParser, parsePage } from './parse';
-export type { DeadLetter, PageParser, ParsedPage } from './parse';
-export { MAPPING_VERSION, NormalizedWorker } from './record';
+export type { PageParser, ParsedPage } from './parse';
 export {
-  AsOf,
   GetWorkersRequest,
   ResponseGroup,
   buildGetWorkersEnvelope,

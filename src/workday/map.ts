@@ -1,4 +1,4 @@
-import { NormalizedWorker } from './record';
+import { NormalizedWorker } from '../domain/worker-record';
 import { type XNode, attr, child, children, path, refId, text } from './xml-tree';
 
 /** A Worker element that cannot become a NormalizedWorker; the message says which field and why. */

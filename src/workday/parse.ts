@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { DeadLetter } from '../staging/types';
+import type { DeadLetter } from '../domain/dead-letter';
 import {
   type AnyWorkdayError,
   type HttpContext,
@@ -8,12 +8,10 @@ import {
   readFault,
 } from './errors';
 import { mapWorker } from './map';
-import type { NormalizedWorker } from './record';
+import type { NormalizedWorker } from '../domain/worker-record';
 import { TreeBuilder, serialize } from './xml-tree';
 import { localName } from './xml';
 import { XmlTokenizer } from './xml-tokenizer';
-
-export type { DeadLetter };
 
 /** What a Get_Workers response says about itself, plus what we counted. */
 export interface ParsedPage {

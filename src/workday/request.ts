@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AsOf, isoDateTime } from '../domain/as-of';
 import { WorkdayValidationError } from './errors';
 import { escapeXml as x } from './xml';
 
@@ -8,14 +9,6 @@ const WSSE_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecur
 const PASSWORD_TEXT =
   'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText';
 
-/** xsd:dateTime with an explicit zone: a moment without one would be read in the tenant's zone. */
-const isoDateTime = z
-  .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
-    'expected an ISO dateTime with a zone, e.g. 2024-05-01T12:00:00Z',
-  )
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date and time');
 /**
  * xsd:dateTime without a zone, which Workday reads in the tenant's zone: the right form for
  * bounds on effective dates, which are tenant-local calendar days.
@@ -27,18 +20,6 @@ const localDateTime = z
     'expected a tenant-local dateTime without a zone, e.g. 2024-05-01T00:00:00',
   )
   .refine((s) => !Number.isNaN(Date.parse(`${s}Z`)), 'not a real date and time');
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
-
-/**
- * The snapshot a run reads. Required on every page: without it each page sees "now" and workers
- * shift between pages while Workday changes underneath.
- */
-export const AsOf = z.object({ entryMoment: isoDateTime, effectiveDate: isoDate });
-export type AsOf = z.infer<typeof AsOf>;
-
 export const WorkerRefType = z.enum(['WID', 'Employee_ID', 'Contingent_Worker_ID']);
 export type WorkerRefType = z.infer<typeof WorkerRefType>;
 

@@ -2,7 +2,9 @@
  * What a replay workflow sees: page numbers, sink names, worker ids, counts and error summaries.
  * Worker records stay in staging and the sinks (DESIGN.md invariant 1).
  */
-import type { ActivityTuning, AsOf, PageRequestSpec, SinkTotals, SyncMode } from './types';
+import type { ActivityTuning, PageRequestSpec, SinkTotals } from './types';
+import type { AsOf } from '../domain/as-of';
+import type { SyncMode } from '../domain/run';
 
 export type ReplayTarget = { pages: number[] } | { failed: true } | { workerIds: string[] };
 

@@ -37,11 +37,11 @@ import type {
   PageRequestSpec,
   RunCarry,
   RunProgress,
-  RunState,
   RunSummary,
   SinkTotals,
   SyncRunInput,
 } from './types';
+import type { RunState } from '../domain/run';
 
 const books = proxyActivities<SyncActivities>(bookkeepingActivityOptions);
 

@@ -1,40 +1,11 @@
+import type { AsOf } from '../domain/as-of';
+import type { RunState, SyncMode } from '../domain/run';
+import type { DeltaWindow, SyncScope } from '../domain/scope';
+
 /**
  * Everything a workflow sees. Only page numbers, counts, hashes, references and error summaries:
  * worker data (PII, megabytes per page) never enters Temporal history (DESIGN.md invariant 1).
  */
-
-export type SyncMode = 'full' | 'delta';
-
-/** The pinned snapshot: every page and every retry of a run asks Workday for exactly this moment. */
-export interface AsOf {
-  /** As_Of_Entry_DateTime, ISO-8601 with offset. */
-  entryMoment: string;
-  /** As_Of_Effective_Date, YYYY-MM-DD. */
-  effectiveDate: string;
-}
-
-/** Business-first filtering: which population a run covers. Part of the delta watermark key. */
-export interface SyncScope {
-  organizations?: { id: string; includeSubordinates: boolean }[];
-  excludeEmployees?: boolean;
-  excludeContingent?: boolean;
-  activeOnly?: boolean;
-  workerIds?: string[];
-  responseGroups?: {
-    personal: boolean;
-    employment: boolean;
-    compensation: boolean;
-    organizations: boolean;
-  };
-}
-
-/** Delta windows: Updated_* select by entry moment of a change, Effective_* by its effective date. */
-export interface DeltaWindow {
-  updatedFrom: string;
-  updatedThrough: string;
-  effectiveFrom?: string;
-  effectiveThrough?: string;
-}
 
 /**
  * Retry and timeout tuning of a run's activities. Defaults suit production; tests and impatient
@@ -85,17 +56,6 @@ export interface PageOutcome {
   /** Sinks whose delivery failed for good; the page stays staged so they can catch up. */
   sinkErrors: Record<string, string>;
 }
-
-export type RunState =
-  | 'Running'
-  | 'Paused'
-  | 'Degraded'
-  | 'Draining'
-  | 'Cancelling'
-  | 'Completed'
-  | 'CompletedWithFailures'
-  | 'Cancelled'
-  | 'Failed';
 
 export interface SyncRunInput {
   /** Defaults to the workflow id (scheduled runs get theirs from the schedule). */

@@ -8,7 +8,8 @@ import type { AuditStore } from '../../src/audit/store';
 import { openDb } from '../../src/db/open';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import type { RequestLogEntry } from '../../src/simulator';
-import type { AsOf, RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/workflows/types';
+import type { AsOf } from '../../src/domain/as-of';
 import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
 import { assertSinksHoldSnapshot } from '../helpers/snapshot';
 

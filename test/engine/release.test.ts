@@ -22,7 +22,7 @@ import { type DevServer, startDevServer } from '../../src/devserver/dev-server';
 import { startRelease } from '../../src/replay/release';
 import { startSync } from '../../src/runs/start';
 import { parsePage } from '../../src/workday/parse';
-import type { NormalizedWorker } from '../../src/workday/record';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { startWorkers, type WorkerHandle, workflowBundle } from '../../src/worker';
 import { historyText } from '../helpers/history';
 import { envelopeXml, type FixtureWorker, syntheticWorker, workerXml } from '../workday/fixtures/worker-xml';

@@ -27,7 +27,7 @@ import { startRelease } from '../../src/replay/release';
 import { startReplay } from '../../src/replay/start';
 import { startSync } from '../../src/runs/start';
 import { parsePage } from '../../src/workday/parse';
-import type { NormalizedWorker } from '../../src/workday/record';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { startWorkers, workflowBundle, type WorkerHandle } from '../../src/worker';
 import type { RunSummary } from '../../src/workflows/types';
 import { faultySinks, faultyWorkday, newFaults } from '../helpers/faults';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalJson, contentHash } from '../../src/sinks/hash';
 import { mergeUnfetched, unfetchedSections } from '../../src/sinks/merge';
-import { MAPPING_VERSION } from '../../src/workday/record';
+import { MAPPING_VERSION } from '../../src/domain/worker-record';
 import { worker } from './helpers';
 
 describe('content hash', () => {

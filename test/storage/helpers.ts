@@ -7,7 +7,7 @@ import { openDb } from '../../src/db/open';
 import { wrapPglite } from '../../src/db/pglite';
 import type { Db } from '../../src/db/types';
 import { isRetryableDbError } from '../../src/db/errors';
-import { NormalizedWorker } from '../../src/workday/record';
+import { NormalizedWorker } from '../../src/domain/worker-record';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const BACKENDS = ['postgres', 'pglite'] as const;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { contentHash } from '../../src/sinks/hash';
 import { createJsonlSink } from '../../src/sinks/jsonl';
 import type { Sink } from '../../src/sinks/types';
-import type { NormalizedWorker } from '../../src/workday/record';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { tempDir, widOf, worker, workers } from './helpers';
 
 const T1 = '2024-01-01T00:00:00.000Z';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createWorkdayClient } from '../../src/workday/client';
 import { WorkdayError } from '../../src/workday/errors';
-import type { NormalizedWorker } from '../../src/workday/record';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 
 const SIMULATOR = path.resolve(__dirname, '../../src/simulator/index.ts');
 const skip = existsSync(SIMULATOR) ? undefined : 'src/simulator/index.ts not there yet';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkdayTransientError, WorkdayValidationError } from '../../src/workday/errors';
 import { createPageParser, parsePage } from '../../src/workday/parse';
-import type { NormalizedWorker } from '../../src/workday/record';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { parseTree } from '../../src/workday/xml-tree';
 import { envelopeXml, responseXml, syntheticWorker, workerXml } from './fixtures/worker-xml';
 import { validateAgainstXsd, xsdSkipReason } from './xsd';
