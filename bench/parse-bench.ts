@@ -73,11 +73,14 @@ async function fromSimulator(args: Args): Promise<Page | undefined> {
   const s = await sim.startSimulator({ workers: Math.max(args.workers, 1000), seed: 42, port: 0 });
   try {
     const { createWorkdayClient } = await import('../src/workday/client');
-    const client = createWorkdayClient({
-      endpoint: s.endpoint,
-      username: s.credentials.username,
-      password: s.credentials.password,
-    });
+    const { parseWorkdayConfig } = await import('../src/workday/config');
+    const client = createWorkdayClient(
+      parseWorkdayConfig({
+        endpoint: s.endpoint,
+        username: s.credentials.username,
+        password: s.credentials.password,
+      }),
+    );
     const chunks: Buffer[] = [];
     const now = new Date();
     await client.getWorkersPage(

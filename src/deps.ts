@@ -42,16 +42,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     sinks.set(s.name, sink);
   }
   const staging = await buildStaging(cfg, db);
-  const workday = createWorkdayClient({
-    endpoint: cfg.workday.endpoint,
-    username: cfg.workday.username,
-    password: cfg.workday.password,
-    version: cfg.workday.version,
-    timeoutMs: cfg.workday.timeoutMs,
-    responseTimeoutMs: cfg.workday.responseTimeoutMs ?? Math.min(180_000, cfg.workday.timeoutMs),
-    idleTimeoutMs: cfg.workday.idleTimeoutMs ?? Math.min(60_000, cfg.workday.timeoutMs),
-    oauth: cfg.workday.oauth,
-  });
+  const workday = createWorkdayClient(cfg.workday);
   const activities: ActivityDeps = {
     workday: workdayPort(workday),
     staging,

@@ -8,6 +8,7 @@ import type { Sink } from '../sinks/types';
 import type { RecoveryStore } from '../replay/store';
 import type { NormalizedWorker } from '../domain/worker-record';
 import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
+import { replayLedgerRunId } from '../workflows/ids';
 import type { PageRequestSpec, RunSummary, SyncRunInput } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import type { SyncMode } from '../domain/run';
@@ -23,9 +24,6 @@ export interface RecoveryPorts {
 }
 
 const planError = (message: string) => new TypedError(ErrorType.ReplayPlan, message);
-
-/** `<runId>/replay-<replayId>`, the same string as the replay's workflow id. */
-export const replayRunIdOf = (runId: string, replayId: string) => `${runId}/replay-${replayId}`;
 
 /** Whether a sink's replayed page goes under the original run's ledger key (see SinkCapabilities). */
 export function usesOriginalLedger(sink: Sink, byWorker: boolean): boolean {
@@ -216,7 +214,7 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
         spec = { ...spec, runId, asOf };
       }
 
-      const replayRunId = replayRunIdOf(runId, input.replayId);
+      const replayRunId = replayLedgerRunId(runId, input.replayId);
       const targetKind = 'pages' in t ? 'pages' : 'failed' in t ? 'failed' : 'workers';
       await audit.recordRunStart({
         runId: replayRunId,

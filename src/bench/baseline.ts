@@ -4,7 +4,7 @@ import { workdayPort } from '../activities/workday-adapter';
 import type { Db } from '../db/types';
 import { createPostgresSink } from '../sinks/postgres';
 import type { StagingStore } from '../staging/types';
-import { createWorkdayClient } from '../workday';
+import { createWorkdayClient, parseWorkdayConfig } from '../workday';
 import type { PageRequestSpec } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 
@@ -50,11 +50,9 @@ export async function runBaseline(
   o: { kind: 'batch' | 'pool'; pageSize: number; concurrency: number; runId: string; asOf: AsOf },
   onPage?: (done: number, total: number) => void,
 ): Promise<BaselineResult> {
-  const client = createWorkdayClient({
-    endpoint: env.endpoint,
-    username: env.username,
-    password: env.password,
-  });
+  const client = createWorkdayClient(
+    parseWorkdayConfig({ endpoint: env.endpoint, username: env.username, password: env.password }),
+  );
   const workday = workdayPort(client);
   const sink = createPostgresSink({ name: 'postgres', db: env.db, schema: env.schema });
   await sink.init();

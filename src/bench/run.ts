@@ -11,7 +11,7 @@ import { startSync } from '../runs/start';
 import { waitForRun } from '../runs/status';
 import { createPostgresSink } from '../sinks/postgres';
 import { createFsStaging } from '../staging/fs';
-import { createWorkdayClient } from '../workday';
+import { createWorkdayClient, parseWorkdayConfig } from '../workday';
 import type { StatsSnapshot } from '../simulator/stats';
 import type { ActivityTuning, RunSummary } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
@@ -634,7 +634,9 @@ async function fetchRawPage(
   c: { username: string; password: string },
   count: number,
 ): Promise<Buffer> {
-  const client = createWorkdayClient({ endpoint, username: c.username, password: c.password });
+  const client = createWorkdayClient(
+    parseWorkdayConfig({ endpoint, username: c.username, password: c.password }),
+  );
   const chunks: Buffer[] = [];
   const now = new Date();
   try {

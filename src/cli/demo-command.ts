@@ -1,3 +1,4 @@
+import { Secret } from '../workday/config';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -71,7 +72,7 @@ export function registerDemoCommand(program: Command) {
               ...baseCfg.workday,
               endpoint: sim.endpoint,
               username: sim.credentials.username,
-              password: sim.credentials.password,
+              password: new Secret(sim.credentials.password),
             },
             // The demo's own rate limit: generous, the simulator is local.
             limits: { ...baseCfg.limits, workdayRequestsPerSecond: 100 },

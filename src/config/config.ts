@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_PLAN_LIMITS } from '../activities/plan-limits';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
+import { checkWorkdayConnection, workdayFields } from '../workday/config';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -40,20 +41,11 @@ export type SinkConfig = z.infer<typeof SinkConfig>;
 const positiveInt = z.coerce.number().int().positive();
 
 export const ConfigSchema = z.object({
+  /** The Workday connection: the Workday client's own rules, plus the tenant's time zone. */
   workday: z
     .object({
-      endpoint: z.url({
-        message: 'WORKDAY_ENDPOINT must be a URL like https://host/ccx/service/TENANT/Human_Resources/v44.0',
-      }),
-      username: z
-        .string({ error: 'set WORKDAY_USERNAME (user@tenant)' })
-        .regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant'),
-      /** Optional only with OAuth (refresh-token grant); WS-Security needs it. */
-      password: z.string().min(1, 'WORKDAY_PASSWORD is empty; set it or WORKDAY_PASSWORD_FILE').optional(),
-      version: z
-        .string()
-        .regex(/^v\d+\.\d+$/, 'WORKDAY_VERSION looks like v44.0')
-        .default(SIMULATOR_DEFAULTS.version),
+      ...workdayFields,
+      version: workdayFields.version.default(SIMULATOR_DEFAULTS.version),
       /** The tenant's time zone: effective dates are days there. */
       timezone: z
         .string()
@@ -62,25 +54,8 @@ export const ConfigSchema = z.object({
           'WORKDAY_TIMEZONE must be an IANA zone like America/New_York, or an offset like -08:00',
         )
         .default(SIMULATOR_DEFAULTS.timezone),
-      timeoutMs: positiveInt.default(300_000),
-      /** Until response headers arrive; defaults to min(180 s, timeoutMs). */
-      responseTimeoutMs: positiveInt.optional(),
-      /** Longest silence while the body streams; defaults to min(60 s, timeoutMs). */
-      idleTimeoutMs: positiveInt.optional(),
-      oauth: z
-        .object({
-          tokenUrl: z.url(),
-          clientId: z.string().min(1),
-          clientSecret: z.string().min(1),
-          refreshToken: z.string().min(1),
-        })
-        .optional(),
     })
-    .refine((w) => w.password !== undefined || w.oauth !== undefined, {
-      message:
-        'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
-      path: ['password'],
-    }),
+    .superRefine(checkWorkdayConnection),
   temporal: z.object({
     address: z.string().default('127.0.0.1:7233'),
     namespace: z.string().default('default'),
@@ -255,11 +230,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
   return parsed.data;
 }
 
-/** The tenant is the part of the username after @ (Workday's ISU@tenant convention). */
-export const tenantOf = (cfg: WdsyncConfig): string => cfg.workday.username.split('@')[1]!;
+type WorkdaySettings = WdsyncConfig['workday'];
+export type RedactedConfig = Omit<WdsyncConfig, 'workday'> & {
+  workday: Omit<WorkdaySettings, 'password' | 'oauth'> & {
+    password?: string;
+    oauth?: Omit<NonNullable<WorkdaySettings['oauth']>, 'clientSecret' | 'refreshToken'> & {
+      clientSecret: string;
+      refreshToken: string;
+    };
+  };
+};
 
 /** For logs and `wdsync config`: the configuration with secrets replaced. */
-export function redacted(cfg: WdsyncConfig): WdsyncConfig {
+export function redacted(cfg: WdsyncConfig): RedactedConfig {
   const hide = (url: string) => url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
   return {
     ...cfg,

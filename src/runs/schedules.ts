@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
-import { runIdProblem } from '../workflows/ids';
+import { runIdProblem, scheduledWorkflowId } from '../workflows/ids';
 import { MODE, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
 import { buildRunInput, type StartOptions } from './start';
@@ -48,7 +48,7 @@ export async function createSchedule(client: Client, cfg: WdsyncConfig, o: Sched
       type: 'startWorkflow',
       workflowType: 'syncRun',
       taskQueue: TASK_QUEUES.workflows,
-      workflowId: `wdsync-${o.name}`,
+      workflowId: scheduledWorkflowId(o.name),
       args: [input] as Parameters<typeof syncRun>,
       typedSearchAttributes: [
         { key: MODE, value: input.mode },

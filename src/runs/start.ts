@@ -1,7 +1,8 @@
 import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import { tenantOf, type WdsyncConfig } from '../config/config';
+import type { WdsyncConfig } from '../config/config';
+import { tenantOf } from '../workday/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem } from '../workflows/ids';
 import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
@@ -39,7 +40,7 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     cfg.sinks.map((s) => s.name),
     opts.sinks,
   );
-  const tenant = tenantOf(cfg);
+  const tenant = tenantOf(cfg.workday);
   const runId = opts.runId ?? newRunId(tenant);
   // The tenant is part of generated ids, so they are checked too.
   const problem = runIdProblem(runId);

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import { type WorkdayConfig, type WorkdayConfigInput, parseWorkdayConfig, tenantOf } from './config';
+import { type WorkdayConfig, tenantOf } from './config';
 import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
 import { type TokenProvider, createOAuthTokenProvider } from './oauth';
 import { createPageParser } from './parse';
@@ -58,11 +58,8 @@ export interface WorkdayClientDeps {
 
 const XML_CONTENT_TYPE = /xml/i;
 
-export function createWorkdayClient(
-  configInput: WorkdayConfig | WorkdayConfigInput,
-  deps: WorkdayClientDeps = {},
-): WorkdayClient {
-  const config = parseWorkdayConfig(configInput);
+/** `config` is already validated (parseWorkdayConfig, or wdsync's loadConfig): nothing is parsed twice. */
+export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDeps = {}): WorkdayClient {
   const ownsHttp = !deps.http;
   const http = deps.http ?? createHttp();
   const tokens =
@@ -70,8 +67,8 @@ export function createWorkdayClient(
   const authMode: HttpContext['authMode'] = tokens ? 'oauth' : 'password';
   const timeouts = {
     totalMs: config.timeoutMs,
-    responseMs: config.responseTimeoutMs,
-    idleMs: config.idleTimeoutMs,
+    responseMs: config.responseTimeoutMs ?? Math.min(180_000, config.timeoutMs),
+    idleMs: config.idleTimeoutMs ?? Math.min(60_000, config.timeoutMs),
   };
 
   async function attempt(

@@ -47,62 +47,71 @@ function safeUrl(u: string): URL | undefined {
 /** `/ccx/service/<tenant>/Human_Resources[/vNN.N]`: where the tenant name comes from. */
 const ENDPOINT_PATH = /\/ccx\/service\/([^/]+)\/Human_Resources(?:\/(v\d+(?:\.\d+)?))?\/?$/;
 
-export const WorkdayConfigSchema = z
-  .object({
-    /** Full Human_Resources URL, e.g. https://wd2-impl-services1.workday.com/ccx/service/acme/Human_Resources/v44.0 */
-    endpoint: z
-      .string()
-      .url('WORKDAY_ENDPOINT must be a URL like https://<host>/ccx/service/<tenant>/Human_Resources/v44.0')
-      .refine((u) => /^https?:$/.test(safeUrl(u)?.protocol ?? 'http:'), 'WORKDAY_ENDPOINT must be http(s)')
-      .refine(
-        (u) => !safeUrl(u) || /Human_Resources/.test(safeUrl(u)!.pathname),
-        'WORKDAY_ENDPOINT must be the Human_Resources service URL (…/ccx/service/<tenant>/Human_Resources/v44.0)',
-      ),
-    /** Integration system user as user@tenant. */
-    username: z
-      .string()
-      .regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant, e.g. isu_wdsync@acme'),
-    password: secret('WORKDAY_PASSWORD').optional(),
-    /** Sent as bsvc:version on the request root. */
-    version: z
-      .string()
-      .regex(/^v\d+(\.\d+)?$/, 'version must look like v44.0')
-      .default('v44.0'),
-    /** Whole-request deadline: connect, Workday's processing and the full body. Big pages are slow. */
-    timeoutMs: z.number().int().positive().default(300_000),
-    /** Until the response headers arrive (connect plus Workday building the page). */
-    responseTimeoutMs: z.number().int().positive().default(180_000),
-    /** Longest silence allowed while the body streams; catches stalled connections early. */
-    idleTimeoutMs: z.number().int().positive().default(60_000),
-    oauth: z
-      .object({
-        tokenUrl: z
-          .string()
-          .url('oauth.tokenUrl must be a URL like https://<host>/ccx/oauth2/<tenant>/token'),
-        clientId: z.string().min(1, 'oauth.clientId must not be empty'),
-        clientSecret: secret('oauth.clientSecret'),
-        refreshToken: secret('oauth.refreshToken'),
-      })
-      .optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.password && !c.oauth) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password'],
-        message: 'set WORKDAY_PASSWORD (or a password file), or configure OAuth',
-      });
-    }
-    const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');
-    const userTenant = c.username.split('@')[1];
-    if (m && userTenant && m[1] !== userTenant) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['username'],
-        message: `WORKDAY_USERNAME's tenant "${userTenant}" does not match the tenant "${m[1]}" in WORKDAY_ENDPOINT; Workday would reject the login`,
-      });
-    }
-  });
+/**
+ * The fields of one Workday connection. wdsync's own configuration embeds them (plus the tenant's
+ * time zone) so Workday settings are validated once, at the edge, by the same rules.
+ */
+export const workdayFields = {
+  /** Full Human_Resources URL, e.g. https://wd2-impl-services1.workday.com/ccx/service/acme/Human_Resources/v44.0 */
+  endpoint: z
+    .string()
+    .url('WORKDAY_ENDPOINT must be a URL like https://<host>/ccx/service/<tenant>/Human_Resources/v44.0')
+    .refine((u) => /^https?:$/.test(safeUrl(u)?.protocol ?? 'http:'), 'WORKDAY_ENDPOINT must be http(s)')
+    .refine(
+      (u) => !safeUrl(u) || /Human_Resources/.test(safeUrl(u)!.pathname),
+      'WORKDAY_ENDPOINT must be the Human_Resources service URL (…/ccx/service/<tenant>/Human_Resources/v44.0)',
+    ),
+  /** Integration system user as user@tenant. */
+  username: z
+    .string({ error: 'set WORKDAY_USERNAME (user@tenant)' })
+    .regex(/^[^@\s]+@[^@\s]+$/, 'WORKDAY_USERNAME must be user@tenant, e.g. isu_wdsync@acme'),
+  password: secret('WORKDAY_PASSWORD').optional(),
+  /** Sent as bsvc:version on the request root. */
+  version: z
+    .string()
+    .regex(/^v\d+(\.\d+)?$/, 'WORKDAY_VERSION must look like v44.0')
+    .default('v44.0'),
+  /** Whole-request deadline: connect, Workday's processing and the full body. Big pages are slow. */
+  timeoutMs: z.coerce.number().int().positive().default(300_000),
+  /** Until the response headers arrive (connect plus Workday building the page); default min(180 s, timeoutMs). */
+  responseTimeoutMs: z.coerce.number().int().positive().optional(),
+  /** Longest silence allowed while the body streams; catches stalled connections early. Default min(60 s, timeoutMs). */
+  idleTimeoutMs: z.coerce.number().int().positive().optional(),
+  oauth: z
+    .object({
+      tokenUrl: z.string().url('oauth.tokenUrl must be a URL like https://<host>/ccx/oauth2/<tenant>/token'),
+      clientId: z.string().min(1, 'oauth.clientId must not be empty'),
+      clientSecret: secret('oauth.clientSecret'),
+      refreshToken: secret('oauth.refreshToken'),
+    })
+    .optional(),
+};
+
+/** The checks across fields: some way to log in, and a username of the endpoint's tenant. */
+export function checkWorkdayConnection(
+  c: { endpoint: string; username: string; password?: Secret; oauth?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if (!c.password && !c.oauth) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['password'],
+      message:
+        'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
+    });
+  }
+  const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');
+  const userTenant = c.username.split('@')[1];
+  if (m && userTenant && m[1] !== userTenant) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['username'],
+      message: `WORKDAY_USERNAME's tenant "${userTenant}" does not match the tenant "${m[1]}" in WORKDAY_ENDPOINT; Workday would reject the login`,
+    });
+  }
+}
+
+export const WorkdayConfigSchema = z.object(workdayFields).superRefine(checkWorkdayConnection);
 
 export type WorkdayConfigInput = z.input<typeof WorkdayConfigSchema>;
 export type WorkdayConfig = z.output<typeof WorkdayConfigSchema>;

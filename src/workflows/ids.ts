@@ -1,6 +1,10 @@
 /** Deterministic workflow ids, so a page's child is findable and a restarted run attaches. */
 export const pageWorkflowId = (runId: string, page: number): string => `${runId}/page-${page}`;
 export const replayWorkflowId = (runId: string, label: string): string => `${runId}/replay-${label}`;
+/** A replay delivers under its own ledger key, so it never reads as the original page's delivery. */
+export const replayLedgerRunId = replayWorkflowId;
+/** The workflow id a schedule starts its runs under; Temporal appends the scheduled time. */
+export const scheduledWorkflowId = (scheduleName: string): string => `wdsync-${scheduleName}`;
 export const releaseWorkflowId = (releaseId: string): string => `release-${releaseId}`;
 /** The ledger key a released dead letter is delivered under: its own, never the original page's. */
 export const releaseLedgerRunId = (runId: string, releaseId: string, letterId: number): string =>

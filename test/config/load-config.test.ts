@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     const c = load({});
     assert.match(c.workday.endpoint, /^http:\/\/127\.0\.0\.1:8080\/ccx\/service\/acme\//);
     assert.equal(c.workday.username, 'isu_wdsync@acme');
-    assert.equal(c.workday.password, 'wdsync');
+    assert.equal(c.workday.password?.reveal(), 'wdsync');
     assert.equal(c.temporal.namespace, 'default');
     assert.equal(c.database.schema, 'wdsync');
   });
@@ -64,7 +64,7 @@ describe('loadConfig', () => {
   test('WORKDAY_PASSWORD_FILE is read and trimmed; WORKDAY_PASSWORD wins over it', () => {
     const pw = file('pw', 'S3cret-from-file\n');
     const c = load({ WORKDAY_ENDPOINT: ENDPOINT, WORKDAY_USERNAME: 'isu@acme', WORKDAY_PASSWORD_FILE: pw });
-    assert.equal(c.workday.password, 'S3cret-from-file');
+    assert.equal(c.workday.password?.reveal(), 'S3cret-from-file');
     assert.equal(redacted(c).workday.password, '***');
     const both = load({
       WORKDAY_ENDPOINT: ENDPOINT,
@@ -72,7 +72,7 @@ describe('loadConfig', () => {
       WORKDAY_PASSWORD: 'from-env',
       WORKDAY_PASSWORD_FILE: pw,
     });
-    assert.equal(both.workday.password, 'from-env');
+    assert.equal(both.workday.password?.reveal(), 'from-env');
   });
 
   test('an unreadable WORKDAY_PASSWORD_FILE says which file', () => {
@@ -129,7 +129,7 @@ describe('loadConfig', () => {
     assert.throws(() => load({ WDSYNC_CONFIG: cfgFile }), /no Workday password/);
     const c = load({ WDSYNC_CONFIG: cfgFile, WORKDAY_PASSWORD: 'pw' });
     assert.equal(c.workday.endpoint, ENDPOINT);
-    assert.equal(c.workday.password, 'pw');
+    assert.equal(c.workday.password?.reveal(), 'pw');
   });
 
   test('with OAuth, a real endpoint needs no password', () => {

@@ -204,7 +204,7 @@ describe('full sync on a real Temporal dev server, PostgreSQL and the simulator'
       .flatMap((w) => [w.personal?.legalName.formatted, w.personal?.workEmail, w.personal?.homeEmail])
       .filter((s): s is string => Boolean(s) && s!.length > 6);
     assert.ok(needles.length > 500);
-    assert.equal(h.cfg.workday.password, WORKDAY_PASSWORD);
+    assert.equal(h.cfg.workday.password?.reveal(), WORKDAY_PASSWORD);
     needles.push(WORKDAY_PASSWORD);
     const histories = [];
     const runIdsSeen = new Set<string>();

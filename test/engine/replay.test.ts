@@ -358,7 +358,7 @@ describe('replay, audit and dead letters (real Temporal, real PostgreSQL, script
       .filter((s): s is string => Boolean(s));
     assert.ok(needles.length > 0);
     assert.equal(
-      cfg.workday.password,
+      cfg.workday.password?.reveal(),
       WORKDAY_PASSWORD,
       'a distinctive password, so finding it means a leak',
     );

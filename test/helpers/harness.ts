@@ -85,7 +85,7 @@ export async function createHarness(opts: {
     ...process.env,
     WORKDAY_ENDPOINT: cfg.workday.endpoint,
     WORKDAY_USERNAME: cfg.workday.username,
-    WORKDAY_PASSWORD: cfg.workday.password,
+    WORKDAY_PASSWORD: cfg.workday.password?.reveal(),
     TEMPORAL_ADDRESS: server.address,
     DATABASE_URL: PG_URL,
     WDSYNC_DB_SCHEMA: schema,

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createWorkdayClient } from '../../src/workday/client';
+import { parseWorkdayConfig } from '../../src/workday/config';
 import { WorkdayError } from '../../src/workday/errors';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 
@@ -30,11 +31,13 @@ describe('Workday client against the simulator', { skip }, () => {
     return { entryMoment: now.toISOString(), effectiveDate: now.toISOString().slice(0, 10) };
   };
   const client = (password?: string) =>
-    createWorkdayClient({
-      endpoint: sim.endpoint,
-      username: sim.credentials.username,
-      password: password ?? sim.credentials.password,
-    });
+    createWorkdayClient(
+      parseWorkdayConfig({
+        endpoint: sim.endpoint,
+        username: sim.credentials.username,
+        password: password ?? sim.credentials.password,
+      }),
+    );
 
   it('pages a pinned snapshot: totals agree, every worker once, no dead letters', async () => {
     const c = client();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { createWorkdayClient } from '../../src/workday/client';
+import { parseWorkdayConfig } from '../../src/workday/config';
 import { WorkdayError, WorkdayTransientError } from '../../src/workday/errors';
 import { envelopeXml, syntheticWorker, workerXml } from './fixtures/worker-xml';
 
@@ -45,15 +46,17 @@ after(() => {
 });
 
 function client(overrides: Record<string, unknown> = {}) {
-  return createWorkdayClient({
-    endpoint: `${base}/ccx/service/acme/Human_Resources/v44.0`,
-    username: 'isu_wdsync@acme',
-    password: 'wdsync',
-    timeoutMs: 5_000,
-    responseTimeoutMs: 2_000,
-    idleTimeoutMs: 1_000,
-    ...overrides,
-  });
+  return createWorkdayClient(
+    parseWorkdayConfig({
+      endpoint: `${base}/ccx/service/acme/Human_Resources/v44.0`,
+      username: 'isu_wdsync@acme',
+      password: 'wdsync',
+      timeoutMs: 5_000,
+      responseTimeoutMs: 2_000,
+      idleTimeoutMs: 1_000,
+      ...overrides,
+    }),
+  );
 }
 
 async function rejects(p: Promise<unknown>, check: (err: WorkdayError) => void) {
@@ -246,11 +249,13 @@ describe('Workday client over HTTP', () => {
   });
 
   it('an unreachable host is a config error', async () => {
-    const c = createWorkdayClient({
-      endpoint: 'http://wdsync-no-such-host.invalid/ccx/service/acme/Human_Resources/v44.0',
-      username: 'u@acme',
-      password: 'p',
-    });
+    const c = createWorkdayClient(
+      parseWorkdayConfig({
+        endpoint: 'http://wdsync-no-such-host.invalid/ccx/service/acme/Human_Resources/v44.0',
+        username: 'u@acme',
+        password: 'p',
+      }),
+    );
     await rejects(c.getWorkersPage({ page: 1, count: 25, asOf }), (e) => assert.equal(e.kind, 'config'));
     c.close();
   });
