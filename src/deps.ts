@@ -13,7 +13,7 @@ import { createPgStaging } from './staging/postgres';
 import type { StagingStore } from './staging/types';
 import { createWorkdayClient } from './workday/client';
 import { redactUrl } from './db/errors';
-import { createRecoveryStore } from './replay/store';
+import { createRecoveryStore, type RecoveryStore } from './replay/store';
 
 /** Composition root: turns validated configuration into the dependencies activities run on. */
 export interface Deps {
@@ -25,10 +25,41 @@ export interface Deps {
   close(): Promise<void>;
 }
 
+/** The state stores a command reads (audit, recovery), on one database that is closed afterwards. */
+export interface Stores {
+  audit: AuditStore;
+  recovery: RecoveryStore;
+}
+
+/**
+ * Opens the state database named by the configuration, brings its schema up to date once, runs fn
+ * and closes the database: what every read-only command (audit, dead-letters, watermarks) needs.
+ */
+export async function withStores<T>(cfg: WdsyncConfig, fn: (s: Stores) => Promise<T>): Promise<T> {
+  const db = await openDb(cfg.database.url);
+  try {
+    const audit = createAuditStore(db, cfg.database.schema);
+    await audit.init();
+    return await fn({ audit, recovery: createRecoveryStore(db, cfg.database.schema) });
+  } finally {
+    await db.close();
+  }
+}
+
 export async function buildStaging(cfg: WdsyncConfig, db?: Db): Promise<StagingStore> {
   if (cfg.staging.kind === 'fs') return createFsStaging({ dir: cfg.staging.dir });
   const own = db ?? (await openDb(cfg.database.url));
   return createPgStaging({ db: own, schema: cfg.database.schema, ownsDb: !db });
+}
+
+/** The staging store the configuration names, for fn only. */
+export async function withStaging<T>(cfg: WdsyncConfig, fn: (store: StagingStore) => Promise<T>): Promise<T> {
+  const store = await buildStaging(cfg);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 
 export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {

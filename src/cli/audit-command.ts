@@ -1,26 +1,8 @@
 import type { Command } from 'commander';
-import { type AuditStore, createAuditStore } from '../audit/store';
 import type { PageRow, WorkerEvent } from '../audit/types';
-import type { WdsyncConfig } from '../config/config';
-import { openDb } from '../db/open';
-import { createRecoveryStore, type RecoveryStore } from '../replay/store';
+import { withStores } from '../deps';
 import { action } from './action';
 import { intArg } from './errors';
-
-/** Opens the state database named by the configuration, runs fn, closes it. */
-export async function withStores<T>(
-  cfg: WdsyncConfig,
-  fn: (s: { audit: AuditStore; recovery: RecoveryStore }) => Promise<T>,
-): Promise<T> {
-  const db = await openDb(cfg.database.url);
-  try {
-    const audit = createAuditStore(db, cfg.database.schema);
-    await audit.init();
-    return await fn({ audit, recovery: createRecoveryStore(db, cfg.database.schema) });
-  } finally {
-    await db.close();
-  }
-}
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
 const short = (h: string | null | undefined, n = 12) => (h ? h.slice(0, n) : '');

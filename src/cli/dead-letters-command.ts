@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { WdsyncConfig } from '../config/config';
-import { startRelease } from '../replay/release';
+import { withStillInvalidReasons, startRelease } from '../replay/release';
 import type { ReleaseOutcome } from '../workflows/release-types';
 import { action } from './action';
-import { table, withStores } from './audit-command';
+import { withStores } from '../deps';
+import { table } from './audit-command';
 import { checkedArgs, intArg, UserError } from './errors';
 import { connectForSinks } from './temporal';
 
@@ -19,23 +19,6 @@ function parseIds(values: string[]): number[] {
         throw new UserError(`dead letter ids are whole numbers, got "${v}"`);
       return Number(v);
     });
-}
-
-/**
- * A still-invalid letter's reason quotes field values, so the release workflow leaves it in the
- * audit store (where planRelease wrote the new one); it is read back here for the operator.
- */
-async function withReasons(cfg: WdsyncConfig, outcomes: ReleaseOutcome[]): Promise<ReleaseOutcome[]> {
-  if (!outcomes.some((o) => o.result === 'still-invalid')) return outcomes;
-  return withStores(cfg, async ({ audit }) => {
-    const out: ReleaseOutcome[] = [];
-    for (const o of outcomes) {
-      out.push(
-        o.result === 'still-invalid' ? { ...o, reason: (await audit.getDeadLetter(o.id))?.reason } : o,
-      );
-    }
-    return out;
-  });
 }
 
 export function formatRelease(outcomes: ReleaseOutcome[]): string {
@@ -139,7 +122,7 @@ export function registerDeadLetterCommands(program: Command) {
           sinks: o.sink,
         });
         if (!o.json) process.stderr.write(`releasing: ${workflowId}\n`);
-        const outcomes = await withReasons(cfg, await handle.result());
+        const outcomes = await withStillInvalidReasons(cfg, await handle.result());
         console.log(o.json ? JSON.stringify(outcomes) : formatRelease(outcomes));
         if (outcomes.some((x) => x.result !== 'released' && x.result !== 'already-released'))
           process.exitCode = 2;

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startReplay } from '../replay/start';
-import { runIdProblem } from '../workflows/ids';
+import { replayIdProblem, runIdProblem } from '../workflows/ids';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
 import { checkedArgs, UserError } from './errors';
@@ -113,11 +113,8 @@ Examples:
       const target = checkedArgs(() => {
         const badRun = runIdProblem(runId);
         if (badRun) throw new UserError(badRun);
-        if (o.replayId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.replayId)) {
-          throw new UserError(
-            '--replay-id takes letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
-          );
-        }
+        const badReplayId = o.replayId === undefined ? undefined : replayIdProblem(o.replayId);
+        if (badReplayId) throw new UserError(badReplayId);
         return replayTarget(o);
       });
       if (!target) return;

@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
+import { listRuns } from '../runs/list';
 import { startSync } from '../runs/start';
 import { tenantDate } from '../time/tenant-date';
 import { getRunStatus, waitForRun } from '../runs/status';
@@ -13,7 +14,6 @@ import {
 } from '../workflows/messages';
 import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
-import { MODE, STATE } from '../workflows/search-attributes';
 import { action } from './action';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
@@ -180,29 +180,7 @@ export function registerRunCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { limit: number; json?: boolean }) => {
-        const client = await connectClient(cfg);
-        // A run that continued as new is several executions under one workflow id: list it once,
-        // with the status of its latest execution and the start time of its first.
-        const byId = new Map<string, Record<string, unknown> & { startTime: string }>();
-        for await (const w of client.workflow.list({ query: `WorkflowType = 'syncRun'` })) {
-          const startTime = w.startTime.toISOString();
-          const seen = byId.get(w.workflowId);
-          if (seen) {
-            if (startTime < seen.startTime) seen.startTime = startTime;
-            continue;
-          }
-          if (w.status.name === 'CONTINUED_AS_NEW') continue;
-          if (byId.size >= o.limit) break;
-          byId.set(w.workflowId, {
-            runId: w.workflowId,
-            status: w.status.name,
-            state: w.typedSearchAttributes.get(STATE),
-            mode: w.typedSearchAttributes.get(MODE),
-            startTime,
-            closeTime: w.closeTime?.toISOString(),
-          });
-        }
-        const rows = [...byId.values()];
+        const rows = await listRuns(await connectClient(cfg), o.limit);
         if (o.json) return console.log(JSON.stringify(rows));
         if (!rows.length) return console.log('no runs yet; start one with `wdsync start`');
         for (const r of rows) {

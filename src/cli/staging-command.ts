@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildStaging } from '../deps';
+import { withStaging } from '../deps';
 import { cleanupStaging } from '../staging/cleanup';
 import { action } from './action';
 import { intArg } from './errors';
@@ -14,18 +14,13 @@ export function registerStagingCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { json?: boolean }) => {
-        const store = await buildStaging(cfg);
-        try {
-          const runs = await store.listRuns();
-          if (o.json) return console.log(JSON.stringify(runs));
-          if (!runs.length) return console.log('staging is empty');
-          for (const r of runs) {
-            console.log(
-              `${r.runId.padEnd(40)} ${String(r.pages).padStart(6)} pages ${(r.bytes / 1e6).toFixed(1).padStart(8)} MB  ${r.updatedAt.toISOString()}`,
-            );
-          }
-        } finally {
-          await store.close();
+        const runs = await withStaging(cfg, (store) => store.listRuns());
+        if (o.json) return console.log(JSON.stringify(runs));
+        if (!runs.length) return console.log('staging is empty');
+        for (const r of runs) {
+          console.log(
+            `${r.runId.padEnd(40)} ${String(r.pages).padStart(6)} pages ${(r.bytes / 1e6).toFixed(1).padStart(8)} MB  ${r.updatedAt.toISOString()}`,
+          );
         }
       }),
     );
@@ -45,16 +40,13 @@ export function registerStagingCommands(program: Command) {
         if (o.run === undefined && o.olderThanDays === undefined) {
           throw new Error('say what to clean: --run <runId> or --older-than-days <n>');
         }
-        const store = await buildStaging(cfg);
-        try {
-          const r = await cleanupStaging(store, {
+        const r = await withStaging(cfg, (store) =>
+          cleanupStaging(store, {
             runId: o.run,
             olderThanMs: o.olderThanDays === undefined ? undefined : o.olderThanDays * 86_400_000,
-          });
-          console.log(`removed ${JSON.stringify(r)}`);
-        } finally {
-          await store.close();
-        }
+          }),
+        );
+        console.log(`removed ${JSON.stringify(r)}`);
       }),
     );
 }

@@ -6,7 +6,9 @@ import { releaseWorkflowId, runIdProblem } from '../workflows/ids';
 import { ErrorType, TypedError } from '../errors/types';
 import type { releaseDeadLetters } from '../workflows/release-dead-letters';
 import type { ReleaseInput } from '../workflows/release-types';
+import type { ReleaseOutcome } from '../workflows/release-types';
 import { RUN_ID } from '../workflows/search-attributes';
+import { withStores } from '../deps';
 import { newReplayId } from './start';
 
 export interface ReleaseOptions {
@@ -53,4 +55,24 @@ export async function startRelease(
     staticSummary: `wdsync dead-letter release: ${what}`,
   });
   return { releaseId, workflowId, handle };
+}
+
+/**
+ * A still-invalid letter's reason quotes field values, so the release workflow leaves it in the
+ * audit store (where planRelease wrote the new one); it is read back here for the operator.
+ */
+export async function withStillInvalidReasons(
+  cfg: WdsyncConfig,
+  outcomes: ReleaseOutcome[],
+): Promise<ReleaseOutcome[]> {
+  if (!outcomes.some((o) => o.result === 'still-invalid')) return outcomes;
+  return withStores(cfg, async ({ audit }) => {
+    const out: ReleaseOutcome[] = [];
+    for (const o of outcomes) {
+      out.push(
+        o.result === 'still-invalid' ? { ...o, reason: (await audit.getDeadLetter(o.id))?.reason } : o,
+      );
+    }
+    return out;
+  });
 }

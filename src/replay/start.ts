@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
-import { replayWorkflowId, runIdProblem } from '../workflows/ids';
+import { replayIdProblem, replayWorkflowId, runIdProblem } from '../workflows/ids';
 import type { replayRun } from '../workflows/replay-run';
 import type { ReplayInput, ReplayTarget } from '../workflows/replay-types';
 import type { ActivityTuning } from '../workflows/types';
@@ -36,7 +36,7 @@ export async function startReplay(
     opts.sinks,
   );
   const replayId = opts.replayId ?? newReplayId();
-  const problem = runIdProblem(opts.runId) ?? runIdProblem(replayId, 'replay id');
+  const problem = runIdProblem(opts.runId) ?? replayIdProblem(replayId, 'replay id');
   if (problem) throw new Error(problem);
   const input: ReplayInput = {
     replayId,

@@ -26,3 +26,11 @@ export function runIdProblem(id: unknown, what = 'run id'): string | undefined {
     typeof id === 'string' ? JSON.stringify(id.length > 60 ? `${id.slice(0, 60)}…` : id) : String(id);
   return `${what} ${shown} is not allowed: use 1 to 128 letters, digits, ".", "_", ":" and "-", starting with a letter or digit (no "/", "." or "..")`;
 }
+
+/** A replay id ends up inside the replay's workflow id (`<runId>/replay-<id>`), so it is kept shorter. */
+export const REPLAY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function replayIdProblem(id: unknown, what = '--replay-id'): string | undefined {
+  if (typeof id === 'string' && REPLAY_ID_PATTERN.test(id)) return undefined;
+  return `${what} takes letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit`;
+}
