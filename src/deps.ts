@@ -5,6 +5,7 @@ import { type AuditStore, createAuditStore } from './audit/store';
 import type { WdsyncConfig } from './config/config';
 import { openDb } from './db/open';
 import type { Db } from './db/types';
+import { createWebhookSigner } from './notify/signature';
 import { createWebhookNotifier } from './notify/webhook';
 import { buildSink } from './sinks/registry';
 import type { Sink } from './sinks/types';
@@ -79,7 +80,10 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     staging,
     sinks,
     audit: auditPort(audit),
-    notifier: createWebhookNotifier({ url: cfg.notify.webhookUrl }),
+    notifier: createWebhookNotifier({
+      url: cfg.notify.webhookUrl,
+      sign: cfg.notify.webhookSecret && createWebhookSigner(cfg.notify.webhookSecret),
+    }),
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
   };

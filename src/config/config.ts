@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { DEFAULT_PLAN_LIMITS } from '../activities/plan-limits';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
-import { checkWorkdayConnection, workdayFields } from '../workday/config';
+import { webhookSecretProblem } from '../notify/signature';
+import { checkWorkdayConnection, Secret, workdayFields } from '../workday/config';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -90,6 +91,15 @@ export const ConfigSchema = z.object({
   }),
   notify: z.object({
     webhookUrl: z.url().optional(),
+    /** Signs every webhook (Standard Webhooks). From the config file or WDSYNC_WEBHOOK_SECRET_FILE. */
+    webhookSecret: z
+      .union([z.string(), z.instanceof(Secret)])
+      .transform((v) => (v instanceof Secret ? v : new Secret(v)))
+      .superRefine((s, ctx) => {
+        const problem = webhookSecretProblem(s.reveal());
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     deadLetterThreshold: positiveInt.default(100),
   }),
 });
@@ -127,6 +137,18 @@ function readJsonFile(file: string): Record<string, unknown> {
   }
 }
 
+/** A secret kept in a file (mounted by an orchestrator, never on a command line), trimmed. */
+function readSecretFile(setting: string, file: string, what: string): string {
+  let value: string;
+  try {
+    value = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`cannot read ${setting} ${file}: ${(err as Error).message}`);
+  }
+  if (!value) throw new ConfigError(`${setting} ${file} is empty; put ${what} in it`);
+  return value;
+}
+
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
 }
@@ -139,21 +161,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
   const file = fileName ? readJsonFile(path.resolve(cwd, fileName)) : {};
   const section = (k: string) => (file[k] ?? {}) as Record<string, unknown>;
 
-  let password = env.WORKDAY_PASSWORD;
-  if (!password && env.WORKDAY_PASSWORD_FILE) {
-    try {
-      password = readFileSync(env.WORKDAY_PASSWORD_FILE, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(
-        `cannot read WORKDAY_PASSWORD_FILE ${env.WORKDAY_PASSWORD_FILE}: ${(err as Error).message}`,
-      );
-    }
-    if (!password) {
-      throw new ConfigError(
-        `WORKDAY_PASSWORD_FILE ${env.WORKDAY_PASSWORD_FILE} is empty; put the Workday password in it`,
-      );
-    }
-  }
+  const password =
+    env.WORKDAY_PASSWORD ||
+    (env.WORKDAY_PASSWORD_FILE
+      ? readSecretFile('WORKDAY_PASSWORD_FILE', env.WORKDAY_PASSWORD_FILE, 'the Workday password')
+      : undefined);
+  const webhookSecretFile = env.WDSYNC_WEBHOOK_SECRET_FILE ?? section('notify').webhookSecretFile;
+  const webhookSecret =
+    typeof webhookSecretFile === 'string'
+      ? readSecretFile('WDSYNC_WEBHOOK_SECRET_FILE', webhookSecretFile, 'the webhook signing secret')
+      : undefined;
   const d = SIMULATOR_DEFAULTS;
   const fileWorkday = section('workday');
   // The simulator's endpoint and credentials only when no Workday is configured at all: a real
@@ -215,8 +232,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
       ...defined({ pageSize: env.WDSYNC_PAGE_SIZE, concurrency: env.WDSYNC_CONCURRENCY }),
     },
     notify: {
-      ...section('notify'),
+      ...Object.fromEntries(Object.entries(section('notify')).filter(([k]) => k !== 'webhookSecretFile')),
       ...defined({
+        webhookSecret,
         webhookUrl: env.WDSYNC_WEBHOOK_URL,
         deadLetterThreshold: env.WDSYNC_DEAD_LETTER_THRESHOLD,
       }),

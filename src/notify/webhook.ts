@@ -1,15 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import axios from 'axios';
 import type { NotifierPort, NotifyEvent } from '../activities/ports';
+import type { WebhookSigner } from './signature';
 
 /**
  * Failure notifications: one JSON POST per event, retried with backoff. A webhook that stays down
- * is logged, never allowed to fail the sync (the event is also in the audit trail).
+ * is logged, never allowed to fail the sync (the event is also in the audit trail). With a signer,
+ * every POST is signed; the id stays the same across the retries of one event, so a receiver that
+ * remembers ids sees each event once.
  */
 export function createWebhookNotifier(opts: {
   url?: string;
   attempts?: number;
   baseDelayMs?: number;
   log?: (msg: string) => void;
+  sign?: WebhookSigner;
 }): NotifierPort {
   const attempts = opts.attempts ?? 4;
   const base = opts.baseDelayMs ?? 500;
@@ -17,10 +22,18 @@ export function createWebhookNotifier(opts: {
   return {
     async notify(event: NotifyEvent) {
       if (!opts.url) return;
-      const body = { ...event, source: 'wdsync', at: new Date().toISOString() };
+      const id = `msg_${randomUUID()}`;
+      const body = JSON.stringify({ ...event, source: 'wdsync', at: new Date().toISOString() });
       for (let i = 1; i <= attempts; i++) {
         try {
-          await axios.post(opts.url, body, { timeout: 5000 });
+          // Signed per attempt: the timestamp is when this POST left, so a receiver's freshness
+          // window does not reject a delivery that waited out a backoff.
+          await axios.post(opts.url, body, {
+            timeout: 5000,
+            headers: { 'Content-Type': 'application/json', ...opts.sign?.(id, body) },
+            // The exact bytes that were signed: axios must not re-serialize them.
+            transformRequest: [(data) => data],
+          });
           return;
         } catch (err) {
           if (i === attempts) {
