@@ -1,5 +1,6 @@
 // What `npm test` needs beyond npm packages: xmllint (XSD validation of the simulator's and the
-// client's XML), Chromium (the Web UI test, driven by playwright-core) and PostgreSQL (the
+// client's XML), Chromium (the Web UI test, driven by playwright-core), openssl and nginx (TLS
+// proxies for the TLS tests) and PostgreSQL (the
 // production sink and state store, tested for real: see test-postgres.cjs). Installs what is missing
 // from Debian when it can (root with apt-get, as on CI), else says exactly what to install: a test
 // run without them would fail or silently test less.
@@ -32,6 +33,12 @@ function ensureTestPrerequisites() {
   const chromium = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(chromium) && !(canApt && apt('chromium') && existsSync(chromium)))
     problems.push(`Chromium is missing at ${chromium}: install Debian's chromium, or set WDSYNC_CHROMIUM`);
+  // TLS tests terminate TLS with nginx's stream module in front of the dev server and the simulator.
+  if (!has('openssl', ['version']) && !(canApt && apt('openssl')))
+    problems.push('openssl is missing: install it (the TLS tests make a test CA with it)');
+  const streamModule = '/usr/lib/nginx/modules/ngx_stream_module.so';
+  if (!(has('nginx', ['-v']) && existsSync(streamModule)) && !(canApt && apt('nginx-light') && apt('libnginx-mod-stream')))
+    problems.push(`nginx with the stream module is missing: install Debian's nginx-light and libnginx-mod-stream (${streamModule})`);
   const pg = ensureTestPostgres(canApt ? apt : undefined);
   if (pg.problem) problems.push(pg.problem);
   else process.env.DATABASE_URL = pg.url;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { diagnoseTemporalTls, temporalConnectionOptions } from './temporal/connection';
 import { createActivities, type ActivityDeps } from './activities';
 import { failureMapping } from './activities/failures';
 import { createReleaseActivities } from './activities/release';
@@ -45,6 +46,22 @@ export interface WorkerHandle {
  * Starts one worker per role on a shared connection. Workday calls get their own task queue with
  * a server-side rate limit that holds across every worker of the cluster, plus a per-process cap.
  */
+/** The worker's connection, with the same TLS and API key as the CLI, and a clear error when TLS fails. */
+async function connectNative(cfg: WdsyncConfig): Promise<NativeConnection> {
+  const options = temporalConnectionOptions(cfg.temporal);
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    const tlsProblem = await diagnoseTemporalTls(options);
+    throw new Error(
+      tlsProblem ?? `cannot connect to Temporal at ${options.address}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 export async function startWorkers(opts: {
   cfg: WdsyncConfig;
   deps: ActivityDeps;
@@ -54,7 +71,7 @@ export async function startWorkers(opts: {
   installRuntime();
   const { cfg, deps } = opts;
   const roles = opts.roles ?? ALL_ROLES;
-  const connection = await NativeConnection.connect({ address: cfg.temporal.address });
+  const connection = await connectNative(cfg);
   const { countWorkers: count, fetchPage, ...syncSinkActivities } = createActivities(deps);
   // Every run's request spec is kept (run_specs) so `wdsync replay --refetch` asks for the same pages.
   const countWorkers = recordingRunSpec(count, deps);

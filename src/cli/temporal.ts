@@ -1,15 +1,24 @@
 import { Client, Connection } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { selectSinks } from '../sinks/names';
+import { diagnoseTemporalTls, temporalConnectionOptions } from '../temporal/connection';
 import { UserError } from './errors';
 
 /** Connects to Temporal, failing fast with a message that says how to fix it. */
 export async function connectClient(cfg: WdsyncConfig): Promise<Client> {
+  let options: ReturnType<typeof temporalConnectionOptions>;
+  try {
+    options = temporalConnectionOptions(cfg.temporal);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: cfg.temporal.address, connectTimeout: 5000 });
+    connection = await Connection.connect({ ...options, connectTimeout: 5000 });
     await connection.workflowService.getSystemInfo({});
   } catch {
+    const tlsProblem = await diagnoseTemporalTls(options);
+    if (tlsProblem) throw new UserError(tlsProblem);
     throw new UserError(
       `cannot reach Temporal at ${cfg.temporal.address}; start it with \`npx wdsync dev\` or set TEMPORAL_ADDRESS`,
     );

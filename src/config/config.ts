@@ -60,6 +60,29 @@ export const ConfigSchema = z.object({
   temporal: z.object({
     address: z.string().default('127.0.0.1:7233'),
     namespace: z.string().default('default'),
+    /**
+     * TLS to the frontend (Temporal Cloud, or a self-hosted cluster behind TLS). `caFile` trusts a
+     * private CA; `certFile` + `keyFile` is mTLS; `serverName` overrides the name checked in the
+     * server's certificate (when the address is an IP or a load balancer).
+     */
+    tls: z
+      .object({
+        enabled: z.boolean().default(true),
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        serverName: z.string().optional(),
+      })
+      .refine((t) => !t.certFile === !t.keyFile, {
+        message:
+          'mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (the client certificate and its key)',
+      })
+      .optional(),
+    /** Temporal Cloud API key (sent as a bearer token; implies TLS). */
+    apiKey: z
+      .union([z.string().min(1), z.instanceof(Secret)])
+      .transform((v) => (v instanceof Secret ? v : new Secret(v)))
+      .optional(),
   }),
   database: z.object({
     /** postgres://… for a server, pglite:<dir> for the embedded database. */
@@ -137,6 +160,25 @@ function readJsonFile(file: string): Record<string, unknown> {
   }
 }
 
+/** TEMPORAL_TLS* (the Temporal CLI's own names) over the config file's temporal.tls. */
+function temporalTlsFromEnv(env: Env, fromFile: unknown): { tls?: Record<string, unknown> } {
+  const fromEnv = defined({
+    caFile: env.TEMPORAL_TLS_CA,
+    certFile: env.TEMPORAL_TLS_CERT,
+    keyFile: env.TEMPORAL_TLS_KEY,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME,
+  });
+  const flag = env.TEMPORAL_TLS?.toLowerCase();
+  if (flag !== undefined && !['true', 'false', '1', '0'].includes(flag)) {
+    throw new ConfigError(`TEMPORAL_TLS is "${env.TEMPORAL_TLS}"; use true or false`);
+  }
+  const base = fromFile && typeof fromFile === 'object' ? (fromFile as Record<string, unknown>) : undefined;
+  if (!base && !Object.keys(fromEnv).length && flag === undefined) return {};
+  return {
+    tls: { ...base, ...fromEnv, ...(flag !== undefined ? { enabled: flag === 'true' || flag === '1' } : {}) },
+  };
+}
+
 /** A secret kept in a file (mounted by an orchestrator, never on a command line), trimmed. */
 function readSecretFile(setting: string, file: string, what: string): string {
   let value: string;
@@ -198,6 +240,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         timeoutMs: env.WORKDAY_TIMEOUT_MS,
         responseTimeoutMs: env.WORKDAY_RESPONSE_TIMEOUT_MS,
         idleTimeoutMs: env.WORKDAY_IDLE_TIMEOUT_MS,
+        caFile: env.WORKDAY_CA_FILE,
+        clientCertFile: env.WORKDAY_CLIENT_CERT_FILE,
+        clientKeyFile: env.WORKDAY_CLIENT_KEY_FILE,
       }),
       ...(env.WORKDAY_OAUTH_TOKEN_URL
         ? {
@@ -212,7 +257,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
     },
     temporal: {
       ...section('temporal'),
-      ...defined({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE }),
+      ...defined({
+        address: env.TEMPORAL_ADDRESS,
+        namespace: env.TEMPORAL_NAMESPACE,
+        apiKey:
+          env.TEMPORAL_API_KEY ||
+          (env.TEMPORAL_API_KEY_FILE
+            ? readSecretFile('TEMPORAL_API_KEY_FILE', env.TEMPORAL_API_KEY_FILE, 'the Temporal API key')
+            : undefined),
+      }),
+      ...temporalTlsFromEnv(env, section('temporal').tls),
     },
     database: { ...section('database'), ...defined({ url: env.DATABASE_URL, schema: env.WDSYNC_DB_SCHEMA }) },
     staging: { ...section('staging'), ...defined({ kind: env.WDSYNC_STAGING, dir: env.WDSYNC_STAGING_DIR }) },

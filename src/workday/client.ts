@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AxiosInstance } from 'axios';
 import { type WorkdayConfig, tenantOf } from './config';
 import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
@@ -61,7 +62,7 @@ const XML_CONTENT_TYPE = /xml/i;
 /** `config` is already validated (parseWorkdayConfig, or wdsync's loadConfig): nothing is parsed twice. */
 export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDeps = {}): WorkdayClient {
   const ownsHttp = !deps.http;
-  const http = deps.http ?? createHttp();
+  const http = deps.http ?? createHttp(readTlsFiles(config));
   const tokens =
     deps.tokenProvider ?? (config.oauth ? createOAuthTokenProvider(config.oauth, http) : undefined);
   const authMode: HttpContext['authMode'] = tokens ? 'oauth' : 'password';
@@ -147,5 +148,24 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
     close() {
       if (ownsHttp) destroyHttp(http);
     },
+  };
+}
+
+function readTlsFile(file: string | undefined, setting: string): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new WorkdayConfigError(
+      `cannot read ${setting} ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the path or unset it`,
+    );
+  }
+}
+
+function readTlsFiles(config: WorkdayConfig) {
+  return {
+    ca: readTlsFile(config.caFile, 'WORKDAY_CA_FILE'),
+    cert: readTlsFile(config.clientCertFile, 'WORKDAY_CLIENT_CERT_FILE'),
+    key: readTlsFile(config.clientKeyFile, 'WORKDAY_CLIENT_KEY_FILE'),
   };
 }

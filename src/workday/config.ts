@@ -77,6 +77,11 @@ export const workdayFields = {
   responseTimeoutMs: z.coerce.number().int().positive().optional(),
   /** Longest silence allowed while the body streams; catches stalled connections early. Default min(60 s, timeoutMs). */
   idleTimeoutMs: z.coerce.number().int().positive().optional(),
+  /** PEM bundle of the CA(s) that signed Workday's (or a TLS proxy's) certificate, beside the system's. */
+  caFile: z.string().min(1).optional(),
+  /** Client certificate and key (PEM), for endpoints behind mutual TLS. */
+  clientCertFile: z.string().min(1).optional(),
+  clientKeyFile: z.string().min(1).optional(),
   oauth: z
     .object({
       tokenUrl: z.string().url('oauth.tokenUrl must be a URL like https://<host>/ccx/oauth2/<tenant>/token'),
@@ -89,7 +94,14 @@ export const workdayFields = {
 
 /** The checks across fields: some way to log in, and a username of the endpoint's tenant. */
 export function checkWorkdayConnection(
-  c: { endpoint: string; username: string; password?: Secret; oauth?: unknown },
+  c: {
+    endpoint: string;
+    username: string;
+    password?: Secret;
+    oauth?: unknown;
+    clientCertFile?: string;
+    clientKeyFile?: string;
+  },
   ctx: z.RefinementCtx,
 ): void {
   if (!c.password && !c.oauth) {
@@ -98,6 +110,13 @@ export function checkWorkdayConnection(
       path: ['password'],
       message:
         'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
+    });
+  }
+  if (!c.clientCertFile !== !c.clientKeyFile) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clientCertFile'],
+      message: 'a client certificate needs both WORKDAY_CLIENT_CERT_FILE and WORKDAY_CLIENT_KEY_FILE',
     });
   }
   const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');

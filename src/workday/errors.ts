@@ -385,8 +385,13 @@ const CONFIG_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'CERT_HAS_EXPIRED',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
+/** The server's alert when it wants a client certificate, or refused the one it got. */
+const CLIENT_CERT_REFUSED =
+  /^ERR_SSL_(TLSV13_)?(SSLV3_|TLSV1_)?ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN)$/;
+const UNTRUSTED_CERT = /SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|CERT_HAS_EXPIRED/;
 
 /**
  * Turns anything thrown while talking to Workday (node socket errors, axios errors, our own
@@ -401,6 +406,18 @@ export function toWorkdayError(err: unknown, endpoint: string): AnyWorkdayError 
   try {
     host = new URL(endpoint).host;
   } catch {}
+  if (code && CLIENT_CERT_REFUSED.test(code)) {
+    return new WorkdayConfigError(
+      `${host} refused the TLS client certificate (${code}). Set WORKDAY_CLIENT_CERT_FILE and WORKDAY_CLIENT_KEY_FILE to a certificate it accepts.`,
+      { detail: message, cause: err },
+    );
+  }
+  if (code && UNTRUSTED_CERT.test(code)) {
+    return new WorkdayConfigError(
+      `${host}'s TLS certificate is not trusted (${code}). If it is signed by a private CA (e.g. a TLS proxy's), set WORKDAY_CA_FILE to that CA's PEM bundle.`,
+      { detail: message, cause: err },
+    );
+  }
   if (code && CONFIG_CODES.has(code)) {
     const what =
       code === 'ENOTFOUND'
@@ -438,7 +455,12 @@ export function toWorkdayError(err: unknown, endpoint: string): AnyWorkdayError 
     /socket hang up|aborted|premature close|unexpected end of file/i.test(message)
   ) {
     const hint =
-      code === 'ECONNREFUSED' ? ` If this persists, check that ${host} is the right host and port.` : '';
+      code === 'ECONNREFUSED'
+        ? ` If this persists, check that ${host} is the right host and port.`
+        : code === 'ECONNRESET' && endpoint.startsWith('https:')
+          ? // A TLS 1.3 server that wants a client certificate resets the connection after the handshake.
+            ' If every attempt is reset and the endpoint uses mutual TLS, set WORKDAY_CLIENT_CERT_FILE and WORKDAY_CLIENT_KEY_FILE.'
+          : '';
     return new WorkdayTransientError(
       `Connection to Workday failed (${code ?? message}); it will be retried.${hint}`,
       'network',

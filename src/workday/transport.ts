@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import axios, { type AxiosInstance } from 'axios';
@@ -34,10 +35,20 @@ export interface PostSoapOptions<T> {
 }
 
 /** One pooled connection set per client: Workday pages are many requests to one host. */
-export function createHttp(): AxiosInstance {
+/** Extra trust and a client identity for HTTPS, as PEM. */
+export interface HttpTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export function createHttp(tlsOptions: HttpTls = {}): AxiosInstance {
+  // A private CA is added to Node's bundled roots, not put in their place, so a proxy's CA and
+  // Workday's public certificate both verify.
+  const ca = tlsOptions.ca ? [...tls.rootCertificates, tlsOptions.ca.toString('utf8')] : undefined;
   return axios.create({
     httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true, ca, cert: tlsOptions.cert, key: tlsOptions.key }),
   });
 }
 
