@@ -37,8 +37,13 @@ function ensureTestPrerequisites() {
   if (!has('openssl', ['version']) && !(canApt && apt('openssl')))
     problems.push('openssl is missing: install it (the TLS tests make a test CA with it)');
   const streamModule = '/usr/lib/nginx/modules/ngx_stream_module.so';
-  if (!(has('nginx', ['-v']) && existsSync(streamModule)) && !(canApt && apt('nginx-light') && apt('libnginx-mod-stream')))
-    problems.push(`nginx with the stream module is missing: install Debian's nginx-light and libnginx-mod-stream (${streamModule})`);
+  if (
+    !(has('nginx', ['-v']) && existsSync(streamModule)) &&
+    !(canApt && apt('nginx-light') && apt('libnginx-mod-stream'))
+  )
+    problems.push(
+      `nginx with the stream module is missing: install Debian's nginx-light and libnginx-mod-stream (${streamModule})`,
+    );
   const pg = ensureTestPostgres(canApt ? apt : undefined);
   if (pg.problem) problems.push(pg.problem);
   else process.env.DATABASE_URL = pg.url;
