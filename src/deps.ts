@@ -1,4 +1,8 @@
+import path from 'node:path';
 import { auditPort } from './activities/audit-adapter';
+import { type Cipher, createCipher } from './crypto/cipher';
+import { loadKeyring } from './crypto/keyring';
+import { STATE_DIR } from './devserver/temporal-binary';
 import type { ActivityDeps } from './activities/ports';
 import { workdayPort } from './activities/workday-adapter';
 import { type AuditStore, createAuditStore } from './audit/store';
@@ -47,10 +51,23 @@ export async function withStores<T>(cfg: WdsyncConfig, fn: (s: Stores) => Promis
   }
 }
 
-export async function buildStaging(cfg: WdsyncConfig, db?: Db): Promise<StagingStore> {
-  if (cfg.staging.kind === 'fs') return createFsStaging({ dir: cfg.staging.dir });
+/**
+ * The cipher for staged pages, or undefined when encryption is off. Without a configured key file,
+ * the local one under .wdsync/ is created on first use, so the demo needs no setup.
+ */
+export function stagingCipher(cfg: WdsyncConfig): Cipher | undefined {
+  if (!cfg.encryption.staging) return undefined;
+  const configured = cfg.encryption.keyFile;
+  return createCipher(
+    loadKeyring(configured ?? path.join(STATE_DIR, 'keys.json'), { createIfMissing: !configured }),
+  );
+}
+
+/** Listing and cleaning staging needs no key; delivering from it does (pass the cipher). */
+export async function buildStaging(cfg: WdsyncConfig, db?: Db, cipher?: Cipher): Promise<StagingStore> {
+  if (cfg.staging.kind === 'fs') return createFsStaging({ dir: cfg.staging.dir, cipher });
   const own = db ?? (await openDb(cfg.database.url));
-  return createPgStaging({ db: own, schema: cfg.database.schema, ownsDb: !db });
+  return createPgStaging({ db: own, schema: cfg.database.schema, ownsDb: !db, cipher });
 }
 
 /** The staging store the configuration names, for fn only. */
@@ -64,6 +81,8 @@ export async function withStaging<T>(cfg: WdsyncConfig, fn: (store: StagingStore
 }
 
 export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
+  // First, before any connection: a missing or unreadable key file stops the worker at start.
+  const cipher = stagingCipher(cfg);
   const db = await openDb(cfg.database.url);
   const audit = createAuditStore(db, cfg.database.schema);
   await audit.init();
@@ -73,7 +92,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     await sink.init();
     sinks.set(s.name, sink);
   }
-  const staging = await buildStaging(cfg, db);
+  const staging = await buildStaging(cfg, db, cipher);
   const workday = createWorkdayClient(cfg.workday);
   const activities: ActivityDeps = {
     workday: workdayPort(workday),

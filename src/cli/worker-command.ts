@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { buildDeps } from '../deps';
+import { buildDeps, stagingCipher } from '../deps';
 import { ALL_ROLES, startWorkers, type WorkerRole } from '../worker';
 import { action } from './action';
 import { connectClient } from './temporal';
@@ -17,7 +17,9 @@ export function registerWorkerCommand(program: Command) {
     )
     .action(
       action(async (cfg, o: { roles: WorkerRole[] }) => {
-        // Fail fast with a clear line if Temporal is not there, before building anything.
+        // Local settings first (the key file), then Temporal: each fails fast with a clear line,
+        // before anything is built.
+        stagingCipher(cfg);
         const client = await connectClient(cfg);
         await client.connection.close();
         const deps = await buildDeps(cfg);

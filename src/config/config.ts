@@ -93,6 +93,14 @@ export const ConfigSchema = z.object({
     kind: z.enum(['fs', 'postgres']).default('fs'),
     dir: z.string().default(path.join(STATE_DIR, 'staging')),
   }),
+  /** Encryption at rest of staged pages (raw Workday responses: names, addresses, pay). */
+  encryption: z
+    .object({
+      /** The keyring; default .wdsync/keys.json, created (mode 0600) on first use. */
+      keyFile: z.string().min(1).optional(),
+      staging: z.boolean().default(true),
+    })
+    .default({ staging: true }),
   sinks: z
     .array(SinkConfig)
     .min(1)
@@ -177,6 +185,14 @@ function temporalTlsFromEnv(env: Env, fromFile: unknown): { tls?: Record<string,
   return {
     tls: { ...base, ...fromEnv, ...(flag !== undefined ? { enabled: flag === 'true' || flag === '1' } : {}) },
   };
+}
+
+function onOff(name: string, env: Env): boolean | undefined {
+  const v = env[name]?.toLowerCase();
+  if (v === undefined || v === '') return undefined;
+  if (['on', 'true', '1'].includes(v)) return true;
+  if (['off', 'false', '0'].includes(v)) return false;
+  throw new ConfigError(`${name} is "${env[name]}"; use on or off`);
 }
 
 /** A secret kept in a file (mounted by an orchestrator, never on a command line), trimmed. */
@@ -270,6 +286,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
     },
     database: { ...section('database'), ...defined({ url: env.DATABASE_URL, schema: env.WDSYNC_DB_SCHEMA }) },
     staging: { ...section('staging'), ...defined({ kind: env.WDSYNC_STAGING, dir: env.WDSYNC_STAGING_DIR }) },
+    encryption: {
+      ...section('encryption'),
+      ...defined({ keyFile: env.WDSYNC_KEY_FILE, staging: onOff('WDSYNC_STAGING_ENCRYPTION', env) }),
+    },
     sinks: env.WDSYNC_SINKS ? parseSinksEnv(env.WDSYNC_SINKS) : file.sinks,
     limits: {
       ...section('limits'),

@@ -2,7 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inside } from '../paths/inside';
 import type { NormalizedWorker } from '../domain/worker-record';
+import type { Cipher } from '../crypto/cipher';
 import { writeFileAtomic } from './atomic';
+import { pageSealing } from './sealing';
 import { gunzipBuffer, packJson, unpackJson } from './codec';
 import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
 import type { DeadLetter } from '../domain/dead-letter';
@@ -11,6 +13,8 @@ import type { PageKey } from '../domain/page';
 export interface FsStagingOptions {
   /** Default .wdsync/staging, relative to the working directory. */
   dir?: string;
+  /** Encrypts staged pages (AES-256-GCM); without it pages are stored as gzip only. */
+  cipher?: Cipher;
 }
 
 interface StagedPayload {
@@ -28,6 +32,7 @@ const PAGE_FILE = /^page-(\d+)\.json\.gz$/;
  */
 export function createFsStaging(options: FsStagingOptions = {}): StagingStore {
   const root = path.resolve(options.dir ?? path.join('.wdsync', 'staging'));
+  const sealing = pageSealing(options.cipher);
   // Run ids are workflow ids and may hold characters that are not safe in a file name; encoding
   // leaves "." and "..", which inside() refuses.
   const runDir = (runId: string) => inside(root, encodeURIComponent(runId));
@@ -49,15 +54,20 @@ export function createFsStaging(options: FsStagingOptions = {}): StagingStore {
     }
   }
 
+  const payload = async (key: PageKey) =>
+    unpackJson<StagedPayload>(sealing.open(key, 'records', await read(files(key).json, key)));
+
   return {
     kind: 'fs',
     async put(key, page) {
       const f = files(key);
       const payload: StagedPayload = { v: 1, records: page.records, deadLetters: page.deadLetters };
       const packed = await packJson(payload);
-      await writeFileAtomic(f.raw, page.rawGzip);
-      await writeFileAtomic(f.json, packed);
-      return { ref: `fs:${f.json}`, bytes: page.rawGzip.length + packed.length };
+      const raw = sealing.seal(key, 'raw', page.rawGzip);
+      const json = sealing.seal(key, 'records', packed);
+      await writeFileAtomic(f.raw, raw);
+      await writeFileAtomic(f.json, json);
+      return { ref: `fs:${f.json}`, bytes: raw.length + json.length };
     },
     async has(key) {
       return fs.access(files(key).json).then(
@@ -66,13 +76,13 @@ export function createFsStaging(options: FsStagingOptions = {}): StagingStore {
       );
     },
     async getRecords(key) {
-      return (await unpackJson<StagedPayload>(await read(files(key).json, key))).records;
+      return (await payload(key)).records;
     },
     async getDeadLetters(key) {
-      return (await unpackJson<StagedPayload>(await read(files(key).json, key))).deadLetters;
+      return (await payload(key)).deadLetters;
     },
     async getRaw(key) {
-      return gunzipBuffer(await read(files(key).raw, key));
+      return gunzipBuffer(sealing.open(key, 'raw', await read(files(key).raw, key)));
     },
     async listRuns() {
       const entries = await fs.readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {

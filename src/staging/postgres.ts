@@ -2,7 +2,10 @@ import type { Db } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
 import type { NormalizedWorker } from '../domain/worker-record';
+import type { Cipher } from '../crypto/cipher';
+import type { PageKey } from '../domain/page';
 import { gunzipBuffer, packJson, unpackJson } from './codec';
+import { pageSealing, type StagedPart } from './sealing';
 import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
 import type { DeadLetter } from '../domain/dead-letter';
 
@@ -11,6 +14,8 @@ export interface PgStagingOptions {
   schema?: string;
   /** Close the db when the store closes (when the store owns it). */
   ownsDb?: boolean;
+  /** Encrypts staged pages (AES-256-GCM); without it pages are stored as gzip only. */
+  cipher?: Cipher;
 }
 
 /**
@@ -22,39 +27,37 @@ export function createPgStaging(options: PgStagingOptions): StagingStore {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
   const ready = () => ensureSchema(db, schema);
+  const sealing = pageSealing(options.cipher);
 
-  async function column(key: { runId: string; page: number }, col: 'raw' | 'records' | 'dead_letters') {
+  async function column(key: PageKey, col: StagedPart): Promise<Buffer> {
     await ready();
     const { rows } = await db.query<{ data: Uint8Array }>(
       `SELECT ${col} AS data FROM ${s}.staged_pages WHERE run_id = $1 AND page = $2`,
       [key.runId, key.page],
     );
     if (rows.length === 0) throw new StagingMissingError(key);
-    return rows[0].data;
+    return sealing.open(key, col, rows[0]!.data);
   }
 
   return {
     kind: 'postgres',
     async put(key, page) {
       await ready();
-      const [records, deadLetters] = await Promise.all([packJson(page.records), packJson(page.deadLetters)]);
-      const bytes = page.rawGzip.length + records.length + deadLetters.length;
+      const [packedRecords, packedDeadLetters] = await Promise.all([
+        packJson(page.records),
+        packJson(page.deadLetters),
+      ]);
+      const raw = sealing.seal(key, 'raw', page.rawGzip);
+      const records = sealing.seal(key, 'records', packedRecords);
+      const deadLetters = sealing.seal(key, 'dead_letters', packedDeadLetters);
+      const bytes = raw.length + records.length + deadLetters.length;
       await db.query(
         `INSERT INTO ${s}.staged_pages (run_id, page, raw, records, dead_letters, record_count, dead_letter_count, bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (run_id, page) DO UPDATE SET raw = excluded.raw, records = excluded.records,
            dead_letters = excluded.dead_letters, record_count = excluded.record_count,
            dead_letter_count = excluded.dead_letter_count, bytes = excluded.bytes, updated_at = now()`,
-        [
-          key.runId,
-          key.page,
-          page.rawGzip,
-          records,
-          deadLetters,
-          page.records.length,
-          page.deadLetters.length,
-          bytes,
-        ],
+        [key.runId, key.page, raw, records, deadLetters, page.records.length, page.deadLetters.length, bytes],
       );
       return { ref: `pg:${schema}.staged_pages/${encodeURIComponent(key.runId)}/${key.page}`, bytes };
     },

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/db/types';
+import { createCipher } from '../../src/crypto/cipher';
+import { loadKeyring } from '../../src/crypto/keyring';
 import { cleanupStaging } from '../../src/staging/cleanup';
 import { createFsStaging } from '../../src/staging/fs';
 import { createPgStaging } from '../../src/staging/postgres';
@@ -108,12 +110,28 @@ suite('fs', async () => {
   return { store: createFsStaging({ dir }), done: async () => remove() };
 });
 
-for (const backend of BACKENDS) {
-  suite(backend, async () => {
+// The same behaviour with encryption at rest on, as it is by default.
+const keyDir = tempDir('wdsync-keys-');
+after(() => keyDir.remove());
+const cipher = () => createCipher(loadKeyring(path.join(keyDir.dir, 'keys.json'), { createIfMissing: true }));
+
+suite('fs, encrypted', async () => {
+  const { dir, remove } = tempDir();
+  return { store: createFsStaging({ dir, cipher: cipher() }), done: async () => remove() };
+});
+
+for (const [backend, encrypted] of BACKENDS.flatMap(
+  (b) =>
+    [
+      [b, false],
+      [b, true],
+    ] as const,
+)) {
+  suite(encrypted ? `${backend}, encrypted` : backend, async () => {
     const db: Db = await openTestDb(backend);
     const schema = randomSchema();
     return {
-      store: createPgStaging({ db, schema }),
+      store: createPgStaging({ db, schema, cipher: encrypted ? cipher() : undefined }),
       done: async () => {
         await dropSchema(db, schema);
         await db.close();
