@@ -1,8 +1,6 @@
-import path from 'node:path';
 import { auditPort } from './activities/audit-adapter';
 import { type Cipher, createCipher } from './crypto/cipher';
-import { loadKeyring } from './crypto/keyring';
-import { STATE_DIR } from './devserver/temporal-binary';
+import { stagingKeyring } from './crypto/keyring';
 import type { ActivityDeps } from './activities/ports';
 import { workdayPort } from './activities/workday-adapter';
 import { type AuditStore, createAuditStore } from './audit/store';
@@ -57,10 +55,7 @@ export async function withStores<T>(cfg: WdsyncConfig, fn: (s: Stores) => Promis
  */
 export function stagingCipher(cfg: WdsyncConfig): Cipher | undefined {
   if (!cfg.encryption.staging) return undefined;
-  const configured = cfg.encryption.keyFile;
-  return createCipher(
-    loadKeyring(configured ?? path.join(STATE_DIR, 'keys.json'), { createIfMissing: !configured }),
-  );
+  return createCipher(stagingKeyring(cfg.encryption.keyFile));
 }
 
 /** Listing and cleaning staging needs no key; delivering from it does (pass the cipher). */

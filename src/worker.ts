@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { diagnoseTemporalTls, temporalConnectionOptions } from './temporal/connection';
+import { dataConverterFor } from './temporal/data-converter';
 import { createActivities, type ActivityDeps } from './activities';
 import { failureMapping } from './activities/failures';
 import { createReleaseActivities } from './activities/release';
@@ -86,6 +87,7 @@ export async function startWorkers(opts: {
     namespace: cfg.temporal.namespace,
     identity,
     interceptors: { activity: [failureMapping] },
+    dataConverter: dataConverterFor(cfg),
   };
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {

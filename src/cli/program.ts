@@ -9,6 +9,7 @@ import { registerWorkerCommand } from './worker-command';
 import { registerAuditCommands } from './audit-command';
 import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerKeysCommands } from './keys-command';
+import { registerCodecServerCommand } from './codec-server-command';
 import { registerReplayCommand } from './replay-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { formatUsageError } from './errors';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDeadLetterCommands(program);
   registerKeysCommands(program);
+  registerCodecServerCommand(program);
   registerBenchCommand(program);
   // Usage errors name the command whose --help to read, so each command gets its own printer.
   const configure = (cmd: Command, names: string[]) => {

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
 import { selectSinks } from '../sinks/names';
 import { diagnoseTemporalTls, temporalConnectionOptions } from '../temporal/connection';
+import { dataConverterFor } from '../temporal/data-converter';
 import { UserError } from './errors';
 
 /** Connects to Temporal, failing fast with a message that says how to fix it. */
@@ -23,7 +24,7 @@ export async function connectClient(cfg: WdsyncConfig): Promise<Client> {
       `cannot reach Temporal at ${cfg.temporal.address}; start it with \`npx wdsync dev\` or set TEMPORAL_ADDRESS`,
     );
   }
-  return new Client({ connection, namespace: cfg.temporal.namespace });
+  return new Client({ connection, namespace: cfg.temporal.namespace, dataConverter: dataConverterFor(cfg) });
 }
 
 /** Checks the sinks a command names against the configuration, then connects. */

@@ -99,8 +99,10 @@ export const ConfigSchema = z.object({
       /** The keyring; default .wdsync/keys.json, created (mode 0600) on first use. */
       keyFile: z.string().min(1).optional(),
       staging: z.boolean().default(true),
+      /** Seal every Temporal payload (inputs, results, queries, failure details) with the keyring. */
+      temporal: z.boolean().default(false),
     })
-    .default({ staging: true }),
+    .default({ staging: true, temporal: false }),
   sinks: z
     .array(SinkConfig)
     .min(1)
@@ -288,7 +290,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
     staging: { ...section('staging'), ...defined({ kind: env.WDSYNC_STAGING, dir: env.WDSYNC_STAGING_DIR }) },
     encryption: {
       ...section('encryption'),
-      ...defined({ keyFile: env.WDSYNC_KEY_FILE, staging: onOff('WDSYNC_STAGING_ENCRYPTION', env) }),
+      ...defined({
+        keyFile: env.WDSYNC_KEY_FILE,
+        staging: onOff('WDSYNC_STAGING_ENCRYPTION', env),
+        temporal: onOff('WDSYNC_TEMPORAL_ENCRYPTION', env),
+      }),
     },
     sinks: env.WDSYNC_SINKS ? parseSinksEnv(env.WDSYNC_SINKS) : file.sinks,
     limits: {

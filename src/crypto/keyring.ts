@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { STATE_DIR } from '../devserver/temporal-binary';
 
 /**
  * Encryption keys, each with an id. The active key encrypts; every key in the ring decrypts what was
@@ -135,4 +136,11 @@ export function addKey(file: string): { id: string; ids: string[] } {
   const next = { active: id, keys: { ...current.keys, [id]: randomBytes(32).toString('base64') } };
   writeKeyring(file, next);
   return { id, ids: Object.keys(next.keys) };
+}
+
+/** The deployment's keyring: the configured file, else the local one (created on first use). */
+export function stagingKeyring(configuredFile: string | undefined, stateDir = STATE_DIR): Keyring {
+  return loadKeyring(configuredFile ?? path.join(stateDir, 'keys.json'), {
+    createIfMissing: !configuredFile,
+  });
 }

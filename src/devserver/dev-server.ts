@@ -26,6 +26,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** Extra dynamic config, e.g. frontend.enableUpdateWorkflowExecution=true. */
   dynamicConfig?: Record<string, unknown>;
+  /** The Web UI decodes payloads through this codec server (`wdsync codec-server`). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -47,6 +49,7 @@ export function devServerArgs(
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(port), '--log-level', 'warn'];
   if (o.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
+  if (o.uiCodecEndpoint && !o.headless) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   if (o.dbFile) args.push('--db-filename', o.dbFile);
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   for (const key of ALL_SEARCH_ATTRIBUTES) {

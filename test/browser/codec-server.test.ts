@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@temporalio/client';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createCipher } from '../../src/crypto/cipher';
+import { addKey, loadKeyring } from '../../src/crypto/keyring';
+import { createEncryptionCodec } from '../../src/crypto/payload-codec';
+import { freePort } from '../../src/devserver/ports';
+import { startSync } from '../../src/runs/start';
+import { startCodecServer } from '../../src/temporal/codec-server';
+import { dataConverterFor } from '../../src/temporal/data-converter';
+import { createHarness, type Harness } from '../helpers/harness';
+
+const CHROMIUM = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
+
+async function pageText(page: Page, until: (t: string) => boolean, timeoutMs = 30_000): Promise<string> {
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const parts = await Promise.all(
+      page.frames().map((f) =>
+        f
+          .locator('body')
+          .textContent()
+          .catch(() => ''),
+      ),
+    );
+    text = parts.join('\n');
+    if (until(text)) break;
+    await page.waitForTimeout(500);
+  }
+  return text;
+}
+
+/**
+ * Payload encryption seen as an operator sees it: a real dev server whose Web UI is configured with
+ * `wdsync codec-server`, a real encrypted run, and headless Chromium reading the run's input.
+ */
+describe('Temporal payloads encrypted, decoded in the Web UI by the codec server', {
+  timeout: 300_000,
+}, () => {
+  let h: Harness;
+  let browser: Browser;
+  let codec: Awaited<ReturnType<typeof startCodecServer>> | undefined;
+  let runId: string;
+  let keyFile: string;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+    keyFile = path.join(
+      (await import('node:os')).tmpdir(),
+      `wdsync-codec-${process.pid}-${Date.now()}`,
+      'keys.json',
+    );
+    addKey(keyFile);
+    const codecPort = await freePort();
+    h = await createHarness({
+      workers: 120,
+      serverOptions: { headless: false, uiCodecEndpoint: `http://127.0.0.1:${codecPort}` },
+      config: { encryption: { keyFile, staging: true, temporal: true } },
+    });
+    const origin = new URL(h.server.uiUrl!).origin;
+    codec = await startCodecServer({
+      codec: createEncryptionCodec(createCipher(loadKeyring(keyFile))),
+      port: codecPort,
+      origins: [origin, origin.replace('127.0.0.1', 'localhost')],
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    await h.startInProcessWorkers();
+    const client = new Client({ connection: h.client.connection, dataConverter: dataConverterFor(h.cfg) });
+    const started = await startSync(client, h.cfg, { pageSize: 40, concurrency: 2 });
+    runId = started.runId;
+    assert.equal((await started.handle.result()).status, 'COMPLETED');
+  });
+  after(async () => {
+    await browser?.close();
+    await codec?.close();
+    await h?.close();
+  });
+
+  test('the history holds only ciphertext: no client without the key reads input or result', async () => {
+    const plain = h.client.workflow.getHandle(runId);
+    await assert.rejects(plain.result(), /binary\/encrypted|Unknown encoding/i);
+    const history = await plain.fetchHistory();
+    const json = JSON.stringify(history);
+    assert.ok(!json.includes('"pageSize"'), 'no input field in clear');
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const enc = Buffer.from(started!.input!.payloads![0]!.metadata!.encoding!).toString();
+    assert.equal(enc, 'binary/encrypted');
+  });
+
+  test("with the codec server, the Web UI shows the run's input in clear; without it, encrypted", async () => {
+    const url = `${h.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runId)}`;
+    const page = await browser.newPage();
+    await page.goto(url);
+    const clear = await pageText(page, (t) => t.includes('pageSize'));
+    await page.screenshot({ path: path.join(h.dir, 'codec-decoded.png'), fullPage: true });
+    assert.match(clear, /pageSize/, 'the decoded input is shown');
+    assert.match(clear, /"?tenant"?\s*:\s*"acme"/);
+    await page.close();
+
+    await codec!.close();
+    codec = undefined;
+    const page2 = await browser.newPage();
+    await page2.goto(url);
+    const sealed = await pageText(page2, (t) => /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/.test(t));
+    await page2.screenshot({ path: path.join(h.dir, 'codec-encrypted.png'), fullPage: true });
+    assert.match(sealed, /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/, 'the input is shown encrypted');
+    assert.doesNotMatch(sealed, /pageSize/, 'no field of the input in clear');
+  });
+});
