@@ -50,6 +50,8 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     timeoutMs: cfg.workday.timeoutMs,
     responseTimeoutMs: cfg.workday.responseTimeoutMs ?? Math.min(180_000, cfg.workday.timeoutMs),
     idleTimeoutMs: cfg.workday.idleTimeoutMs ?? Math.min(60_000, cfg.workday.timeoutMs),
+    maxResponseBytes: cfg.workday.maxResponseBytes,
+    allowHttpHosts: cfg.workday.allowHttpHosts,
     oauth: cfg.workday.oauth,
   });
   const activities: ActivityDeps = {

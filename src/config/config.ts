@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_PLAN_LIMITS } from '../activities/plan-limits';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
+import { DEFAULT_MAX_RESPONSE_BYTES, endpointSecurityProblems } from '../workday/config';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -67,6 +68,10 @@ export const ConfigSchema = z.object({
       responseTimeoutMs: positiveInt.optional(),
       /** Longest silence while the body streams; defaults to min(60 s, timeoutMs). */
       idleTimeoutMs: positiveInt.optional(),
+      /** Most decompressed bytes of one Workday response; a bigger one fails its page. */
+      maxResponseBytes: positiveInt.default(DEFAULT_MAX_RESPONSE_BYTES),
+      /** Hosts besides loopback that may get the password over plain http:// (WORKDAY_ALLOW_HTTP_HOSTS). */
+      allowHttpHosts: z.array(z.string().min(1)).default([]),
       oauth: z
         .object({
           tokenUrl: z.url(),
@@ -80,6 +85,13 @@ export const ConfigSchema = z.object({
       message:
         'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
       path: ['password'],
+    })
+    .superRefine((w, ctx) => {
+      for (const message of endpointSecurityProblems(w.endpoint, {
+        password: w.oauth === undefined,
+        allowHttpHosts: w.allowHttpHosts,
+      }))
+        ctx.addIssue({ code: 'custom', path: ['endpoint'], message });
     }),
   temporal: z.object({
     address: z.string().default('127.0.0.1:7233'),
@@ -206,6 +218,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         timeoutMs: env.WORKDAY_TIMEOUT_MS,
         responseTimeoutMs: env.WORKDAY_RESPONSE_TIMEOUT_MS,
         idleTimeoutMs: env.WORKDAY_IDLE_TIMEOUT_MS,
+        maxResponseBytes: env.WORKDAY_MAX_RESPONSE_BYTES,
+        allowHttpHosts: env.WORKDAY_ALLOW_HTTP_HOSTS?.split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
       }),
       ...(env.WORKDAY_OAUTH_TOKEN_URL
         ? {

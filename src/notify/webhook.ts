@@ -1,5 +1,6 @@
 import axios from 'axios';
 import type { NotifierPort, NotifyEvent } from '../activities/ports';
+import { boundMessage } from '../errors/bound';
 
 /**
  * Failure notifications: one JSON POST per event, retried with backoff. A webhook that stays down
@@ -17,7 +18,9 @@ export function createWebhookNotifier(opts: {
   return {
     async notify(event: NotifyEvent) {
       if (!opts.url) return;
-      const body = { ...event, source: 'wdsync', at: new Date().toISOString() };
+      // The error text may come from Workday or a sink: bounded, whoever built the event.
+      const error = event.error === undefined ? undefined : boundMessage(event.error);
+      const body = { ...event, error, source: 'wdsync', at: new Date().toISOString() };
       for (let i = 1; i <= attempts; i++) {
         try {
           await axios.post(opts.url, body, { timeout: 5000 });

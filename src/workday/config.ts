@@ -44,6 +44,45 @@ function safeUrl(u: string): URL | undefined {
   }
 }
 
+/** 127.0.0.0/8, ::1 and localhost: plain http there never leaves the machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Decompressed bytes of one response wdsync reads at most: 8x the largest real page (~15 MB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Problems with an endpoint that carries secrets where they do not belong. Messages never echo
+ * the URL: the point is that it holds a secret.
+ */
+export function endpointSecurityProblems(
+  endpoint: string,
+  opts: { password: boolean; allowHttpHosts: readonly string[] },
+): string[] {
+  const u = safeUrl(endpoint);
+  if (!u) return [];
+  const problems: string[] = [];
+  if (u.username || u.password) {
+    problems.push(
+      'WORKDAY_ENDPOINT must not hold a user name or password (user:pass@host): remove them and set WORKDAY_USERNAME and WORKDAY_PASSWORD (or WORKDAY_PASSWORD_FILE)',
+    );
+  }
+  const host = u.hostname.toLowerCase();
+  if (
+    opts.password &&
+    u.protocol === 'http:' &&
+    !isLoopbackHost(host) &&
+    !opts.allowHttpHosts.some((h) => h.toLowerCase() === host)
+  ) {
+    problems.push(
+      `WORKDAY_ENDPOINT uses plain http:// to ${host}, which would send the Workday password unencrypted: use https://, or, for a simulator on a trusted network, list the host in WORKDAY_ALLOW_HTTP_HOSTS`,
+    );
+  }
+  return problems;
+}
+
 /** `/ccx/service/<tenant>/Human_Resources[/vNN.N]`: where the tenant name comes from. */
 const ENDPOINT_PATH = /\/ccx\/service\/([^/]+)\/Human_Resources(?:\/(v\d+(?:\.\d+)?))?\/?$/;
 
@@ -74,6 +113,10 @@ export const WorkdayConfigSchema = z
     responseTimeoutMs: z.number().int().positive().default(180_000),
     /** Longest silence allowed while the body streams; catches stalled connections early. */
     idleTimeoutMs: z.number().int().positive().default(60_000),
+    /** Most decompressed bytes of one response (a gzip bomb is refused, not held). */
+    maxResponseBytes: z.number().int().positive().default(DEFAULT_MAX_RESPONSE_BYTES),
+    /** Hosts besides loopback the password may go to over plain http:// (a simulator on a trusted network). */
+    allowHttpHosts: z.array(z.string()).default([]),
     oauth: z
       .object({
         tokenUrl: z
@@ -93,6 +136,11 @@ export const WorkdayConfigSchema = z
         message: 'set WORKDAY_PASSWORD (or a password file), or configure OAuth',
       });
     }
+    for (const message of endpointSecurityProblems(c.endpoint, {
+      password: !c.oauth,
+      allowHttpHosts: c.allowHttpHosts,
+    }))
+      ctx.addIssue({ code: 'custom', path: ['endpoint'], message });
     const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');
     const userTenant = c.username.split('@')[1];
     if (m && userTenant && m[1] !== userTenant) {
