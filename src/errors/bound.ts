@@ -9,10 +9,12 @@ export const MAX_ERROR_TEXT = 1024;
 
 const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[A-Za-z]{2,}/g;
 // C0/C1 controls, DEL, lone surrogates, bidi overrides: nothing a reader needs, some a terminal obeys.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/gu;
 
 // The same, but keeping line breaks and tabs: failure messages are sometimes laid out on lines.
 const CONTROL_BUT_LINES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/gu;
 
 function bound(text: string, max: number, collapse: boolean): string {

@@ -106,7 +106,9 @@ export function serialize(node: XNode, extraAttrs: Record<string, string> = {}):
  * surrogates). PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb, so a record
  * holding one could never be stored.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu;
 
 /** The text with every character XML does not allow replaced by U+FFFD. */
