@@ -32,12 +32,15 @@ describe('hostile Get_Workers bodies', () => {
     const parser = createPageParser({ maxRows: 10 });
     const xml = page(workers, 10);
     let written = 0;
-    assert.throws(() => {
-      for (let i = 0; i < xml.length; i += 1024) {
-        parser.write(xml.slice(i, i + 1024));
-        written += 1024;
-      }
-    }, contract(/more than 10 Worker elements.*Count 10/));
+    assert.throws(
+      () => {
+        for (let i = 0; i < xml.length; i += 1024) {
+          parser.write(xml.slice(i, i + 1024));
+          written += 1024;
+        }
+      },
+      contract(/more than 10 Worker elements.*Count 10/),
+    );
     assert.ok(written < xml.length * 0.6, `stopped early: ${written} of ${xml.length} chars read`);
     // Exactly Count is fine.
     assert.equal(parsePage(page(workers.slice(0, 10), 10), { maxRows: 10 }).records.length, 10);
@@ -51,7 +54,10 @@ describe('hostile Get_Workers bodies', () => {
   test('a raw NUL or a lone surrogate costs its record only, with a clear reason', () => {
     const good = [1, 2, 3, 4].map((i) => workerXml(syntheticWorker(i)));
     const nul = workerXml({ ...syntheticWorker(5), first: 'Ev\u0000e' });
-    const surrogate = workerXml({ ...syntheticWorker(6), last: 'SURROGATE' }).replace('SURROGATE', 'X&#xD800;Y');
+    const surrogate = workerXml({ ...syntheticWorker(6), last: 'SURROGATE' }).replace(
+      'SURROGATE',
+      'X&#xD800;Y',
+    );
     const zero = workerXml({ ...syntheticWorker(7), first: 'ZERO' }).replace('ZERO', 'a&#0;b');
     const r = parsePage(page([good[0]!, nul, good[1]!, surrogate, good[2]!, zero, good[3]!]));
     assert.equal(r.rows, 7);
@@ -93,14 +99,19 @@ describe('hostile Get_Workers bodies', () => {
   });
 
   test('a huge attribute, deep nesting and unterminated markup hit their caps', () => {
-    const attr = page([workerXml(syntheticWorker(1)).replace('<wd:Worker>', `<wd:Worker x="${'a'.repeat(2 << 20)}">`)]);
+    const attr = page([
+      workerXml(syntheticWorker(1)).replace('<wd:Worker>', `<wd:Worker x="${'a'.repeat(2 << 20)}">`),
+    ]);
     assert.throws(() => feed(createPageParser(), attr), contract(/attribute longer than 1048576/));
     const deep = page([`<wd:Worker>${'<wd:x>'.repeat(20_000)}${'</wd:x>'.repeat(20_000)}</wd:Worker>`]);
     assert.throws(() => feed(createPageParser(), deep), contract(/nested deeper than 256/));
     const comment = `${page([]).slice(0, 200)}<!-- ${' '.repeat(20 << 20)}`;
     assert.throws(() => feed(createPageParser(), comment), contract(/without its end/));
     // The tokenizer's own error type, for callers outside the page parser.
-    assert.throws(() => new XmlTokenizer({ open() {}, close() {}, text() {} }, { maxDepth: 3 }).write('<a><b><c><d>'), XmlLimitError);
+    assert.throws(
+      () => new XmlTokenizer({ open() {}, close() {}, text() {} }, { maxDepth: 3 }).write('<a><b><c><d>'),
+      XmlLimitError,
+    );
   });
 
   test('a deeply nested dead letter serializes without overflowing the stack', () => {
