@@ -8,6 +8,11 @@
 export const MAX_ERROR_TEXT = 1024;
 
 const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[A-Za-z]{2,}/g;
+/**
+ * A quoted value with a space in it: how Workday faults quote what they refused ('Jane Doe' is
+ * not a valid ID). Single-token quotes ('Employee_ID') stay; they name types, not people.
+ */
+const QUOTED_PHRASE = /(^|[\s(=:,])(['"])([^'"\n]{0,80}?\s[^'"\n]{0,80}?)\2(?=$|[\s).,;:])/g;
 // C0/C1 controls, DEL, lone surrogates, bidi overrides: nothing a reader needs, some a terminal obeys.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/gu;
@@ -21,7 +26,7 @@ function bound(text: string, max: number, collapse: boolean): string {
   // Cut first (with room), so a 2 MB fault costs a 2 KB regex pass, not a 2 MB one.
   const head = text.length > max * 2 ? text.slice(0, max * 2) : text;
   let clean = collapse
-    ? head.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim()
+    ? head.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim().replace(QUOTED_PHRASE, '$1$2[redacted]$2')
     : head.replace(CONTROL_BUT_LINES, ' ');
   clean = clean.replace(EMAIL, '[email]');
   if (clean.length <= max && head.length === text.length) return clean;
@@ -30,8 +35,8 @@ function bound(text: string, max: number, collapse: boolean): string {
 }
 
 /**
- * Upstream text as one line: whitespace collapsed, control characters dropped, email addresses
- * replaced with [email], cut to `max` UTF-16 units with a note of how much was cut.
+ * Upstream text as one line: whitespace collapsed, control characters dropped, quoted phrases
+ * replaced with [redacted] and email addresses with [email], cut to `max` UTF-16 units with a note of how much was cut.
  */
 export function boundText(text: string, max = MAX_ERROR_TEXT): string {
   return bound(text, max, true);
