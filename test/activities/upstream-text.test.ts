@@ -12,19 +12,10 @@ import type { Db } from '../../src/db/types';
 import { MAX_ERROR_TEXT } from '../../src/errors/bound';
 import { classifyHttpResponse } from '../../src/workday/errors';
 import { PG_URL } from '../helpers/harness';
+import { FAULT_EMAIL, FAULT_NAME, hugeFault } from '../helpers/hostile';
 
-const NAME = 'Jane Doe';
-const EMAIL = 'jane.doe@example.com';
-
-/** A SOAP fault whose faultstring is 1.8 MB and quotes a worker. */
-export function hugeFault(code = 'SOAP-ENV:Client.validationError'): string {
-  const line = `Invalid ID value. '${NAME}' is not a valid ID value for type = 'Employee_ID'; contact ${EMAIL}. `;
-  return (
-    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><SOAP-ENV:Fault>' +
-    `<faultcode>${code}</faultcode><faultstring>${line.repeat(Math.ceil(1_800_000 / line.length))}</faultstring>` +
-    '</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>'
-  );
-}
+const NAME = FAULT_NAME;
+const EMAIL = FAULT_EMAIL;
 
 function assertClean(text: string, what: string) {
   assert.ok(text.length <= MAX_ERROR_TEXT, `${what}: ${text.length} chars`);
