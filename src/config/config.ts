@@ -87,11 +87,15 @@ export const ConfigSchema = z.object({
       path: ['password'],
     })
     .superRefine((w, ctx) => {
-      for (const message of endpointSecurityProblems(w.endpoint, {
-        password: w.oauth === undefined,
-        allowHttpHosts: w.allowHttpHosts,
-      }))
+      for (const message of endpointSecurityProblems(w.endpoint, { allowHttpHosts: w.allowHttpHosts }))
         ctx.addIssue({ code: 'custom', path: ['endpoint'], message });
+      if (w.oauth) {
+        for (const message of endpointSecurityProblems(w.oauth.tokenUrl, {
+          allowHttpHosts: w.allowHttpHosts,
+          name: 'WORKDAY_OAUTH_TOKEN_URL',
+        }))
+          ctx.addIssue({ code: 'custom', path: ['oauth', 'tokenUrl'], message });
+      }
     }),
   temporal: z.object({
     address: z.string().default('127.0.0.1:7233'),

@@ -59,25 +59,27 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
  */
 export function endpointSecurityProblems(
   endpoint: string,
-  opts: { password: boolean; allowHttpHosts: readonly string[] },
+  opts: { allowHttpHosts: readonly string[]; name?: string },
 ): string[] {
+  const name = opts.name ?? 'WORKDAY_ENDPOINT';
   const u = safeUrl(endpoint);
   if (!u) return [];
   const problems: string[] = [];
   if (u.username || u.password) {
     problems.push(
-      'WORKDAY_ENDPOINT must not hold a user name or password (user:pass@host): remove them and set WORKDAY_USERNAME and WORKDAY_PASSWORD (or WORKDAY_PASSWORD_FILE)',
+      `${name} must not hold a user name or password (user:pass@host): remove them and set WORKDAY_USERNAME and WORKDAY_PASSWORD (or WORKDAY_PASSWORD_FILE)`,
     );
   }
   const host = u.hostname.toLowerCase();
+  // Every request carries a secret: the WS-Security password, or an OAuth bearer token (and the
+  // token URL gets the client secret and refresh token).
   if (
-    opts.password &&
     u.protocol === 'http:' &&
     !isLoopbackHost(host) &&
     !opts.allowHttpHosts.some((h) => h.toLowerCase() === host)
   ) {
     problems.push(
-      `WORKDAY_ENDPOINT uses plain http:// to ${host}, which would send the Workday password unencrypted: use https://, or, for a simulator on a trusted network, list the host in WORKDAY_ALLOW_HTTP_HOSTS`,
+      `${name} uses plain http:// to ${host}, which would send the Workday password or OAuth secrets unencrypted: use https://, or, for a simulator on a trusted network, list the host in WORKDAY_ALLOW_HTTP_HOSTS`,
     );
   }
   return problems;
@@ -136,11 +138,15 @@ export const WorkdayConfigSchema = z
         message: 'set WORKDAY_PASSWORD (or a password file), or configure OAuth',
       });
     }
-    for (const message of endpointSecurityProblems(c.endpoint, {
-      password: !c.oauth,
-      allowHttpHosts: c.allowHttpHosts,
-    }))
+    for (const message of endpointSecurityProblems(c.endpoint, { allowHttpHosts: c.allowHttpHosts }))
       ctx.addIssue({ code: 'custom', path: ['endpoint'], message });
+    if (c.oauth) {
+      for (const message of endpointSecurityProblems(c.oauth.tokenUrl, {
+        allowHttpHosts: c.allowHttpHosts,
+        name: 'WORKDAY_OAUTH_TOKEN_URL',
+      }))
+        ctx.addIssue({ code: 'custom', path: ['oauth', 'tokenUrl'], message });
+    }
     const m = ENDPOINT_PATH.exec(safeUrl(c.endpoint)?.pathname ?? '');
     const userTenant = c.username.split('@')[1];
     if (m && userTenant && m[1] !== userTenant) {

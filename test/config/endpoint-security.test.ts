@@ -78,6 +78,30 @@ describe('WORKDAY_ENDPOINT security', () => {
     assert.ok(load({ WORKDAY_ENDPOINT: `https://workday.example.com${PATH}` }));
   });
 
+  test('OAuth secrets are refused over plain http:// too (token URL and bearer-token endpoint)', () => {
+    const oauth = {
+      WORKDAY_OAUTH_CLIENT_ID: 'id',
+      WORKDAY_OAUTH_CLIENT_SECRET: 'cs',
+      WORKDAY_OAUTH_REFRESH_TOKEN: 'rt',
+    };
+    refused(
+      {
+        ...oauth,
+        WORKDAY_ENDPOINT: `https://workday.example.com${PATH}`,
+        WORKDAY_OAUTH_TOKEN_URL: 'http://workday.example.com/ccx/oauth2/acme/token',
+      },
+      /WORKDAY_OAUTH_TOKEN_URL uses plain http:\/\//,
+    );
+    refused(
+      {
+        ...oauth,
+        WORKDAY_ENDPOINT: `http://workday.example.com${PATH}`,
+        WORKDAY_OAUTH_TOKEN_URL: 'https://workday.example.com/ccx/oauth2/acme/token',
+      },
+      /WORKDAY_ENDPOINT uses plain http:\/\//,
+    );
+  });
+
   test('docker-compose sends the simulator password over http only to the simulator host', () => {
     const compose = readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8');
     assert.match(compose, /WORKDAY_ALLOW_HTTP_HOSTS: \$\{WORKDAY_ALLOW_HTTP_HOSTS:-simulator\}/);
