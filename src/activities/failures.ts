@@ -42,8 +42,9 @@ function isServerError(err: unknown): err is Error & ServerError {
   );
 }
 
-// Data exceptions (bad input), syntax and undefined objects: the same statement fails every time.
-const PERMANENT_SQLSTATE_CLASSES = new Set(['22', '42']);
+// Data exceptions: the same values fail every time. Anything else (a table a migration has not
+// created yet, a lock, a constraint race) may pass on a later attempt, as before.
+const PERMANENT_SQLSTATE_CLASSES = new Set(['22']);
 
 /**
  * PostgreSQL quotes the value it refused ("invalid input syntax for type date: \"…\""), and
