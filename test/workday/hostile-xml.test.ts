@@ -99,6 +99,19 @@ describe('hostile Get_Workers bodies', () => {
     assert.throws(() => feed(createPageParser(), xml), contract(/text node longer than 8388608/));
   });
 
+  test('text handed on as it arrives is the same text, however the chunks split entities and CR LF', () => {
+    const doc = '<a>one\r\ntwo &amp; three &#x263A;&#65;\rfour&lt;</a>';
+    const textOf = (chunk: number) => {
+      let out = '';
+      const t = new XmlTokenizer({ open() {}, close() {}, text: (s) => (out += s) });
+      for (let i = 0; i < doc.length; i += chunk) t.write(doc.slice(i, i + chunk));
+      t.end();
+      return out;
+    };
+    for (let size = 1; size <= doc.length; size++)
+      assert.equal(textOf(size), 'one\ntwo & three \u263AA\nfour<', `chunk ${size}`);
+  });
+
   test('a huge attribute, deep nesting and unterminated markup hit their caps', () => {
     const attr = page([
       workerXml(syntheticWorker(1)).replace('<wd:Worker>', `<wd:Worker x="${'a'.repeat(2 << 20)}">`),
