@@ -1,6 +1,9 @@
 import { buildProgram } from './cli/program';
+import { restrictUmask } from './paths/private';
 
 // The `wdsync` CLI. Commands live in src/cli/; this file only runs them.
+// Every file a command creates (and the Temporal dev server it starts) is owner-only.
+restrictUmask();
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {

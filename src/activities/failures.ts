@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { boundMessage } from '../errors/bound';
 import { ErrorType, TypedError } from '../errors/types';
 import { backoffDelayMs } from '../workday/errors';
 
 /** Workday client errors carry a kind; this is all the activity layer needs to know of them. */
 interface ClassifiedError {
-  kind: 'auth' | 'validation' | 'throttled' | 'transient' | 'config';
+  kind: 'auth' | 'validation' | 'throttled' | 'transient' | 'config' | 'contract';
   message: string;
   retryAfterMs?: number;
 }
@@ -21,7 +22,51 @@ const TYPE_BY_KIND: Record<ClassifiedError['kind'], ErrorType> = {
   throttled: ErrorType.WorkdayThrottled,
   transient: ErrorType.WorkdayTransient,
   config: ErrorType.WorkdayConfig,
+  contract: ErrorType.WorkdayContract,
 };
+
+/** A PostgreSQL (or PGlite) server error: SQLSTATE plus severity, as both drivers report them. */
+interface ServerError {
+  code: string;
+  severity?: string;
+  routine?: string;
+}
+
+function isServerError(err: unknown): err is Error & ServerError {
+  const e = err as Partial<ServerError> | null;
+  return (
+    err instanceof Error &&
+    typeof e?.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(e.code) &&
+    typeof e.severity === 'string'
+  );
+}
+
+// Data exceptions: the same values fail every time. Anything else (a table a migration has not
+// created yet, a lock, a constraint race) may pass on a later attempt, as before.
+const PERMANENT_SQLSTATE_CLASSES = new Set(['22']);
+
+/**
+ * PostgreSQL quotes the value it refused ("invalid input syntax for type date: \"…\""), and
+ * its detail and context fields quote whole rows, i.e. worker records. None of it leaves the
+ * activity: the failure says which SQLSTATE, never what the statement carried.
+ */
+function serverFailure(err: ServerError): ApplicationFailure {
+  const permanent = PERMANENT_SQLSTATE_CLASSES.has(err.code.slice(0, 2));
+  const message = `the database refused a statement (SQLSTATE ${err.code}${err.routine ? `, in ${err.routine}` : ''}); its text is not shown because it can quote worker records. Look the SQLSTATE up in the PostgreSQL manual (Appendix A)${permanent ? '; retrying the same data will not help' : '; the delivery will be retried'}.`;
+  return ApplicationFailure.create({ message, type: ErrorType.DatabaseStatement, nonRetryable: permanent });
+}
+
+/** The message bounded (DESIGN.md, first invariant), the stack's first line with it. */
+function bounded<E extends Error>(err: E): E {
+  const message = boundMessage(err.message);
+  if (message !== err.message) {
+    const frames = err.stack?.split('\n').filter((l) => /^\s+at /.test(l)) ?? [];
+    err.message = message;
+    err.stack = [`${err.name}: ${message}`, ...frames].join('\n');
+  }
+  return err;
+}
 
 /** Never retry a throttle sooner than this, whatever Retry-After says. */
 const MIN_THROTTLE_DELAY_MS = 1000;
@@ -46,7 +91,12 @@ export function toActivityFailure(
   err: unknown,
   opts: { attempt?: number; random?: () => number } = {},
 ): Error {
+  return bounded(classify(err, opts));
+}
+
+function classify(err: unknown, opts: { attempt?: number; random?: () => number }): Error {
   if (err instanceof ApplicationFailure) return err;
+  if (isServerError(err)) return serverFailure(err);
   if (err instanceof TypedError) {
     return err.retryable
       ? ApplicationFailure.retryable(err.message, err.type)
@@ -54,7 +104,12 @@ export function toActivityFailure(
   }
   if (isClassified(err)) {
     const type = TYPE_BY_KIND[err.kind];
-    if (err.kind === 'auth' || err.kind === 'validation' || err.kind === 'config') {
+    if (
+      err.kind === 'auth' ||
+      err.kind === 'validation' ||
+      err.kind === 'config' ||
+      err.kind === 'contract'
+    ) {
       return ApplicationFailure.nonRetryable(err.message, type);
     }
     if (err.kind === 'throttled') {
@@ -85,6 +140,8 @@ export function toActivityFailure(
         // A bad id stays bad on every attempt.
         return ApplicationFailure.nonRetryable(err.message, ErrorType.PathOutsideRoot);
     }
+    // Its cause would go into history whole; a database error there quotes records.
+    if (isServerError(err.cause)) return serverFailure(err.cause);
     return err;
   }
   return new Error(String(err));

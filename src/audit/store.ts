@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
+import { boundMessage } from '../errors/bound';
 import type { DeadLetter } from '../domain/dead-letter';
 import type {
   AuditEvent,
@@ -233,7 +234,8 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
           p.rows ?? null,
           p.deadLetters ?? null,
           p.checksum ?? null,
-          p.error ?? null,
+          // Upstream text: bounded here too, whichever path it came by.
+          p.error == null ? null : boundMessage(p.error),
           p.error !== undefined,
           p.attempt ?? null,
           p.bumpAttempts ?? false,

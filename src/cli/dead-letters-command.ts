@@ -6,6 +6,7 @@ import { withStores } from '../deps';
 import { table } from './audit-command';
 import { checkedArgs, intArg, UserError } from './errors';
 import { connectForSinks } from './temporal';
+import { terminalSafe, terminalSafeJson, terminalSafeLine } from './terminal';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
 
@@ -31,11 +32,13 @@ export function formatRelease(outcomes: ReleaseOutcome[]): string {
       const sinks = Object.entries(o.sinks ?? {})
         .map(([s, a]) => `${s} ${a}`)
         .join(', ');
-      return `  #${o.id} released: worker ${who} (run ${o.runId}, page ${o.page}) → ${sinks}`;
+      return terminalSafeLine(
+        `  #${o.id} released: worker ${who} (run ${o.runId}, page ${o.page}) → ${sinks}`,
+      );
     }
     if (o.result === 'not-found') return `  #${o.id} not found`;
     if (o.result === 'already-released') return `  #${o.id} was already released`;
-    return `  #${o.id} ${o.result}: worker ${who}: ${o.reason}`;
+    return terminalSafeLine(`  #${o.id} ${o.result}: worker ${who}: ${o.reason}`);
   });
   return [`${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`, ...lines].join('\n');
 }
@@ -56,20 +59,20 @@ export function registerDeadLetterCommands(program: Command) {
         const rows = await withStores(cfg, ({ audit }) =>
           audit.listDeadLetters({ runId: o.run, released: o.open ? false : undefined, limit: o.limit }),
         );
-        if (o.json) return console.log(JSON.stringify(rows));
+        if (o.json) return console.log(terminalSafeJson(rows));
         if (!rows.length) return console.log(o.run ? `no dead letters in run ${o.run}` : 'no dead letters');
         console.log(
           table(
             ['ID', 'RUN', 'PAGE', 'WID', 'WORKER', 'STATE', 'CREATED', 'REASON'],
             rows.map((r) => [
               r.id,
-              r.runId,
+              terminalSafeLine(r.runId),
               r.page,
-              r.wid ?? '',
-              r.workerId ?? '',
+              terminalSafeLine(r.wid ?? ''),
+              terminalSafeLine(r.workerId ?? ''),
               r.releasedAt ? 'released' : 'open',
               iso(r.createdAt),
-              r.reason,
+              terminalSafeLine(r.reason),
             ]),
           ),
         );
@@ -84,16 +87,16 @@ export function registerDeadLetterCommands(program: Command) {
         const [id] = parseIds([idArg]);
         const row = await withStores(cfg, ({ audit }) => audit.getDeadLetter(id!));
         if (!row) throw new UserError(`no dead letter #${id}; list them with \`wdsync dead-letters list\``);
-        if (o.json) return console.log(JSON.stringify(row));
+        if (o.json) return console.log(terminalSafeJson(row));
         console.log(
           [
             `Dead letter #${row.id} (${row.releasedAt ? `released ${iso(row.releasedAt)}` : 'open'})`,
-            `  run      ${row.runId}, page ${row.page}`,
-            `  worker   ${row.wid ?? '?'}${row.workerId ? ` (${row.workerId})` : ''}`,
+            `  run      ${terminalSafeLine(row.runId)}, page ${row.page}`,
+            `  worker   ${terminalSafeLine(`${row.wid ?? '?'}${row.workerId ? ` (${row.workerId})` : ''}`)}`,
             `  created  ${iso(row.createdAt)}`,
-            `  reason   ${row.reason}`,
+            `  reason   ${terminalSafeLine(row.reason)}`,
             '',
-            row.fragment,
+            terminalSafe(row.fragment),
           ].join('\n'),
         );
       }),
@@ -123,7 +126,7 @@ export function registerDeadLetterCommands(program: Command) {
         });
         if (!o.json) process.stderr.write(`releasing: ${workflowId}\n`);
         const outcomes = await withStillInvalidReasons(cfg, await handle.result());
-        console.log(o.json ? JSON.stringify(outcomes) : formatRelease(outcomes));
+        console.log(o.json ? terminalSafeJson(outcomes) : formatRelease(outcomes));
         if (outcomes.some((x) => x.result !== 'released' && x.result !== 'already-released'))
           process.exitCode = 2;
       })();

@@ -92,7 +92,19 @@ export function registerRunCommands(program: Command) {
       }
       if (!o.json) console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
       const r = createProgressRenderer();
-      const summary = await waitForRun(handle, (p) => r.update(p)).finally(() => r.stop());
+      const summary = await waitForRun(handle, (p) => r.update(p))
+        .catch(async (err: unknown) => {
+          if (!o.json) throw err;
+          // A run that failed outright (no summary) still owes --json its one object.
+          const st = await getRunStatus(client, runId);
+          console.log(
+            JSON.stringify({ runId, status: st.temporalStatus, error: st.running ? undefined : st.failure }),
+          );
+          process.exitCode = 2;
+          return undefined;
+        })
+        .finally(() => r.stop());
+      if (!summary) return;
       if (o.json) console.log(JSON.stringify(summaryJson(summary)));
       else console.log(formatSummary(summary));
       if (summary.status !== 'COMPLETED') process.exitCode = 2;

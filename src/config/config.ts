@@ -261,6 +261,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
         caFile: env.WORKDAY_CA_FILE,
         clientCertFile: env.WORKDAY_CLIENT_CERT_FILE,
         clientKeyFile: env.WORKDAY_CLIENT_KEY_FILE,
+        maxResponseBytes: env.WORKDAY_MAX_RESPONSE_BYTES,
+        allowHttpHosts: env.WORKDAY_ALLOW_HTTP_HOSTS?.split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
       }),
       ...(env.WORKDAY_OAUTH_TOKEN_URL
         ? {

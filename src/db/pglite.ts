@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Results } from '@electric-sql/pglite';
+import { PRIVATE_FILE_MODE, mkdirPrivate, tightenTree } from '../paths/private';
 import type { Db, Queryable, QueryResult } from './types';
 
 function toResult<R>(r: Results<R>): QueryResult<R> {
@@ -45,7 +46,7 @@ function lockDir(dir: string): () => void {
   const file = path.join(dir, 'wdsync.lock');
   for (;;) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: PRIVATE_FILE_MODE });
       openDirs.add(dir);
       return () => {
         openDirs.delete(dir);
@@ -69,7 +70,7 @@ function lockDir(dir: string): () => void {
 export async function openPglite(target: string): Promise<Db> {
   if (target === 'memory') return wrapPglite(await PGlite.create());
   const dir = path.resolve(target);
-  mkdirSync(dir, { recursive: true });
+  mkdirPrivate(dir);
   const unlock = lockDir(dir);
   let pg: PGlite;
   try {
@@ -82,7 +83,13 @@ export async function openPglite(target: string): Promise<Db> {
       { cause: err },
     );
   }
-  return wrapPglite(pg, unlock);
+  // PGlite writes its files 0666 whatever the umask: owner-only now, and again at close for
+  // files created meanwhile (the directory itself is 0700, so they are never reachable by others).
+  tightenTree(dir);
+  return wrapPglite(pg, () => {
+    tightenTree(dir);
+    unlock();
+  });
 }
 
 /** A Db over an already-open PGlite instance (tests load one from a template to skip initdb). */

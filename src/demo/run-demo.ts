@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WdsyncConfig } from '../config/config';
 import { buildDeps } from '../deps';
 import { startDevServer, waitForTemporal } from '../devserver/dev-server';
 import { freePort, isListening } from '../devserver/ports';
 import { STATE_DIR } from '../devserver/temporal-binary';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../paths/private';
 import { startSync } from '../runs/start';
 import { waitForRun } from '../runs/status';
 import { startSimulator } from '../simulator';
@@ -102,8 +103,8 @@ export function demoClockStart(stateDir = STATE_DIR): string {
     }
   }
   const clockStart = new Date().toISOString();
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ clockStart }, null, 2)}\n`);
+  mkdirPrivate(stateDir);
+  writeFileSync(file, `${JSON.stringify({ clockStart }, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
   return clockStart;
 }
 

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { PRIVATE_FILE_MODE, mkdirPrivate, restrictFile } from '../paths/private';
 import { freePort } from './ports';
 import { findTemporalBinary } from './temporal-binary';
 
@@ -67,8 +68,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const bin = findTemporalBinary({ install: true });
   const port = o.port || (await freePort());
   const uiPort = o.uiPort || (await freePort());
-  if (o.dbFile) mkdirSync(path.dirname(o.dbFile), { recursive: true });
-  const out = o.logFile ? openSync(o.logFile, 'a') : 'ignore';
+  // Not pre-created with a safe mode: the dev server only sets up its schema in a new file.
+  if (o.dbFile) mkdirPrivate(path.dirname(o.dbFile));
+  const out = o.logFile ? openSync(o.logFile, 'a', PRIVATE_FILE_MODE) : 'ignore';
   const child = spawn(bin, devServerArgs(o, port, uiPort), {
     stdio: ['ignore', out, out],
     detached: Boolean(o.detached),
@@ -80,6 +82,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     exited = `exited with ${code ?? sig}`;
   });
   await waitForTemporal(address, 60_000, () => exited);
+  // Under the CLI's umask these are 0600 already; embedded callers may have a looser one.
+  if (o.dbFile) for (const f of [o.dbFile, `${o.dbFile}-wal`, `${o.dbFile}-shm`]) restrictFile(f);
   await setRetention(bin, address, o.namespace, o.retention);
   return {
     address,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import axios from 'axios';
 import type { NotifierPort, NotifyEvent } from '../activities/ports';
+import { boundMessage } from '../errors/bound';
 import type { WebhookSigner } from './signature';
 
 /**
@@ -23,7 +24,9 @@ export function createWebhookNotifier(opts: {
     async notify(event: NotifyEvent) {
       if (!opts.url) return;
       const id = `msg_${randomUUID()}`;
-      const body = JSON.stringify({ ...event, source: 'wdsync', at: new Date().toISOString() });
+      // The error text may come from Workday or a sink: bounded, whoever built the event.
+      const error = event.error === undefined ? undefined : boundMessage(event.error);
+      const body = JSON.stringify({ ...event, error, source: 'wdsync', at: new Date().toISOString() });
       for (let i = 1; i <= attempts; i++) {
         try {
           // Signed per attempt: the timestamp is when this POST left, so a receiver's freshness

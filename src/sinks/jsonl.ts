@@ -2,6 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { inside } from '../paths/inside';
+import { PRIVATE_DIR_MODE } from '../paths/private';
 import { writeFileAtomic } from '../staging/atomic';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { contentHash } from './hash';
@@ -247,7 +248,7 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
       batchSize: Number.POSITIVE_INFINITY,
     },
     async init() {
-      await fs.mkdir(runsDir, { recursive: true });
+      await fs.mkdir(runsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     },
     deliverPage,
     finalizeRun,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../paths/private';
 
 /**
  * Writes a file so readers see the old content or the new one, never a torn one, even across a
@@ -11,9 +12,9 @@ export async function writeFileAtomic(
   data: Buffer | string | Iterable<Buffer | string> | AsyncIterable<Buffer | string>,
 ): Promise<number> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w');
+  const handle = await fs.open(tmp, 'w', PRIVATE_FILE_MODE);
   let bytes = 0;
   try {
     const parts = typeof data === 'string' || Buffer.isBuffer(data) ? [data] : data;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AxiosInstance } from 'axios';
+import { boundText } from '../errors/bound';
 import { type WorkdayConfig, tenantOf } from './config';
 import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
 import { type TokenProvider, createOAuthTokenProvider } from './oauth';
@@ -83,13 +84,14 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
         ? { kind: 'bearer' }
         : { kind: 'usernameToken', username: config.username, password: config.password!.reveal() };
     const envelope = buildGetWorkersEnvelope(request, auth, config.version);
-    const page = parseGetWorkersRequest(request).page;
+    const { page, count } = parseGetWorkersRequest(request);
     return postSoap(http, {
       url: config.endpoint,
       body: envelope,
       headers: token !== undefined ? { Authorization: `Bearer ${token}` } : {},
       signal: opts.signal,
       timeouts,
+      maxBodyBytes: config.maxResponseBytes,
       consume: async (res) => {
         const ctx: HttpContext = {
           status: res.status,
@@ -100,13 +102,13 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
         if (res.status !== 200) throw classifyHttpResponse(await readText(res.body), ctx);
         const type = res.headers['content-type'];
         if (type && !XML_CONTENT_TYPE.test(type)) {
-          const snippet = (await readText(res.body, 2048)).replace(/\s+/g, ' ').slice(0, 120);
+          const snippet = boundText(await readText(res.body, 2048), 120);
           throw new WorkdayConfigError(
-            `Expected a SOAP response from ${config.endpoint} but got ${type} ("${snippet}"). Check WORKDAY_ENDPOINT: it must be the Human_Resources SOAP URL, not a login page or proxy.`,
+            `Expected a SOAP response from ${config.endpoint} but got ${boundText(type, 80)} ("${snippet}"). Check WORKDAY_ENDPOINT: it must be the Human_Resources SOAP URL, not a login page or proxy.`,
             { status: res.status },
           );
         }
-        const parser = createPageParser({ onProgress: opts.onProgress, faultContext: ctx });
+        const parser = createPageParser({ onProgress: opts.onProgress, faultContext: ctx, maxRows: count });
         for await (const chunk of res.body) {
           opts.onRawChunk?.(chunk);
           parser.write(chunk);

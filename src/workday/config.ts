@@ -44,6 +44,47 @@ function safeUrl(u: string): URL | undefined {
   }
 }
 
+/** 127.0.0.0/8, ::1 and localhost: plain http there never leaves the machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Decompressed bytes of one response wdsync reads at most: 8x the largest real page (~15 MB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Problems with an endpoint that carries secrets where they do not belong. Messages never echo
+ * the URL: the point is that it holds a secret.
+ */
+export function endpointSecurityProblems(
+  endpoint: string,
+  opts: { allowHttpHosts: readonly string[]; name?: string },
+): string[] {
+  const name = opts.name ?? 'WORKDAY_ENDPOINT';
+  const u = safeUrl(endpoint);
+  if (!u) return [];
+  const problems: string[] = [];
+  if (u.username || u.password) {
+    problems.push(
+      `${name} must not hold a user name or password (user:pass@host): remove them and set WORKDAY_USERNAME and WORKDAY_PASSWORD (or WORKDAY_PASSWORD_FILE)`,
+    );
+  }
+  const host = u.hostname.toLowerCase();
+  // Every request carries a secret: the WS-Security password, or an OAuth bearer token (and the
+  // token URL gets the client secret and refresh token).
+  if (
+    u.protocol === 'http:' &&
+    !isLoopbackHost(host) &&
+    !opts.allowHttpHosts.some((h) => h.toLowerCase() === host)
+  ) {
+    problems.push(
+      `${name} uses plain http:// to ${host}, which would send the Workday password or OAuth secrets unencrypted: use https://, or, for a simulator on a trusted network, list the host in WORKDAY_ALLOW_HTTP_HOSTS`,
+    );
+  }
+  return problems;
+}
+
 /** `/ccx/service/<tenant>/Human_Resources[/vNN.N]`: where the tenant name comes from. */
 const ENDPOINT_PATH = /\/ccx\/service\/([^/]+)\/Human_Resources(?:\/(v\d+(?:\.\d+)?))?\/?$/;
 
@@ -82,6 +123,10 @@ export const workdayFields = {
   /** Client certificate and key (PEM), for endpoints behind mutual TLS. */
   clientCertFile: z.string().min(1).optional(),
   clientKeyFile: z.string().min(1).optional(),
+  /** Most decompressed bytes of one response (a gzip bomb is refused, not held). */
+  maxResponseBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_RESPONSE_BYTES),
+  /** Hosts besides loopback the password may go to over plain http:// (a simulator on a trusted network). */
+  allowHttpHosts: z.array(z.string().min(1)).default([]),
   oauth: z
     .object({
       tokenUrl: z.string().url('oauth.tokenUrl must be a URL like https://<host>/ccx/oauth2/<tenant>/token'),
@@ -92,13 +137,17 @@ export const workdayFields = {
     .optional(),
 };
 
-/** The checks across fields: some way to log in, and a username of the endpoint's tenant. */
+/**
+ * The checks across fields: some way to log in, no secret in the URL nor over plain http to another
+ * host, and a username of the endpoint's tenant.
+ */
 export function checkWorkdayConnection(
   c: {
     endpoint: string;
     username: string;
     password?: Secret;
-    oauth?: unknown;
+    oauth?: { tokenUrl: string };
+    allowHttpHosts: string[];
     clientCertFile?: string;
     clientKeyFile?: string;
   },
@@ -111,6 +160,15 @@ export function checkWorkdayConnection(
       message:
         'no Workday password: set WORKDAY_PASSWORD or WORKDAY_PASSWORD_FILE (or OAuth via WORKDAY_OAUTH_*)',
     });
+  }
+  for (const message of endpointSecurityProblems(c.endpoint, { allowHttpHosts: c.allowHttpHosts }))
+    ctx.addIssue({ code: 'custom', path: ['endpoint'], message });
+  if (c.oauth) {
+    for (const message of endpointSecurityProblems(c.oauth.tokenUrl, {
+      allowHttpHosts: c.allowHttpHosts,
+      name: 'WORKDAY_OAUTH_TOKEN_URL',
+    }))
+      ctx.addIssue({ code: 'custom', path: ['oauth', 'tokenUrl'], message });
   }
   if (!c.clientCertFile !== !c.clientKeyFile) {
     ctx.addIssue({

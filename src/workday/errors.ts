@@ -1,3 +1,4 @@
+import { boundText } from '../errors/bound';
 import { type XNode, child, children, parseTree, text } from './xml-tree';
 
 /**
@@ -6,7 +7,7 @@ import { type XNode, child, children, parseTree, text } from './xml-tree';
  * non-retryable kinds to non-retryable Temporal failures, so Workday is never hammered with a
  * request that cannot succeed.
  */
-export type WorkdayErrorKind = 'auth' | 'validation' | 'throttled' | 'transient' | 'config';
+export type WorkdayErrorKind = 'auth' | 'validation' | 'throttled' | 'transient' | 'config' | 'contract';
 
 export interface WorkdayErrorInit {
   /** HTTP status, when Workday answered. */
@@ -96,12 +97,22 @@ export class WorkdayConfigError extends WorkdayError {
   override readonly name = 'WorkdayConfigError';
 }
 
+/**
+ * The answer broke Workday's contract in a way fetching it again will not change: more Workers
+ * than the Count asked for, a DTD, a body or text node past wdsync's caps. Never retried.
+ */
+export class WorkdayContractError extends WorkdayError {
+  readonly kind = 'contract' as const;
+  override readonly name = 'WorkdayContractError';
+}
+
 export type AnyWorkdayError =
   | WorkdayAuthError
   | WorkdayValidationError
   | WorkdayThrottledError
   | WorkdayTransientError
-  | WorkdayConfigError;
+  | WorkdayConfigError
+  | WorkdayContractError;
 
 export function isWorkdayError(err: unknown): err is AnyWorkdayError {
   return err instanceof WorkdayError;
@@ -175,22 +186,35 @@ export interface SoapFault {
   processingDetail?: string;
 }
 
-/** Reads a SOAP 1.1 Fault element (any prefix) into its parts. */
+/** Each fault text is cut to this, so a message built of several stays near MAX_ERROR_TEXT. */
+const MAX_FAULT_PART = 400;
+const MAX_VALIDATION_ERRORS = 5;
+
+/**
+ * Reads a SOAP 1.1 Fault element (any prefix) into its parts, each bounded and stripped of
+ * control characters and email addresses: fault text is upstream content that ends up in
+ * history, webhooks and the audit trail (a 1.8 MB faultstring once got a run terminated).
+ */
 export function readFault(fault: XNode): SoapFault {
   const detail = child(fault, 'detail');
   const validation = detail && child(detail, 'Validation_Fault');
   const processing = detail && child(detail, 'Processing_Fault');
+  const bounded = (s: string | undefined, max = MAX_FAULT_PART) =>
+    s === undefined ? undefined : boundText(s, max);
+  const processingDetail = processing ? text(child(processing, 'Detail_Message')) : undefined;
   return {
-    faultCode: text(child(fault, 'faultcode')) ?? '',
-    faultString: text(child(fault, 'faultstring')) ?? '',
+    faultCode: boundText(text(child(fault, 'faultcode')) ?? '', 100),
+    faultString: boundText(text(child(fault, 'faultstring')) ?? '', MAX_FAULT_PART),
     validationErrors: validation
-      ? children(validation, 'Validation_Error').map((e) => ({
-          message: text(child(e, 'Message')),
-          detailMessage: text(child(e, 'Detail_Message')),
-          xpath: text(child(e, 'Xpath')),
-        }))
+      ? children(validation, 'Validation_Error')
+          .slice(0, MAX_VALIDATION_ERRORS)
+          .map((e) => ({
+            message: bounded(text(child(e, 'Message')), 200),
+            detailMessage: bounded(text(child(e, 'Detail_Message')), 200),
+            xpath: bounded(text(child(e, 'Xpath')), 200),
+          }))
       : [],
-    processingDetail: processing ? text(child(processing, 'Detail_Message')) : undefined,
+    processingDetail: bounded(processingDetail),
   };
 }
 
@@ -309,7 +333,7 @@ export function classifyHttpResponse(body: string, ctx: HttpContext): AnyWorkday
     }
     return classifyFault(fault, ctx);
   }
-  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const snippet = boundText(body, 200);
   const init = { status, detail: snippet || undefined };
   switch (true) {
     case status === 401:

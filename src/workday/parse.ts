@@ -3,15 +3,17 @@ import type { DeadLetter } from '../domain/dead-letter';
 import {
   type AnyWorkdayError,
   type HttpContext,
+  WorkdayContractError,
   WorkdayTransientError,
   classifyFault,
+  isWorkdayError,
   readFault,
 } from './errors';
-import { mapWorker } from './map';
+import { type MapResult, mapWorker } from './map';
 import type { NormalizedWorker } from '../domain/worker-record';
-import { TreeBuilder, serialize } from './xml-tree';
+import { type BadChar, TreeBuilder, replaceNonXmlChars, serialize } from './xml-tree';
 import { localName } from './xml';
-import { XmlTokenizer } from './xml-tokenizer';
+import { XmlDtdError, XmlLimitError, type XmlLimits, XmlTokenizer } from './xml-tokenizer';
 
 /** What a Get_Workers response says about itself, plus what we counted. */
 export interface ParsedPage {
@@ -34,6 +36,13 @@ export interface PageParserOptions {
   onProgress?(bytes: number, workers: number): void;
   /** Used to classify a SOAP fault found in the body. */
   faultContext?: HttpContext;
+  /**
+   * The Count the request asked for: a Worker past it fails the page at once (WorkdayContractError),
+   * so a body of endless valid Workers is never held or delivered.
+   */
+  maxRows?: number;
+  /** Caps on text, attributes, depth and pending markup; DEFAULT_XML_LIMITS when absent. */
+  xmlLimits?: Partial<XmlLimits>;
 }
 
 export interface PageParser {
@@ -105,8 +114,15 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
         fault = classifyFault(readFault(root), options.faultContext ?? DEFAULT_FAULT_CONTEXT);
       } else {
         rows++;
+        if (options.maxRows !== undefined && rows > options.maxRows) {
+          throw new WorkdayContractError(
+            `Workday sent more than ${options.maxRows} Worker elements on a page that asked for Count ${options.maxRows}, so the page was refused and nothing of it delivered. A proxy or a broken tenant may be answering; check WORKDAY_ENDPOINT.`,
+          );
+        }
+        const bad = capture.builder.badChar;
         const r = mapWorker(root);
-        if (r.ok) records.push(r.record);
+        if (bad) deadLetters.push(badCharLetter(r, bad, serialize(root, nsDecls)));
+        else if (r.ok) records.push(r.record);
         else
           deadLetters.push({
             wid: r.wid,
@@ -126,7 +142,7 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
     if (stack.length === 0 && name === 'Envelope') envelopeClosed = true;
   };
 
-  const tokenizer = new XmlTokenizer({ open: onOpen, text: onText, close: onClose });
+  const tokenizer = new XmlTokenizer({ open: onOpen, text: onText, close: onClose }, options.xmlLimits);
 
   const feed = (s: string) => {
     if (parseError || s === '') return;
@@ -141,7 +157,7 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
     write(chunk) {
       bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
       feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
-      if (parseError && !fault) throw malformed(parseError, bytes);
+      if (parseError && !fault) throw parseFailure(parseError, bytes);
       options.onProgress?.(bytes, rows);
     },
     end() {
@@ -154,7 +170,7 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
         }
       }
       if (fault) throw fault;
-      if (parseError) throw malformed(parseError, bytes);
+      if (parseError) throw parseFailure(parseError, bytes);
       if (!envelopeClosed) {
         throw new WorkdayTransientError(
           `Workday's response ended before the SOAP envelope closed (${bytes} bytes, ${rows} workers received): the connection was cut mid-body. The page will be fetched again.`,
@@ -188,6 +204,40 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
       };
     },
   };
+}
+
+/**
+ * A record holding a character XML does not allow (a raw NUL, a lone surrogate from &#xD800;) is
+ * a dead letter: PostgreSQL would refuse the whole batch. The letter itself is stored, so its
+ * ids and fragment carry U+FFFD in place of those characters.
+ */
+function badCharLetter(r: MapResult, bad: BadChar, fragment: string): DeadLetter {
+  const wid = r.ok ? r.record.wid : r.wid;
+  const workerId = r.ok ? r.record.workerId : r.workerId;
+  return {
+    wid: wid === undefined ? undefined : replaceNonXmlChars(wid),
+    workerId: workerId === undefined ? undefined : replaceNonXmlChars(workerId),
+    reason: `${bad.path} holds the character ${bad.code}, which XML does not allow and PostgreSQL cannot store (shown as U+FFFD in the fragment); correct the record in Workday`,
+    fragment: replaceNonXmlChars(fragment),
+  };
+}
+
+/** What a parse failure means for the page: refused for good (limits, DTD, too many rows) or fetched again. */
+function parseFailure(err: Error, bytes: number): Error {
+  if (isWorkdayError(err)) return err;
+  if (err instanceof XmlDtdError) {
+    return new WorkdayContractError(
+      "Workday's response contains a DTD or markup declaration, which SOAP forbids and wdsync never processes; fetching it again will not change it. A proxy may be answering instead of Workday; check WORKDAY_ENDPOINT.",
+      { detail: err.message },
+    );
+  }
+  if (err instanceof XmlLimitError) {
+    return new WorkdayContractError(
+      `Workday's response has ${err.message} after ${bytes} bytes, past wdsync's XML limits, so the page was refused; no real Get_Workers page looks like this.`,
+      { detail: err.message },
+    );
+  }
+  return malformed(err, bytes);
 }
 
 function malformed(err: Error, bytes: number): WorkdayTransientError {

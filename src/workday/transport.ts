@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import axios, { type AxiosInstance } from 'axios';
-import { WorkdayTransientError, isWorkdayError, toWorkdayError } from './errors';
+import { WorkdayContractError, WorkdayTransientError, isWorkdayError, toWorkdayError } from './errors';
 
 export interface Timeouts {
   /** Whole exchange, body included. */
@@ -30,6 +30,11 @@ export interface PostSoapOptions<T> {
   headers?: Record<string, string>;
   signal?: AbortSignal;
   timeouts: Timeouts;
+  /**
+   * Most decompressed bytes read from the body; past it the exchange fails with a
+   * WorkdayContractError (a gzip bomb of 1 MB on the wire once expanded to 1 GB).
+   */
+  maxBodyBytes?: number;
   /** Reads the response; runs while the deadline and idle timers are armed. */
   consume(res: SoapResponse): Promise<T>;
 }
@@ -144,10 +149,11 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
       stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
     else if (encoding && encoding !== 'identity') {
       throw new WorkdayTransientError(
-        `Workday answered with unsupported Content-Encoding "${encoding}"; a proxy may be rewriting responses.`,
+        `Workday answered with unsupported Content-Encoding "${encoding.slice(0, 40)}"; a proxy may be rewriting responses.`,
         'malformed',
       );
     }
+    if (opts.maxBodyBytes !== undefined) stages.push(sizeCap(opts.maxBodyBytes, () => wire));
     // pipeline tears every stage down on the first error, which then surfaces from the body iterator.
     const body = stages.reduce<Readable>(
       (src, stage) => pipeline(src, stage, () => {}) as unknown as Readable,
@@ -169,6 +175,22 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
     // Whatever consume left unread must not hold the socket.
     if (response && !response.readableEnded) response.destroy();
   }
+}
+
+/** Passes bytes through until more than `max` have gone by, then fails the stream. */
+function sizeCap(max: number, wireBytes: () => number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen <= max) return cb(null, chunk);
+      cb(
+        new WorkdayContractError(
+          `Workday's response is larger than ${max} bytes once decompressed (${wireBytes()} bytes received on the wire), so wdsync stopped reading it; no real page is that big. If yours are, raise WORKDAY_MAX_RESPONSE_BYTES or use a smaller --page-size.`,
+        ),
+      );
+    },
+  });
 }
 
 /** Reads at most `limit` bytes of a body as text (fault bodies are small; never buffer a huge page). */

@@ -7,6 +7,10 @@
  * It checks what a response consumer relies on (tags nest and match, attribute syntax, entity
  * and character references, one root element) and rejects DTDs, which SOAP forbids. It does not
  * check name characters or resolve namespaces: callers work with local names.
+ *
+ * A hostile answer must not cost unbounded memory or CPU: text is handed on as it arrives (so a
+ * huge text node is linear, not rescanned per chunk), and a text node, an attribute, the nesting
+ * depth and any unterminated markup have caps (XmlLimits).
  */
 export interface XmlHandler {
   open(qname: string, attrs: Record<string, string>): void;
@@ -16,8 +20,40 @@ export interface XmlHandler {
 }
 
 export class XmlSyntaxError extends Error {
-  override readonly name = 'XmlSyntaxError';
+  override readonly name: string = 'XmlSyntaxError';
 }
+
+/** A DTD or markup declaration: never a glitch of the wire, so never worth fetching again. */
+export class XmlDtdError extends XmlSyntaxError {
+  override readonly name = 'XmlDtdError';
+}
+
+/** The document went past one of the tokenizer's caps (XmlLimits). */
+export class XmlLimitError extends XmlSyntaxError {
+  override readonly name = 'XmlLimitError';
+}
+
+export interface XmlLimits {
+  /** Longest text node (pieces and CDATA joined), in characters. */
+  maxTextChars: number;
+  /** Longest attribute value, in characters. */
+  maxAttrChars: number;
+  /** Deepest element nesting. */
+  maxDepth: number;
+  /** Longest unterminated markup (tag, comment, CDATA, processing instruction) held while waiting for its end. */
+  maxPendingChars: number;
+}
+
+/**
+ * Workday's values are short: names, ids, dates, descriptors. The largest real ones (a base64
+ * worker photo) are a few hundred KB, and the XSD nests about 20 levels.
+ */
+export const DEFAULT_XML_LIMITS: XmlLimits = {
+  maxTextChars: 8 * 1024 * 1024,
+  maxAttrChars: 1024 * 1024,
+  maxDepth: 256,
+  maxPendingChars: 8 * 1024 * 1024,
+};
 
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NAME = /[^\s/>]+/y;
@@ -32,7 +68,9 @@ function decode(s: string): string {
       if (named) return NAMED[named]!;
       if (dec !== undefined || hex !== undefined) {
         const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
-        if (cp > 0x10ffff || cp === 0) throw new XmlSyntaxError(`invalid character reference ${m}`);
+        // NUL and lone surrogates are decoded as sent: the record holding one is dead-lettered
+        // (see TreeBuilder), instead of failing the whole page here.
+        if (cp > 0x10ffff) throw new XmlSyntaxError(`invalid character reference ${m}`);
         return String.fromCodePoint(cp);
       }
       throw new XmlSyntaxError('unescaped "&" (or an unknown entity) in character data');
@@ -57,13 +95,24 @@ function attributeIncomplete(buf: string, i: number): boolean {
 /** Outcome of scanning a start tag: its end offset, or that more input is needed. */
 const INCOMPLETE = -1;
 
+/** A split entity reference is kept back when it started this close to the end (leading zeros are legal). */
+const MAX_ENTITY = 64;
+
 export class XmlTokenizer {
   private buf = '';
   private readonly stack: string[] = [];
   private rootClosed = false;
   private sawRoot = false;
+  /** Characters of the current text node so far. */
+  private textLen = 0;
+  private readonly limits: XmlLimits;
 
-  constructor(private readonly handler: XmlHandler) {}
+  constructor(
+    private readonly handler: XmlHandler,
+    limits: Partial<XmlLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_XML_LIMITS, ...limits };
+  }
 
   /** Elements currently open. */
   get depth(): number {
@@ -90,9 +139,29 @@ export class XmlTokenizer {
       if (raw.trim() !== '') throw new XmlSyntaxError('text outside the root element');
       return;
     }
+    this.countText(raw.length);
     let t = raw.indexOf('&') >= 0 ? decode(raw) : raw;
     if (t.indexOf('\r') >= 0) t = t.replace(/\r\n?/g, '\n');
     this.handler.text(t);
+  }
+
+  private countText(n: number): void {
+    this.textLen += n;
+    if (this.textLen > this.limits.maxTextChars)
+      throw new XmlLimitError(`a text node longer than ${this.limits.maxTextChars} characters`);
+  }
+
+  /**
+   * Text with no '<' after it yet: hand on all of it but a possibly split entity or CR LF, so the
+   * buffer never grows with a long text node and each character is scanned once.
+   */
+  private partialText(buf: string, pos: number): number {
+    let cut = buf.length;
+    const amp = buf.lastIndexOf('&');
+    if (amp >= pos && cut - amp < MAX_ENTITY && buf.indexOf(';', amp) < 0) cut = amp;
+    if (cut > pos && buf.charCodeAt(cut - 1) === 13 /* \r */) cut--;
+    if (cut > pos) this.textAt(buf.slice(pos, cut));
+    return cut;
   }
 
   private run(): void {
@@ -101,7 +170,10 @@ export class XmlTokenizer {
     let pos = 0;
     while (pos < n) {
       const lt = buf.indexOf('<', pos);
-      if (lt < 0) break; // Text runs on into the next chunk (an entity may be split): wait for '<'.
+      if (lt < 0) {
+        pos = this.partialText(buf, pos);
+        break;
+      }
       if (lt > pos) this.textAt(buf.slice(pos, lt));
       pos = lt;
       if (pos + 1 >= n) break;
@@ -114,6 +186,7 @@ export class XmlTokenizer {
         if (open !== name)
           throw new XmlSyntaxError(open ? `</${name}> closes <${open}>` : `</${name}> closes nothing`);
         if (this.stack.length === 0) this.rootClosed = true;
+        this.textLen = 0;
         this.handler.close(name);
         pos = gt + 1;
         continue;
@@ -129,12 +202,13 @@ export class XmlTokenizer {
           const e = buf.indexOf(']]>', pos + 9);
           if (e < 0) break;
           if (this.stack.length === 0) throw new XmlSyntaxError('CDATA outside the root element');
+          this.countText(e - pos - 9);
           this.handler.text(buf.slice(pos + 9, e));
           pos = e + 3;
           continue;
         }
         if (n - pos < 9) break;
-        throw new XmlSyntaxError('DTDs and markup declarations are not allowed in SOAP messages');
+        throw new XmlDtdError('DTDs and markup declarations are not allowed in SOAP messages');
       }
       if (c === 63 /* ? */) {
         const e = buf.indexOf('?>', pos + 2);
@@ -147,6 +221,11 @@ export class XmlTokenizer {
       pos = end;
     }
     this.buf = pos === 0 ? buf : buf.slice(pos);
+    if (this.buf.length > this.limits.maxPendingChars) {
+      throw new XmlLimitError(
+        `markup of more than ${this.limits.maxPendingChars} characters without its end (an unterminated tag, comment or CDATA section)`,
+      );
+    }
   }
 
   /** Parses the start tag at `pos` and reports it; returns the offset after it. */
@@ -173,6 +252,7 @@ export class XmlTokenizer {
         this.opened(qname, attrs);
         this.stack.pop();
         if (this.stack.length === 0) this.rootClosed = true;
+        this.textLen = 0;
         this.handler.close(qname);
         return i + 2;
       }
@@ -184,6 +264,10 @@ export class XmlTokenizer {
       }
       if (attrs === NO_ATTRS) attrs = {};
       let v = a[2] ?? a[3]!;
+      if (v.length > this.limits.maxAttrChars)
+        throw new XmlLimitError(
+          `an attribute longer than ${this.limits.maxAttrChars} characters in <${qname}>`,
+        );
       if (v.indexOf('&') >= 0 || /[\t\n\r]/.test(v)) v = decode(v.replace(/\r\n|[\t\n\r]/g, ' '));
       attrs[a[1]!] = v;
       i = ATTR.lastIndex;
@@ -195,6 +279,9 @@ export class XmlTokenizer {
       if (this.sawRoot) throw new XmlSyntaxError('more than one root element');
       this.sawRoot = true;
     }
+    if (this.stack.length >= this.limits.maxDepth)
+      throw new XmlLimitError(`elements nested deeper than ${this.limits.maxDepth} levels`);
+    this.textLen = 0;
     this.stack.push(qname);
     this.handler.open(qname, attrs);
   }

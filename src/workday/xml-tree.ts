@@ -67,29 +67,72 @@ export function refId(ref: XNode | undefined, type?: string): string | undefined
   return type ? undefined : fallback;
 }
 
-/** Re-serializes a node with its original prefixes; namespace declarations of ancestors are added by the caller. */
+/**
+ * Re-serializes a node with its original prefixes; namespace declarations of ancestors are added
+ * by the caller. Iterative, so a deeply nested dead letter cannot overflow the stack.
+ */
 export function serialize(node: XNode, extraAttrs: Record<string, string> = {}): string {
   const out: string[] = [];
-  const write = (n: XNode, extra: Record<string, string>) => {
+  // A string on the work stack is a closing tag still to write.
+  const work: (XNode | string)[] = [node];
+  let extra: Record<string, string> | undefined = extraAttrs;
+  while (work.length > 0) {
+    const n = work.pop()!;
+    if (typeof n === 'string') {
+      out.push(n);
+      continue;
+    }
     out.push('<', n.qname);
-    for (const [k, v] of Object.entries({ ...extra, ...n.attrs })) out.push(' ', k, '="', escapeXml(v), '"');
+    for (const [k, v] of Object.entries(extra ? { ...extra, ...n.attrs } : n.attrs))
+      out.push(' ', k, '="', escapeXml(v), '"');
+    extra = undefined;
     if (n.children.length === 0 && n.text === '') {
       out.push('/>');
-      return;
+      continue;
     }
     out.push('>');
-    if (n.children.length === 0) out.push(escapeXml(n.text));
-    else for (const c of n.children) write(c, {});
-    out.push('</', n.qname, '>');
-  };
-  write(node, extraAttrs);
+    if (n.children.length === 0) {
+      out.push(escapeXml(n.text), '</', n.qname, '>');
+      continue;
+    }
+    work.push(`</${n.qname}>`);
+    for (let i = n.children.length - 1; i >= 0; i--) work.push(n.children[i]!);
+  }
   return out.join('');
+}
+
+/**
+ * Characters XML 1.0 does not allow (C0 controls but tab, LF, CR; U+FFFE, U+FFFF; lone
+ * surrogates). PostgreSQL refuses NUL in text and jsonb and lone surrogates in jsonb, so a record
+ * holding one could never be stored.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu;
+
+/** The text with every character XML does not allow replaced by U+FFFD. */
+export function replaceNonXmlChars(s: string): string {
+  return NOT_XML_CHAR.test(s) ? s.replace(NOT_XML_CHARS, '\uFFFD') : s;
+}
+
+/** Where a tree first holds a character XML does not allow: an element path and the code unit. */
+export interface BadChar {
+  path: string;
+  code: string;
+}
+
+function badCharIn(s: string): string | undefined {
+  const m = NOT_XML_CHAR.exec(s);
+  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
 
 /** Builds XNodes from start/text/end events. */
 export class TreeBuilder {
   private readonly stack: XNode[] = [];
   root: XNode | undefined;
+  /** The first character XML does not allow, if any: the record holding it is a dead letter. */
+  badChar: BadChar | undefined;
 
   open(qname: string, attrs: Record<string, string>): void {
     const node: XNode = { name: localName(qname), qname, attrs, children: [], text: '' };
@@ -107,6 +150,7 @@ export class TreeBuilder {
   /** Returns true when the root element has just closed. */
   close(): boolean {
     const node = this.stack.pop();
+    if (node && !this.badChar) this.checkChars(node);
     // Mixed content never carries data in Workday responses; drop the whitespace between elements.
     if (node && node.children.length > 0) node.text = '';
     return this.stack.length === 0;
@@ -114,6 +158,18 @@ export class TreeBuilder {
 
   get depth(): number {
     return this.stack.length;
+  }
+
+  private checkChars(node: XNode): void {
+    let code = badCharIn(node.text) ?? badCharIn(node.qname);
+    let where = replaceNonXmlChars(node.name);
+    for (const k in node.attrs) {
+      if (code) break;
+      code = badCharIn(node.attrs[k]!) ?? badCharIn(k);
+      where = `${replaceNonXmlChars(node.name)}/@${replaceNonXmlChars(localName(k))}`;
+    }
+    if (code)
+      this.badChar = { path: [...this.stack.map((n) => replaceNonXmlChars(n.name)), where].join('/'), code };
   }
 }
 

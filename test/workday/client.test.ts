@@ -251,7 +251,7 @@ describe('Workday client over HTTP', () => {
   it('an unreachable host is a config error', async () => {
     const c = createWorkdayClient(
       parseWorkdayConfig({
-        endpoint: 'http://wdsync-no-such-host.invalid/ccx/service/acme/Human_Resources/v44.0',
+        endpoint: 'https://wdsync-no-such-host.invalid/ccx/service/acme/Human_Resources/v44.0',
         username: 'u@acme',
         password: 'p',
       }),
