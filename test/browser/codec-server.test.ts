@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { createCipher } from '../../src/crypto/cipher';
 import { addKey, loadKeyring } from '../../src/crypto/keyring';
 import { createEncryptionCodec } from '../../src/crypto/payload-codec';
@@ -11,28 +11,10 @@ import { freePort } from '../../src/devserver/ports';
 import { startSync } from '../../src/runs/start';
 import { startCodecServer } from '../../src/temporal/codec-server';
 import { dataConverterFor } from '../../src/temporal/data-converter';
+import { framesText } from '../helpers/browser';
 import { createHarness, type Harness } from '../helpers/harness';
 
 const CHROMIUM = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
-
-async function pageText(page: Page, until: (t: string) => boolean, timeoutMs = 30_000): Promise<string> {
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const parts = await Promise.all(
-      page.frames().map((f) =>
-        f
-          .locator('body')
-          .textContent()
-          .catch(() => ''),
-      ),
-    );
-    text = parts.join('\n');
-    if (until(text)) break;
-    await page.waitForTimeout(500);
-  }
-  return text;
-}
 
 /**
  * Payload encryption seen as an operator sees it: a real dev server whose Web UI is configured with
@@ -98,7 +80,7 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
     const url = `${h.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runId)}`;
     const page = await browser.newPage();
     await page.goto(url);
-    const clear = await pageText(page, (t) => t.includes('pageSize'));
+    const clear = await framesText(page, (t) => t.includes('pageSize'));
     await page.screenshot({ path: path.join(h.dir, 'codec-decoded.png'), fullPage: true });
     assert.match(clear, /pageSize/, 'the decoded input is shown');
     assert.match(clear, /"?tenant"?\s*:\s*"acme"/);
@@ -108,7 +90,7 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
     codec = undefined;
     const page2 = await browser.newPage();
     await page2.goto(url);
-    const sealed = await pageText(page2, (t) => /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/.test(t));
+    const sealed = await framesText(page2, (t) => /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/.test(t));
     await page2.screenshot({ path: path.join(h.dir, 'codec-encrypted.png'), fullPage: true });
     assert.match(sealed, /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/, 'the input is shown encrypted');
     assert.doesNotMatch(sealed, /pageSize/, 'no field of the input in clear');

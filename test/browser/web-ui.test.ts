@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startSync } from '../../src/runs/start';
+import { framesText } from '../helpers/browser';
 import { createHarness, type Harness } from '../helpers/harness';
 
 const CHROMIUM = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
@@ -49,21 +50,10 @@ describe('runs are findable in the Temporal Web UI', { timeout: 300_000 }, () =>
     await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(runId)}`);
     await page.getByText('User Metadata').first().click({ timeout: 30_000 });
     // Summary and details are rendered as markdown, partly inside frames: read every frame.
-    let text = '';
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const parts = await Promise.all(
-        page.frames().map((f) =>
-          f
-            .locator('body')
-            .textContent()
-            .catch(() => ''),
-        ),
-      );
-      text = parts.join('\n');
-      if (text.includes('wdsync full sync of acme') && /Workers fetched 600.600/.test(text)) break;
-      await page.waitForTimeout(500);
-    }
+    const text = await framesText(
+      page,
+      (t) => t.includes('wdsync full sync of acme') && /Workers fetched 600.600/.test(t),
+    );
     await page.screenshot({ path: `${h.dir}/run-metadata.png`, fullPage: true });
     assert.match(text, /wdsync full sync of acme/, 'the summary line is shown');
     assert.match(text, /Completed/, 'the state is shown');
