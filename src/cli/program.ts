@@ -12,6 +12,7 @@ import { registerKeysCommands } from './keys-command';
 import { registerCodecServerCommand } from './codec-server-command';
 import { registerReplayCommand } from './replay-command';
 import { registerSimulatorCommand } from '../simulator/command';
+import { registerTargetSimulatorCommand } from '../targets/salesforce/simulator/command';
 import { formatUsageError } from './errors';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerWorkerCommand(program);
   registerSimulatorCommand(program);
+  registerTargetSimulatorCommand(program);
   registerRunCommands(program);
   registerScheduleCommands(program);
   registerStagingCommands(program);

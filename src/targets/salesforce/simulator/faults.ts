@@ -1,0 +1,55 @@
+import type { FaultRule } from './options';
+
+/** Seeded so a test's fault pattern repeats from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface LiveRule extends FaultRule {
+  left?: number;
+}
+
+export class Faults {
+  private rules: LiveRule[] = [];
+  private random: () => number;
+
+  constructor(
+    rules: FaultRule[],
+    private readonly seed: number,
+  ) {
+    this.random = mulberry32(seed);
+    this.set(rules);
+  }
+
+  set(rules: FaultRule[]): void {
+    this.rules = rules.map((r) => ({ ...r, left: r.next }));
+    this.random = mulberry32(this.seed);
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map(({ left, ...r }) => ({ ...r, ...(left !== undefined ? { next: left } : {}) }));
+  }
+
+  /** The rule of this type that fires now, if any (consuming one of its `next`). */
+  fire(type: FaultRule['type']): FaultRule | undefined {
+    for (const r of this.rules) {
+      if (r.type !== type) continue;
+      if (r.left !== undefined) {
+        if (r.left > 0) {
+          r.left--;
+          return r;
+        }
+        continue;
+      }
+      if (r.rate !== undefined && this.random() < r.rate) return r;
+    }
+    return undefined;
+  }
+}
