@@ -122,6 +122,10 @@ describe('Salesforce simulator with jsforce', () => {
     assert.equal(rows.records[0]!.Active__c, true);
     const active = await conn.query("SELECT Id FROM Contact WHERE Active__c = true AND LastName != 'Last4'");
     assert.equal(active.totalSize, 1);
+    const some = await conn.query(
+      `SELECT Id FROM Contact WHERE Workday_ID__c IN ('${contact(1).Workday_ID__c}', '${contact(4).Workday_ID__c}', 'none')`,
+    );
+    assert.equal(some.totalSize, 2);
     assert.equal(sim.admin.stats().upsertBatchSizes.join(','), '3,2');
   });
 

@@ -2,7 +2,7 @@ import { ApiError } from './errors';
 
 /**
  * The part of SOQL a test needs to see what the org holds: SELECT fields or COUNT(), FROM one
- * object, WHERE comparisons with = or != joined by AND, ORDER BY one field, LIMIT. Anything else
+ * object, WHERE comparisons with =, != or IN (...) joined by AND, ORDER BY one field, LIMIT. Anything else
  * is MALFORMED_QUERY, as Salesforce answers it.
  */
 
@@ -10,8 +10,8 @@ export type Literal = string | number | boolean | null;
 
 export interface Condition {
   field: string;
-  op: '=' | '!=';
-  value: Literal;
+  op: '=' | '!=' | 'IN';
+  value: Literal | Literal[];
 }
 
 export interface SoqlQuery {
@@ -89,8 +89,21 @@ export function parseSoql(q: string): SoqlQuery {
     for (;;) {
       const field = t[i++];
       const op = t[i++];
-      if (!field || (op !== '=' && op !== '!=')) throw malformed('expected field = value or field != value');
-      where.push({ field, op, value: literal(t[i++]) });
+      if (op?.toUpperCase() === 'IN' && field) {
+        if (t[i++] !== '(') throw malformed('expected ( after IN');
+        const values: Literal[] = [];
+        for (;;) {
+          values.push(literal(t[i++]));
+          const sep = t[i++];
+          if (sep === ')') break;
+          if (sep !== ',') throw malformed('expected , or ) in the IN list');
+        }
+        where.push({ field, op: 'IN', value: values });
+      } else {
+        if (!field || (op !== '=' && op !== '!='))
+          throw malformed('expected field = value, field != value or field IN (...)');
+        where.push({ field, op, value: literal(t[i++]) });
+      }
       if (!kw('AND')) break;
       i++;
     }

@@ -334,9 +334,13 @@ export class ContactStore {
       typeof a === 'string' && typeof b === 'string'
         ? a.toLowerCase() === b.toLowerCase()
         : (a ?? null) === b;
-    let rows = [...this.byId.values()].filter((r) =>
-      where.every((c) => (c.op === '=' ? eq(r[c.field], c.value) : !eq(r[c.field], c.value))),
-    );
+    const holds = (r: ContactRecord, c: (typeof where)[number]) =>
+      Array.isArray(c.value)
+        ? c.value.some((v) => eq(r[c.field], v))
+        : c.op === '='
+          ? eq(r[c.field], c.value)
+          : !eq(r[c.field], c.value);
+    let rows = [...this.byId.values()].filter((r) => where.every((c) => holds(r, c)));
     if (parsed.orderBy) {
       const f = this.field(parsed.orderBy.field, 'column').name;
       const dir = parsed.orderBy.desc ? -1 : 1;
