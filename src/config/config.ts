@@ -36,6 +36,17 @@ const SinkConfig = z.discriminatedUnion('type', [
     type: z.literal('jsonl'),
     dir: z.string(),
   }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('salesforce'),
+    /** The mapping file (README "Mapping files"). */
+    mapping: z.string().min(1, 'a salesforce sink needs a mapping file: salesforce:<mapping.json>'),
+    /** Default SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET, SALESFORCE_API_VERSION. */
+    loginUrl: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecret: z.string().optional(),
+    apiVersion: z.string().optional(),
+  }),
 ]);
 export type SinkConfig = z.infer<typeof SinkConfig>;
 
@@ -144,7 +155,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out` (name=type[:dir]). */
+/** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out,crm=salesforce:map.json` (name=type[:arg]). */
 export function parseSinksEnv(value: string): unknown[] {
   return value
     .split(',')
@@ -156,8 +167,15 @@ export function parseSinksEnv(value: string): unknown[] {
       const name = maybeName ?? type;
       if (type === 'jsonl') return { name, type, dir: arg || path.join(STATE_DIR, 'out', name!) };
       if (type === 'postgres') return { name, type, ...(arg ? { url: arg } : {}) };
+      if (type === 'salesforce') {
+        if (!arg)
+          throw new ConfigError(
+            `WDSYNC_SINKS: "${item}" needs a mapping file, e.g. crm=salesforce:examples/salesforce-contact.json`,
+          );
+        return { name, type, mapping: arg };
+      }
       throw new ConfigError(
-        `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres or jsonl:<dir>`,
+        `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir> or salesforce:<mapping.json>`,
       );
     });
 }

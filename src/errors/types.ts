@@ -28,6 +28,9 @@ export const ErrorType = {
   ReconciliationMismatch: 'ReconciliationMismatch',
   DeadLetters: 'DeadLetters',
   ConsecutivePageFailures: 'ConsecutivePageFailures',
+  SalesforceAuth: 'SalesforceAuthError',
+  SalesforceRequestLimit: 'SalesforceRequestLimit',
+  SalesforceRequest: 'SalesforceRequestError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -2,7 +2,9 @@ import type { SinkConfig, WdsyncConfig } from '../config/config';
 import { openDb } from '../db/open';
 import type { Db } from '../db/types';
 import { createJsonlSink } from './jsonl';
+import { loadMapping } from '../mapping/mapping-file';
 import { createPostgresSink } from './postgres';
+import { createSalesforceSink, salesforceCredentials } from './salesforce';
 import type { Sink } from './types';
 
 /** What building a sink may use: the main database, and a way to open another one it then owns. */
@@ -27,6 +29,12 @@ const BUILDERS: Builders = {
     });
   },
   jsonl: async (s) => createJsonlSink({ name: s.name, dir: s.dir }),
+  salesforce: async (s) =>
+    createSalesforceSink({
+      name: s.name,
+      mapping: loadMapping(s.mapping),
+      credentials: salesforceCredentials(s),
+    }),
 };
 
 export function buildSink(s: SinkConfig, ctx: SinkBuildContext): Promise<Sink> {

@@ -30,6 +30,13 @@ export interface DeliveryContext {
   responseGroups?: ResponseGroups;
 }
 
+/** A record the target refused (its own error code and message), left out of `outcomes`. */
+export interface RecordFailure {
+  wid: string;
+  code: string;
+  message: string;
+}
+
 export interface DeliveryResult {
   /** True when the sink's ledger already held this page: nothing was written. */
   alreadyDelivered: boolean;
@@ -43,6 +50,12 @@ export interface DeliveryResult {
    * activity (first attempt delivered, then crashed) still record the audit events, idempotently.
    */
   previousOutcomes?: RecordOutcome[];
+  /**
+   * Records the target refused one by one (sinks whose writes can fail per record, such as
+   * Salesforce). Not in `outcomes`, so they are not recorded as delivered and the next run tries
+   * them again.
+   */
+  failures?: RecordFailure[];
 }
 
 export interface FinalizeContext {
