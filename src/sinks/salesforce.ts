@@ -22,14 +22,14 @@ const LOCK_RETRIES = 3;
 const LOCK_BACKOFF_MS = 200;
 const LIMIT_BACKOFF_MS = 60_000;
 
+const required = (message: string) => z.string({ error: message }).min(1, message);
+
 export const SalesforceCredentials = z.object({
   loginUrl: z.url(
     'SALESFORCE_LOGIN_URL must be a URL such as https://login.salesforce.com or your My Domain',
   ),
-  clientId: z.string().min(1, 'SALESFORCE_CLIENT_ID is required: the connected app’s consumer key'),
-  clientSecret: z
-    .string()
-    .min(1, 'SALESFORCE_CLIENT_SECRET is required: the connected app’s consumer secret'),
+  clientId: required('SALESFORCE_CLIENT_ID is required: the connected app’s consumer key'),
+  clientSecret: required('SALESFORCE_CLIENT_SECRET is required: the connected app’s consumer secret'),
   apiVersion: z
     .string()
     .regex(/^\d+\.\d$/, 'SALESFORCE_API_VERSION looks like 62.0')
