@@ -108,4 +108,6 @@ export const deliveryTotals = (r: DeliveryResult) => ({
   updated: r.updated,
   unchanged: r.unchanged,
   alreadyDelivered: r.alreadyDelivered,
+  // Records the target refused one by one; their codes and messages stay in the DeliveryResult.
+  ...(r.failures?.length ? { failed: r.failures.length } : {}),
 });

@@ -47,6 +47,8 @@ export interface SinkDelivery {
   updated: number;
   unchanged: number;
   alreadyDelivered: boolean;
+  /** Records the sink refused one by one (e.g. Salesforce validation errors); absent when none. */
+  failed?: number;
 }
 
 export interface PageOutcome {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseSinksEnv } from '../../src/config/config';
+import { deliveryTotals } from '../../src/delivery/deliver';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { TypedError } from '../../src/errors/types';
 import { loadMapping, parseMapping } from '../../src/mapping/mapping-file';
@@ -109,6 +110,13 @@ describe('Salesforce sink', () => {
       [worker(3).wid],
     );
     assert.equal(res.inserted, 1);
+    assert.deepEqual(deliveryTotals(res), {
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      alreadyDelivered: false,
+      failed: 2,
+    });
   });
 
   it('retries the records a row lock refused, with growing waits', async () => {
