@@ -106,6 +106,11 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
   let truth1: Map<string, { record: NormalizedWorker; m: MappedRecord }>;
 
   test('a full sync leaves exactly the in-scope workers as Contacts with their mapped fields', async (t) => {
+    // Row locks on 40 records and an expired session on the way: retried and refreshed, no gaps.
+    sf.admin.setFaults([
+      { type: 'lock', next: 40 },
+      { type: 'expireToken', next: 1 },
+    ]);
     const summary = await run();
     assert.equal(summary.status, 'COMPLETED', JSON.stringify(summary));
     truth1 = await workers();
@@ -119,6 +124,10 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     assert.equal(count.totalSize, inScope.filter(([, w]) => w.m.values.Active__c === true).length);
     const stats = sf.admin.stats();
     assert.equal(stats.created, inScope.length);
+    assert.equal(stats.recordFailures.UNABLE_TO_LOCK_ROW, 40);
+    // Pages in flight together all held the token that expired; each refreshed its session.
+    assert.ok((stats.requestErrors.INVALID_SESSION_ID ?? 0) >= 1);
+    assert.ok(stats.tokensIssued >= 2);
     assert.equal(stats.updated, 0);
     assert.ok(stats.upsertBatchSizes.every((n) => n <= 200));
     t.diagnostic(`${WORKERS} workers, ${inScope.length} in scope, ${stats.upsertBatchSizes.length} upserts`);
