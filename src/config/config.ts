@@ -372,6 +372,12 @@ export function redacted(cfg: WdsyncConfig): RedactedConfig {
       oauth: cfg.workday.oauth && { ...cfg.workday.oauth, clientSecret: '***', refreshToken: '***' },
     },
     database: { ...cfg.database, url: hide(cfg.database.url) },
-    sinks: cfg.sinks.map((s) => (s.type === 'postgres' && s.url ? { ...s, url: hide(s.url) } : s)),
+    sinks: cfg.sinks.map((s) =>
+      s.type === 'postgres' && s.url
+        ? { ...s, url: hide(s.url) }
+        : s.type === 'salesforce' && s.clientSecret
+          ? { ...s, clientSecret: '***' }
+          : s,
+    ),
   };
 }

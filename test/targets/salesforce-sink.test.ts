@@ -1,10 +1,12 @@
 // The Salesforce sink against the simulator, one delivery at a time: batching, per-record
 // failures, lock retries, request-limit backoff, session refresh, actions and config errors.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseSinksEnv } from '../../src/config/config';
+import { loadConfig, parseSinksEnv, redacted } from '../../src/config/config';
 import { deliveryTotals } from '../../src/delivery/deliver';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { TypedError } from '../../src/errors/types';
@@ -234,5 +236,25 @@ describe('Salesforce sink', () => {
       { name: 'crm', type: 'salesforce', mapping: 'examples/salesforce-contact.json' },
     ]);
     assert.throws(() => parseSinksEnv('crm=salesforce'), /needs a mapping file, e\.g\. crm=salesforce:/);
+  });
+
+  it('hides a client secret set in the config file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-config-'));
+    writeFileSync(
+      path.join(dir, 'wdsync.config.json'),
+      JSON.stringify({
+        sinks: [{ name: 'crm', type: 'salesforce', mapping: EXAMPLE, clientSecret: 'hunter2' }],
+      }),
+    );
+    const cfg = loadConfig(
+      {
+        WORKDAY_ENDPOINT: 'https://wd.example.com/ccx/service/acme/Human_Resources/v44.0',
+        WORKDAY_USERNAME: 'isu@acme',
+        WORKDAY_PASSWORD: 'pw',
+      },
+      dir,
+    );
+    assert.equal((cfg.sinks[0] as { clientSecret?: string }).clientSecret, 'hunter2');
+    assert.equal(JSON.stringify(redacted(cfg)).includes('hunter2'), false);
   });
 });
