@@ -25,9 +25,7 @@ const LIMIT_BACKOFF_MS = 60_000;
 const required = (message: string) => z.string({ error: message }).min(1, message);
 
 export const SalesforceCredentials = z.object({
-  loginUrl: z.url(
-    'SALESFORCE_LOGIN_URL must be a URL such as https://login.salesforce.com or your My Domain',
-  ),
+  loginUrl: z.url('SALESFORCE_LOGIN_URL must be a URL: your My Domain, e.g. https://acme.my.salesforce.com'),
   clientId: required('SALESFORCE_CLIENT_ID is required: the connected app’s consumer key'),
   clientSecret: required('SALESFORCE_CLIENT_SECRET is required: the connected app’s consumer secret'),
   apiVersion: z
