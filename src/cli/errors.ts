@@ -22,7 +22,13 @@ export function intArg(name: string, min: number, max: number) {
 export function describeError(err: unknown, ctx: { temporalAddress?: string } = {}): string {
   const e = err as { name?: string; message?: string; code?: unknown; details?: string };
   const msg = e?.message ?? String(err);
-  if (e?.name === 'UserError' || e?.name === 'ConfigError' || err instanceof TypedError) return msg;
+  if (
+    e?.name === 'UserError' ||
+    e?.name === 'ConfigError' ||
+    e?.name === 'OverlapError' ||
+    err instanceof TypedError
+  )
+    return msg;
   // Temporal wraps the reason (a rejected update, a failed activity) in causes.
   if (e?.name === 'WorkflowUpdateFailedError' || e?.name === 'WorkflowFailedError') {
     return innermostMessage(err);

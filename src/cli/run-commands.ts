@@ -44,6 +44,10 @@ export function registerRunCommands(program: Command) {
         intArg('--pages-per-execution', 1, 1000),
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
+      .option(
+        '--allow-overlap',
+        'start even while another run of the same tenant and scope is running (default: refuse)',
+      )
       .option('--wait', 'wait for the run, showing live progress, then print the summary')
       .option('--json', 'print one JSON object as the last line'),
   ).action(
@@ -66,17 +70,22 @@ export function registerRunCommands(program: Command) {
           }
         : undefined;
       const client = await connectClient(cfg);
-      const { runId, handle, attached } = await startSync(client, cfg, {
-        runId: o.runId as string | undefined,
-        mode: o.mode as 'full' | 'delta',
-        pageSize: o.pageSize as number | undefined,
-        concurrency: o.concurrency as number | undefined,
-        sinks: o.sink as string[] | undefined,
-        asOf,
-        scope: scopeFromFlags(o as ScopeFlags),
-        fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
-        pagesPerExecution: o.pagesPerExecution as number | undefined,
-      });
+      const { runId, handle, attached } = await startSync(
+        client,
+        cfg,
+        {
+          runId: o.runId as string | undefined,
+          mode: o.mode as 'full' | 'delta',
+          pageSize: o.pageSize as number | undefined,
+          concurrency: o.concurrency as number | undefined,
+          sinks: o.sink as string[] | undefined,
+          asOf,
+          scope: scopeFromFlags(o as ScopeFlags),
+          fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
+          pagesPerExecution: o.pagesPerExecution as number | undefined,
+        },
+        { refuseOverlap: !o.allowOverlap },
+      );
       if (!o.wait) {
         if (!o.json) {
           console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);

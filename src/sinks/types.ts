@@ -11,7 +11,14 @@ export interface RecordOutcome {
 
 export interface DeliveryContext {
   key: PageKey;
-  /** The run's pinned entry moment (ISO). A sink never replaces a row with data from an older snapshot. */
+  /**
+   * The run's pinned entry moment (ISO). The newest-snapshot rule, per record and whatever the hash
+   * says: a delivery from an older snapshot never replaces what a newer one delivered or confirmed
+   * unchanged. Overlapping runs deliver pages in any order, so a sink that skips an unchanged
+   * record still records it as confirmed at this moment (only moving forward) and checks that
+   * marker before every write. Events and business targets follow it too: no older run's event or
+   * value for a WID after a newer run's.
+   */
   asOfEntry: string;
   /** Called during long writes so the activity can heartbeat. */
   heartbeat?: () => void;
