@@ -9,6 +9,7 @@ import { registerWorkerCommand } from './worker-command';
 import { registerAuditCommands } from './audit-command';
 import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerReplayCommand } from './replay-command';
+import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { formatUsageError } from './errors';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerAuditCommands(program);
   registerDeadLetterCommands(program);
+  registerWatermarkCommands(program);
   registerBenchCommand(program);
   // Usage errors name the command whose --help to read, so each command gets its own printer.
   const configure = (cmd: Command, names: string[]) => {

@@ -287,6 +287,13 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     },
     deliverPage,
     finalizeRun,
+    resetMarkers: (limit) =>
+      locked(async () => {
+        const meta = await readMeta();
+        if (!meta || Date.parse(meta.asOfEntry) <= Date.parse(limit)) return {};
+        await writeFileAtomic(metaFile, `${JSON.stringify({ ...meta, asOfEntry: limit }, null, 2)}\n`);
+        return { snapshotWas: meta.asOfEntry };
+      }),
     async close() {},
   };
 }

@@ -263,6 +263,26 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
     });
   }
 
+  async function resetMarkers(limit: string) {
+    return db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE ${s}.workers SET as_of_entry = $1::timestamptz WHERE as_of_entry > $1::timestamptz`,
+        [limit],
+      );
+      const snap = await tx.query<{ was: Date | string }>(
+        `UPDATE ${s}.workers_snapshot w SET as_of_entry = $1::timestamptz
+         FROM ${s}.workers_snapshot old WHERE w.singleton AND old.singleton AND w.as_of_entry > $1::timestamptz
+         RETURNING old.as_of_entry AS was`,
+        [limit],
+      );
+      const was = snap.rows[0]?.was;
+      return {
+        records: rows.rowCount,
+        snapshotWas: was === undefined ? undefined : new Date(was).toISOString(),
+      };
+    });
+  }
+
   return {
     name,
     type: 'postgres',
@@ -284,6 +304,10 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
     async finalizeRun(ctx) {
       await ensureSchema(db, schema);
       return finalize(ctx);
+    },
+    async resetMarkers(limit) {
+      await ensureSchema(db, schema);
+      return resetMarkers(limit);
     },
     async close() {
       if (options.ownsDb) await db.close();

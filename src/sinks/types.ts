@@ -118,7 +118,20 @@ export interface Sink {
   deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;
   /** Called once at the end of a run, after every page was delivered or failed. */
   finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
+  /**
+   * Repair (`wdsync watermark reset`): brings every snapshot marker later than `limit` (ISO) back
+   * to it, so a run pinned in the future (before wdsync refused that) no longer makes every later
+   * run look older. Says what it moved.
+   */
+  resetMarkers?(limit: string): Promise<MarkerReset>;
   close(): Promise<void>;
+}
+
+export interface MarkerReset {
+  /** Records (rows, lines) whose own marker moved back; undefined when the sink keeps none. */
+  records?: number;
+  /** The whole-snapshot marker before the reset, when it was moved back. */
+  snapshotWas?: string;
 }
 
 export type PageSet = readonly number[] | { readonly through: number };
