@@ -165,6 +165,28 @@ describe('overlapping runs of one tenant (issue 19)', { timeout: 600_000 }, () =
     await interleave('full', true);
   });
 
+  test('a replay of an older run follows the rule: it cannot replace what a newer delta confirmed', async () => {
+    const r0 = await run({ mode: 'full' });
+    const x = pickX(r0.asOf);
+    h.sim.admin.rename({ wid: x.wid, lastName: x.other });
+    // A delivers only to the JSONL sink, so its pages are new to PostgreSQL when replayed.
+    const a = await run({ mode: 'full', sinks: ['files'] });
+    assert.equal(lastName(x.wid, a.asOf), x.other);
+    h.sim.admin.rename({ wid: x.wid, lastName: x.original });
+    const b = await run({ mode: 'delta' });
+    assert.equal(b.status, 'COMPLETED');
+    assert.equal(await storedLastName(x.wid), x.original);
+
+    const replay = await h.cli(['replay', a.runId, '--pages', '1-3', '--sink', 'postgres', '--wait']);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.equal(
+      await storedLastName(x.wid),
+      x.original,
+      `the replay of the older run ${a.runId} replaced X (${x.wid})`,
+    );
+    await assertSinksHoldSnapshot(h, b);
+  });
+
   test('wdsync start refuses a second run of the same tenant and scope; --allow-overlap starts it', async () => {
     const a = await startPaused({ mode: 'full', pageSize: 100, concurrency: 1 });
     const runId = a.workflowId;
