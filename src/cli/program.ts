@@ -11,6 +11,7 @@ import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerKeysCommands } from './keys-command';
 import { registerCodecServerCommand } from './codec-server-command';
 import { registerReplayCommand } from './replay-command';
+import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { formatUsageError } from './errors';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDeadLetterCommands(program);
   registerKeysCommands(program);
   registerCodecServerCommand(program);
+  registerWatermarkCommands(program);
   registerBenchCommand(program);
   // Usage errors name the command whose --help to read, so each command gets its own printer.
   const configure = (cmd: Command, names: string[]) => {

@@ -1,8 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
 import { listRuns } from '../runs/list';
+import { watchPollers } from '../runs/pollers';
 import { startSync } from '../runs/start';
-import { tenantDate } from '../time/tenant-date';
 import { getRunStatus, waitForRun } from '../runs/status';
 import {
   cancelSignal,
@@ -15,12 +15,12 @@ import {
 import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
+import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
+import { checkDatabase } from './preflight';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient } from './temporal';
-
-const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function registerRunCommands(program: Command) {
   addScopeOptions(
@@ -36,14 +36,21 @@ export function registerRunCommands(program: Command) {
       )
       .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
       .option('--run-id <id>', 'run id; re-using the id of a running run attaches to it')
-      .option('--as-of <moment>', 'pin this As_Of_Entry_DateTime (ISO-8601 with offset) instead of now')
-      .option('--effective-date <date>', 'pin this As_Of_Effective_Date (YYYY-MM-DD)')
+      .option(
+        '--as-of <moment>',
+        "pin this As_Of_Entry_DateTime (ISO-8601 with offset, not after Workday's now) instead of now",
+      )
+      .option('--effective-date <date>', 'with --as-of: pin this As_Of_Effective_Date (YYYY-MM-DD)')
       .option(
         '--pages-per-execution <k>',
         'pages before continue-as-new',
         intArg('--pages-per-execution', 1, 1000),
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
+      .option(
+        '--allow-overlap',
+        'start even while another run of the same tenant and scope is running (default: refuse)',
+      )
       .option('--wait', 'wait for the run, showing live progress, then print the summary')
       .option('--json', 'print one JSON object as the last line'),
   ).action(
@@ -52,31 +59,26 @@ export function registerRunCommands(program: Command) {
         const problem = runIdProblem(o.runId, '--run-id');
         if (problem) throw new UserError(problem);
       }
-      if (o.asOf !== undefined && !ISO_MOMENT.test(String(o.asOf))) {
-        throw new UserError('--as-of must be an ISO-8601 moment with offset, e.g. 2026-11-22T08:00:00Z');
-      }
-      if (o.effectiveDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(o.effectiveDate))) {
-        throw new UserError('--effective-date must look like 2026-11-22');
-      }
-      const asOf = o.asOf
-        ? {
-            entryMoment: new Date(String(o.asOf)).toISOString(),
-            effectiveDate:
-              (o.effectiveDate as string) ?? tenantDate(new Date(String(o.asOf)), cfg.workday.timezone),
-          }
-        : undefined;
+      const asOf = parseAsOfFlags(o, cfg.workday.timezone);
+      if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
+      await checkDatabase(cfg);
       const client = await connectClient(cfg);
-      const { runId, handle, attached } = await startSync(client, cfg, {
-        runId: o.runId as string | undefined,
-        mode: o.mode as 'full' | 'delta',
-        pageSize: o.pageSize as number | undefined,
-        concurrency: o.concurrency as number | undefined,
-        sinks: o.sink as string[] | undefined,
-        asOf,
-        scope: scopeFromFlags(o as ScopeFlags),
-        fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
-        pagesPerExecution: o.pagesPerExecution as number | undefined,
-      });
+      const { runId, handle, attached } = await startSync(
+        client,
+        cfg,
+        {
+          runId: o.runId as string | undefined,
+          mode: o.mode as 'full' | 'delta',
+          pageSize: o.pageSize as number | undefined,
+          concurrency: o.concurrency as number | undefined,
+          sinks: o.sink as string[] | undefined,
+          asOf,
+          scope: scopeFromFlags(o as ScopeFlags),
+          fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
+          pagesPerExecution: o.pagesPerExecution as number | undefined,
+        },
+        { refuseOverlap: !o.allowOverlap },
+      );
       if (!o.wait) {
         if (!o.json) {
           console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
@@ -92,6 +94,10 @@ export function registerRunCommands(program: Command) {
       }
       if (!o.json) console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
       const r = createProgressRenderer();
+      const stopWatching = watchPollers(client, (line) => process.stderr.write(`wdsync: ${line}\n`), {
+        address: cfg.temporal.address,
+        namespace: cfg.temporal.namespace,
+      });
       const summary = await waitForRun(handle, (p) => r.update(p))
         .catch(async (err: unknown) => {
           if (!o.json) throw err;
@@ -103,7 +109,10 @@ export function registerRunCommands(program: Command) {
           process.exitCode = 2;
           return undefined;
         })
-        .finally(() => r.stop());
+        .finally(() => {
+          stopWatching();
+          r.stop();
+        });
       if (!summary) return;
       if (o.json) console.log(JSON.stringify(summaryJson(summary)));
       else console.log(formatSummary(summary));
