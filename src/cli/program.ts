@@ -9,6 +9,7 @@ import { registerWorkerCommand } from './worker-command';
 import { registerAuditCommands } from './audit-command';
 import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerKeysCommands } from './keys-command';
+import { registerReportCommand } from './report-command';
 import { registerCodecServerCommand } from './codec-server-command';
 import { registerReplayCommand } from './replay-command';
 import { registerWatermarkCommands } from './watermark-command';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerAuditCommands(program);
   registerDeadLetterCommands(program);
+  registerReportCommand(program);
   registerKeysCommands(program);
   registerCodecServerCommand(program);
   registerWatermarkCommands(program);
