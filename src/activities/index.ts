@@ -269,6 +269,19 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
       }
     },
 
+    /**
+     * The end of a run that did not reach recordRunEnd: failed (an auth fault, a failed delta,
+     * refused data) or cancelled through Temporal. Its row must not stay RUNNING.
+     */
+    async recordRunClosed(input: {
+      runId: string;
+      status: 'FAILED' | 'CANCELLED';
+      error: string;
+      errorType?: string;
+    }) {
+      await deps.audit.recordRunClosed(input.runId, input.status, input.error, input.errorType);
+    },
+
     async recordPageFailure(input: { runId: string; page: number; error: string; errorType?: string }) {
       await deps.audit.recordPage({
         runId: input.runId,

@@ -21,6 +21,7 @@ export const ErrorType = {
   Config: 'ConfigError',
   DatabaseUnavailable: 'DatabaseUnavailable',
   DatabaseRefused: 'DatabaseRefused',
+  InvalidData: 'InvalidData',
   PagesFailed: 'PagesFailed',
   SinkDeliveryFailed: 'SinkDeliveryFailed',
   ReconciliationMismatch: 'ReconciliationMismatch',

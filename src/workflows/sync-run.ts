@@ -1,9 +1,12 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
+  ContinueAsNew,
   condition,
   continueAsNew,
   executeChild,
+  isCancellation,
   patched,
   setCurrentDetails,
   setHandler,
@@ -35,6 +38,8 @@ import { failureMessage, failureType, syncPage } from './sync-page';
 import type { PageRequestSpec, RunCarry, RunState, RunSummary, SyncRunInput } from './types';
 
 const books = bookkeepingActivities();
+/** Recording a run's end on the way out: a few quick attempts, then status reconciles it. */
+const closing = bookkeepingActivities({ maximumAttempts: 3 });
 
 export const DEFAULT_PAGES_PER_EXECUTION = 300;
 export { DEFAULT_MAX_CONSECUTIVE_FAILURES } from './run-rules';
@@ -103,10 +108,31 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     resumeSignal,
     after(() => rules.resume()),
   );
+  // Outside the page loop nothing polls the flag, so a cancel while planning (say, while
+  // recordRunStart retries), in the recovery cool-down or while finalizing cancels that phase.
+  // patched() is reached only in such a phase, so histories of other cancels replay as before.
+  let phase: CancellationScope | undefined;
   setHandler(
     cancelSignal,
-    after(() => rules.cancel()),
+    after(() => {
+      rules.cancel();
+      if (phase && patched('cancel-ends-any-phase')) phase.cancel();
+    }),
   );
+  /** Runs a phase a cancel ends at once; false when it did. */
+  const cancellable = async (fn: () => Promise<unknown>): Promise<boolean> => {
+    const scope = new CancellationScope();
+    phase = scope;
+    try {
+      await scope.run(fn);
+      return true;
+    } catch (err) {
+      if (rules.cancelled && isCancellation(err)) return false;
+      throw err;
+    } finally {
+      phase = undefined;
+    }
+  };
   setHandler(
     setConcurrencyUpdate,
     after((n: number) => rules.setConcurrency(n)),
@@ -121,15 +147,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   setHandler(progressQuery, () => rules.progress(inFlight.size));
   publish();
 
-  if (!input.carry) await planRun(input, rules, workday);
-  const spec: PageRequestSpec = {
+  // Read after planning: a delta run's window is resolved there.
+  const spec = (): PageRequestSpec => ({
     runId,
     tenant: input.tenant,
     pageSize: input.pageSize,
     asOf: s.asOf,
     scope: input.scope,
     window: s.window,
-  };
+  });
 
   // --- one page: a child workflow; its outcome or its failure joins the run ---
   const runPage = async (page: number): Promise<boolean> => {
@@ -138,7 +164,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     try {
       const outcome = await executeChild(syncPage, {
         workflowId: pageWorkflowId(runId, page),
-        args: [{ spec, page, sinks: input.sinks, tuning: input.tuning }],
+        args: [{ spec: spec(), page, sinks: input.sinks, tuning: input.tuning }],
       });
       const crossed = rules.pageSucceeded(outcome);
       if (crossed) await books.notify(crossed);
@@ -155,48 +181,91 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     }
   };
 
-  // --- the page loop: at most `concurrency` in flight, none started while paused ---
-  const moreHere = () =>
-    rules.pagesLeft && startedHere < pagesPerExecution && !workflowInfo().continueAsNewSuggested;
-  const canStart = () => moreHere() && !s.paused && inFlight.size < s.concurrency;
-  for (;;) {
-    // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
-    await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
-    if (!canStart()) break;
-    void runPage(s.nextPage);
-    s.nextPage += 1;
-    startedHere += 1;
-  }
+  try {
+    const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday));
+    if (planned) {
+      // --- the page loop: at most `concurrency` in flight, none started while paused ---
+      const moreHere = () =>
+        rules.pagesLeft && startedHere < pagesPerExecution && !workflowInfo().continueAsNewSuggested;
+      const canStart = () => moreHere() && !s.paused && inFlight.size < s.concurrency;
+      for (;;) {
+        // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
+        await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
+        if (!canStart()) break;
+        void runPage(s.nextPage);
+        s.nextPage += 1;
+        startedHere += 1;
+      }
 
-  // --- continue-as-new, drained: the carry holds every count ---
-  if (rules.pagesLeft) {
+      // --- continue-as-new, drained: the carry holds every count ---
+      if (rules.pagesLeft) {
+        await condition(allHandlersFinished);
+        s.executions += 1;
+        return continueAsNew<typeof syncRun>({ ...input, carry: s });
+      }
+
+      // --- recovery ---
+      if (!rules.cancelled) await recover(input, rules, runPage, sinks, cancellable);
+    }
+
+    // --- finalize ---
+    let summary = rules.summary();
+    const finalized =
+      planned &&
+      (await cancellable(async () => {
+        for (const sink of input.sinks) {
+          await sinks.finalizeSink({
+            runId,
+            sink,
+            mode: rules.finalizeMode,
+            totalPages: s.totalPages,
+            complete: rules.completeOn(sink, summary),
+            asOfEntry: s.asOf.entryMoment,
+          });
+        }
+      }));
+    // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
+    // keep it waiting on a database that may be the very reason for the cancel.
+    if (!finalized) summary = rules.summary();
+    await (finalized ? books : closing)
+      .recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null })
+      .catch((err) => {
+        if (finalized) throw err;
+      });
+    upsertSearchAttributes([
+      { key: STATE, value: summaryState(summary) },
+      { key: PAGES_FAILED, value: s.failedPages.length },
+    ]);
+    setCurrentDetails(detailsText(summary));
     await condition(allHandlersFinished);
-    s.executions += 1;
-    return continueAsNew<typeof syncRun>({ ...input, carry: s });
+    return summary;
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    // A run that fails (an auth fault, a failed delta, refused data) or is cancelled through
+    // Temporal must not stay RUNNING in the run records. patched() only on this path, so
+    // histories of runs that ended normally replay as before.
+    if (patched('run-end-on-failure')) await recordClosed(runId, err);
+    throw err;
   }
+}
 
-  // --- recovery, then finalize ---
-  if (!rules.cancelled) await recover(input, rules, runPage, sinks);
-
-  const summary = rules.summary();
-  for (const sink of input.sinks) {
-    await sinks.finalizeSink({
-      runId,
-      sink,
-      mode: rules.finalizeMode,
-      totalPages: s.totalPages,
-      complete: rules.completeOn(sink, summary),
-      asOfEntry: s.asOf.entryMoment,
-    });
-  }
-  await books.recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null });
-  upsertSearchAttributes([
-    { key: STATE, value: summaryState(summary) },
-    { key: PAGES_FAILED, value: s.failedPages.length },
-  ]);
-  setCurrentDetails(detailsText(summary));
-  await condition(allHandlersFinished);
-  return summary;
+/**
+ * Best effort, never cancelled: the run's row says FAILED or CANCELLED with the reason. When even
+ * this fails, `wdsync status` reconciles the row from Temporal's state.
+ */
+async function recordClosed(runId: string, err: unknown): Promise<void> {
+  const cancelled = isCancellation(err);
+  upsertSearchAttributes([{ key: STATE, value: cancelled ? 'Cancelled' : 'Failed' }]);
+  await CancellationScope.nonCancellable(() =>
+    closing
+      .recordRunClosed({
+        runId,
+        status: cancelled ? 'CANCELLED' : 'FAILED',
+        error: failureMessage(err),
+        errorType: failureType(err),
+      })
+      .catch(() => undefined),
+  );
 }
 
 function newCarry(input: SyncRunInput): RunCarry {
@@ -265,13 +334,14 @@ async function recover(
   rules: RunRules,
   runPage: (page: number) => Promise<boolean>,
   sinks: SinkProxy,
+  cancellable: (fn: () => Promise<unknown>) => Promise<boolean>,
 ): Promise<void> {
   const s = rules.s;
   const passes = input.recovery?.passes ?? DEFAULT_RECOVERY_PASSES;
   const cooldown = input.recovery?.cooldownSeconds ?? DEFAULT_RECOVERY_COOLDOWN_SECONDS;
   for (let pass = 0; pass < passes; pass++) {
     if (!rules.needsRecovery) return;
-    await sleep(cooldown * 1000);
+    if (!(await cancellable(() => sleep(cooldown * 1000)))) return;
     for (const page of [...s.failedPages]) {
       if (rules.cancelled) return;
       await condition(() => !s.paused || rules.cancelled);
