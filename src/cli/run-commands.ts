@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
 import { startSync } from '../runs/start';
 import { tenantDate } from '../time/tenant-date';
-import { getRunStatus, waitForRun } from '../runs/status';
+import { getRunStatus, reconcileRunRecord, waitForRun } from '../runs/status';
 import {
   cancelSignal,
   MAX_CONCURRENCY,
@@ -15,6 +15,7 @@ import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
 import { MODE, STATE } from '../workflows/search-attributes';
 import { action } from './action';
+import { withStores } from './audit-command';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
@@ -121,7 +122,7 @@ export function registerRunCommands(program: Command) {
           if (o.json) console.log(JSON.stringify({ ...p, ...runningJson(runId, p) }));
           else
             console.log(
-              `Run ${runId}: ${p.state}\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+              `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
             );
           return;
         }
@@ -129,6 +130,15 @@ export function registerRunCommands(program: Command) {
           console.log(o.json ? JSON.stringify(summaryJson(st.summary)) : formatSummary(st.summary));
           return;
         }
+        // Terminated runs cannot record their own end: the run record follows Temporal's state.
+        // Best effort: status still answers when the state database is away.
+        await withStores(cfg, ({ audit }) =>
+          reconcileRunRecord(audit, runId, st.temporalStatus, st.failure),
+        ).catch((err: unknown) =>
+          process.stderr.write(
+            `wdsync: could not update run ${runId} in the run records: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
         const line = { runId, status: st.temporalStatus, error: st.failure };
         console.log(
           o.json

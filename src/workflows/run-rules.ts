@@ -37,6 +37,7 @@ export interface RunRulesOptions {
  */
 export class RunRules {
   cancelled = false;
+  private cancellingUntilEnd = true;
   private readonly maxConsecutive: number;
   private readonly deadLetterThreshold: number;
 
@@ -60,8 +61,14 @@ export class RunRules {
     );
   }
 
+  /**
+   * The live state, for the progress query, the WdsyncState search attribute and the Web UI. A
+   * cancelled run that still runs (draining, finalizing) is Cancelling: saying Cancelled while
+   * Temporal shows it RUNNING sent operators looking for a run that had not ended. The end state
+   * comes from the summary. (Runs cancelled before that rule said Cancelled once drained.)
+   */
   state(inFlight: number): RunState {
-    if (this.cancelled) return inFlight ? 'Cancelling' : 'Cancelled';
+    if (this.cancelled) return inFlight || this.cancellingUntilEnd ? 'Cancelling' : 'Cancelled';
     if (this.s.degraded && this.s.paused) return 'Degraded';
     return this.s.paused ? 'Paused' : 'Running';
   }
@@ -77,8 +84,10 @@ export class RunRules {
     this.s.consecutiveFailures = 0;
   }
 
-  cancel(): void {
+  /** `cancellingUntilEnd` is false only for runs replayed from before that rule (patched). */
+  cancel(cancellingUntilEnd = true): void {
     this.cancelled = true;
+    this.cancellingUntilEnd = cancellingUntilEnd;
   }
 
   /** Returns the previous value. */

@@ -115,7 +115,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   setHandler(
     cancelSignal,
     after(() => {
-      rules.cancel();
+      rules.cancel(patched('cancelling-until-end'));
       if (phase && patched('cancel-ends-any-phase')) phase.cancel();
     }),
   );

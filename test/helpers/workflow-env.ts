@@ -1,0 +1,69 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { activitiesByQueue } from '../../src/activities';
+import type { ActivityDeps } from '../../src/activities/ports';
+import { failureMapping } from '../../src/activities/failures';
+import { findTemporalBinary } from '../../src/devserver/temporal-binary';
+import { workflowBundle } from '../../src/worker';
+import { TASK_QUEUES } from '../../src/workflows/activity-options';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+
+/*
+ * Fast workflow tests: the real workflows and activities on a local Temporal server started by
+ * @temporalio/testing, over in-memory ports (test/helpers/fake-ports.ts). The time-skipping test
+ * server would be downloaded from temporal.download, which this machine cannot reach, so the
+ * environment is createLocal on the project's own Temporal CLI (the one `wdsync dev` runs), and
+ * tests keep their timers short instead of skipping them.
+ */
+
+export interface WorkflowEnv {
+  env: TestWorkflowEnvironment;
+  /** Runs fn with workers for every task queue, the activities built over deps. */
+  withWorkers<T>(deps: ActivityDeps, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function createWorkflowEnv(): Promise<WorkflowEnv> {
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: findTemporalBinary({ install: true }) },
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  const bundle = await workflowBundle();
+  return {
+    env,
+    async withWorkers(deps, fn) {
+      const activities = activitiesByQueue(deps);
+      const common = {
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        interceptors: { activity: [failureMapping] },
+      };
+      const workers = [
+        await Worker.create({ ...common, taskQueue: TASK_QUEUES.workflows, workflowBundle: bundle }),
+        await Worker.create({ ...common, taskQueue: TASK_QUEUES.workday, activities: activities.workday }),
+        await Worker.create({ ...common, taskQueue: TASK_QUEUES.sinks, activities: activities.sinks }),
+      ];
+      const running = workers.map((w) => w.run());
+      try {
+        return await fn();
+      } finally {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.allSettled(running);
+      }
+    },
+    close: () => env.teardown(),
+  };
+}
+
+/** Polls until check holds (or fails after timeoutMs with what). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
