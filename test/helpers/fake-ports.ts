@@ -47,6 +47,9 @@ export class FakeWorkday implements WorkdayPort {
   /** Fetches of these pages wait until released (to hold pages in flight). */
   private readonly held = new Map<number, { promise: Promise<void>; release: () => void }>();
 
+  /** countWorkers (the one-row request) throws this while set. */
+  countFault: Error | undefined;
+
   constructor(
     public total: number,
     public faults: FaultPlan = () => undefined,
@@ -66,13 +69,18 @@ export class FakeWorkday implements WorkdayPort {
     for (const page of pages) this.held.get(page)?.release();
   }
 
-  /** Pages whose fetch (count > 1) was called, in order. */
+  releaseAll(): void {
+    for (const h of this.held.values()) h.release();
+  }
+
+  /** Pages whose fetch was called (not countWorkers' one-row request), in order. */
   pagesFetched(): number[] {
-    return this.calls.filter((c) => c.count > 1 || this.total <= 1).map((c) => c.page);
+    return this.calls.filter((c) => c.count > 1).map((c) => c.page);
   }
 
   async fetchPage(_spec: unknown, page: number, count: number) {
     this.calls.push({ page, count, at: Date.now() });
+    if (count === 1 && page === 1 && this.countFault) throw this.countFault;
     if (count > 1 || page > 1) {
       const attempt = (this.attempts.get(page) ?? 0) + 1;
       this.attempts.set(page, attempt);
@@ -139,6 +147,18 @@ export class MemorySink implements Sink {
   readonly rows = new Map<string, string>();
   readonly ledger = new Set<string>();
   readonly finalized: FinalizeContext[] = [];
+  /** finalizeRun waits while held. */
+  private finalizeGate: Promise<void> | undefined;
+  private openGate = () => {};
+  holdFinalize(): void {
+    this.finalizeGate = new Promise((r) => {
+      this.openGate = r;
+    });
+  }
+  releaseFinalize(): void {
+    this.openGate();
+    this.finalizeGate = undefined;
+  }
   /** Delivery of these pages fails while set. */
   failPages = new Set<number>();
 
@@ -168,6 +188,7 @@ export class MemorySink implements Sink {
     return r;
   }
   async finalizeRun(ctx: FinalizeContext) {
+    await this.finalizeGate;
     this.finalized.push(ctx);
     return { removed: 0 };
   }
@@ -186,7 +207,9 @@ export class MemoryAudit implements AuditPort {
   readonly events: RecordEvent[] = [];
   /** recordRunStart throws this while set. */
   startFault: Error | undefined;
+  startAttempts = 0;
   async recordRunStart(run: { runId: string }) {
+    this.startAttempts += 1;
     if (this.startFault) throw this.startFault;
     this.runs.set(run.runId, { status: 'RUNNING' });
   }
@@ -231,6 +254,8 @@ export interface FakePorts {
   audit: MemoryAudit;
   notifier: RecordingNotifier;
   deps: ActivityDeps;
+  /** Lets every held call finish, so workers can shut down after a failed assertion. */
+  unblock(): void;
 }
 
 export function fakePorts(total: number, faults?: FaultPlan): FakePorts {
@@ -246,5 +271,9 @@ export function fakePorts(total: number, faults?: FaultPlan): FakePorts {
     audit,
     notifier,
     deps: { workday, staging, sinks: new Map([[sink.name, sink]]), audit, notifier },
+    unblock: () => {
+      workday.releaseAll();
+      sink.releaseFinalize();
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { activitiesByQueue } from '../../src/activities';
 import type { ActivityDeps } from '../../src/activities/ports';
 import { failureMapping } from '../../src/activities/failures';
@@ -18,12 +18,21 @@ import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 export interface WorkflowEnv {
   env: TestWorkflowEnvironment;
-  /** Runs fn with workers for every task queue, the activities built over deps. */
-  withWorkers<T>(deps: ActivityDeps, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn with workers for every task queue, the activities built over the ports' deps; then
+   * unblocks held calls so the workers can stop.
+   */
+  withWorkers<T>(ports: { deps: ActivityDeps; unblock?: () => void }, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export async function createWorkflowEnv(): Promise<WorkflowEnv> {
+  // The tests fail activities on purpose; the SDK logs each one. Errors only.
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already by this process.
+  }
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalBinary({ install: true }) },
@@ -34,12 +43,14 @@ export async function createWorkflowEnv(): Promise<WorkflowEnv> {
   const bundle = await workflowBundle();
   return {
     env,
-    async withWorkers(deps, fn) {
+    async withWorkers({ deps, unblock }, fn) {
       const activities = activitiesByQueue(deps);
       const common = {
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
         interceptors: { activity: [failureMapping] },
+        // Activities a test left held are cancelled at shutdown instead of waited for.
+        shutdownGraceTime: 1000,
       };
       const workers = [
         await Worker.create({ ...common, taskQueue: TASK_QUEUES.workflows, workflowBundle: bundle }),
@@ -50,6 +61,7 @@ export async function createWorkflowEnv(): Promise<WorkflowEnv> {
       try {
         return await fn();
       } finally {
+        unblock?.();
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.allSettled(running);
       }
