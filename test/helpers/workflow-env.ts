@@ -7,6 +7,7 @@ import { findTemporalBinary } from '../../src/devserver/temporal-binary';
 import { workflowBundle } from '../../src/worker';
 import { TASK_QUEUES } from '../../src/workflows/activity-options';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import type { SyncRunInput } from '../../src/workflows/types';
 
 /*
  * Fast workflow tests: the real workflows and activities on a local Temporal server started by
@@ -78,4 +79,27 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const ASOF = { entryMoment: '2026-11-01T08:00:00.000Z', effectiveDate: '2026-11-01' };
+
+/** A small run over the fake ports: 10 workers a page, one page at a time, quick retries. */
+export function runInput(runId: string, over: Partial<SyncRunInput> = {}): SyncRunInput {
+  return {
+    runId,
+    mode: 'full',
+    tenant: 'acme',
+    pageSize: 10,
+    concurrency: 1,
+    sinks: ['memory'],
+    asOf: ASOF,
+    recovery: { passes: 1, cooldownSeconds: 1 },
+    tuning: {
+      workdayInitialIntervalMs: 50,
+      workdayMaximumAttempts: 1,
+      sinkInitialIntervalMs: 50,
+      sinkMaximumAttempts: 2,
+    },
+    ...over,
+  };
 }

@@ -22,14 +22,28 @@ export function wrongQueueCallsDoNotTypeCheck(w: WorkdayProxy, s: SinkProxy, b: 
   void b.countWorkers;
   // @ts-expect-error finalizeSink is a sink activity
   void b.finalizeSink;
-  return [w.fetchPage, w.countWorkers, s.deliverPage, s.finalizeSink, s.releaseToSink, b.recordRunEnd, b.planReplay];
+  return [
+    w.fetchPage,
+    w.countWorkers,
+    s.deliverPage,
+    s.finalizeSink,
+    s.releaseToSink,
+    b.recordRunEnd,
+    b.planReplay,
+  ];
 }
 
 test("each task queue's workers register exactly its group of activities", () => {
   const a = activitiesByQueue(fakePorts(1).deps);
   assert.deepEqual(Object.keys(a.workday).sort(), ['countWorkers', 'fetchPage']);
   const sinks = Object.keys(a.sinks);
-  for (const name of ['deliverPage', 'finalizeSink', 'replayDeliverPage', 'replayFinalizeSink', 'releaseToSink'])
+  for (const name of [
+    'deliverPage',
+    'finalizeSink',
+    'replayDeliverPage',
+    'replayFinalizeSink',
+    'releaseToSink',
+  ])
     assert.ok(sinks.includes(name), `${name} on the sinks queue`);
   for (const name of ['recordRunStart', 'recordRunEnd', 'recordRunClosed', 'planReplay', 'planRelease'])
     assert.ok(sinks.includes(name), `bookkeeping ${name} served on the sinks queue`);

@@ -42,7 +42,9 @@ const outcome = (page: number, over: Partial<PageOutcome['fetch']> = {}, sinkErr
     checksum: 'x',
     ...over,
   },
-  delivered: { postgres: { inserted: page === 3 ? 50 : 100, updated: 0, unchanged: 0, alreadyDelivered: false } },
+  delivered: {
+    postgres: { inserted: page === 3 ? 50 : 100, updated: 0, unchanged: 0, alreadyDelivered: false },
+  },
   sinkErrors,
 });
 
@@ -132,7 +134,10 @@ test('the dead-letter threshold fires on crossing, once, even across continue-as
   const e = r.pageSucceeded(outcome(2, { deadLettered: 3 }));
   assert.equal(e?.type, 'dead_letters.threshold');
   assert.equal(e?.command, 'wdsync dead-letters list --run sync-acme-1');
-  assert.match(e?.error ?? '', /6 records of this run failed validation or mapping \(threshold 5\); latest on page 2/);
+  assert.match(
+    e?.error ?? '',
+    /6 records of this run failed validation or mapping \(threshold 5\); latest on page 2/,
+  );
   // The next execution starts from the carried counts: already past, no second event.
   const next = new RunRules(r.s, { pageSize: 100, wholeTenant: true, deadLetterThreshold: 5 });
   assert.equal(next.pageSucceeded(outcome(3, { deadLettered: 4 })), undefined);

@@ -7,35 +7,13 @@ import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/me
 import type { syncRun } from '../../src/workflows/sync-run';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { type FakePorts, fakePorts, workdayFault } from '../helpers/fake-ports';
-import { createWorkflowEnv, until, type WorkflowEnv } from '../helpers/workflow-env';
+import { createWorkflowEnv, runInput, until, type WorkflowEnv } from '../helpers/workflow-env';
 
 /*
  * syncRun's control flow in seconds: the real workflows and activities on a local Temporal
  * server over in-memory ports. The end-to-end tests (test/engine) cover the same run against the
  * simulator, PostgreSQL and JSONL; these cover the rules that need a live workflow.
  */
-
-const ASOF = { entryMoment: '2026-11-01T08:00:00.000Z', effectiveDate: '2026-11-01' };
-
-export function runInput(runId: string, over: Partial<SyncRunInput> = {}): SyncRunInput {
-  return {
-    runId,
-    mode: 'full',
-    tenant: 'acme',
-    pageSize: 10,
-    concurrency: 1,
-    sinks: ['memory'],
-    asOf: ASOF,
-    recovery: { passes: 1, cooldownSeconds: 1 },
-    tuning: {
-      workdayInitialIntervalMs: 50,
-      workdayMaximumAttempts: 1,
-      sinkInitialIntervalMs: 50,
-      sinkMaximumAttempts: 2,
-    },
-    ...over,
-  };
-}
 
 let w: WorkflowEnv;
 before(async () => {
