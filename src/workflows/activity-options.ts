@@ -69,7 +69,8 @@ export function tuned(
       ...(initial !== undefined
         ? { initialInterval: initial, maximumInterval: Math.max(initial * 8, 1000) }
         : {}),
-      ...(attempts !== undefined ? { maximumAttempts: attempts } : {}),
+      // 0 would mean unlimited to Temporal: every activity keeps a bound.
+      ...(attempts !== undefined && attempts >= 1 ? { maximumAttempts: attempts } : {}),
     },
   };
 }
