@@ -110,7 +110,8 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   );
   // Outside the page loop nothing polls the flag, so a cancel while planning (say, while
   // recordRunStart retries), in the recovery cool-down or while finalizing cancels that phase.
-  // patched() is reached only in such a phase, so histories of other cancels replay as before.
+  // Both patches are reached only on a cancel (the second only in such a phase), so recorded
+  // histories of other cancels replay with the states and commands they had.
   let phase: CancellationScope | undefined;
   setHandler(
     cancelSignal,
