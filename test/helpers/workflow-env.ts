@@ -71,16 +71,6 @@ export async function createWorkflowEnv(): Promise<WorkflowEnv> {
   };
 }
 
-/** Polls until check holds (or fails after timeoutMs with what). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const ASOF = { entryMoment: '2026-11-01T08:00:00.000Z', effectiveDate: '2026-11-01' };
 
 /** A small run over the fake ports: 10 workers a page, one page at a time, quick retries. */

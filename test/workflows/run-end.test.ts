@@ -13,7 +13,8 @@ import { cancelSignal, pauseSignal, progressQuery } from '../../src/workflows/me
 import type { syncRun } from '../../src/workflows/sync-run';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { fakePorts, workdayFault } from '../helpers/fake-ports';
-import { createWorkflowEnv, runInput, until, type WorkflowEnv } from '../helpers/workflow-env';
+import { until } from '../helpers/snapshot';
+import { createWorkflowEnv, runInput, type WorkflowEnv } from '../helpers/workflow-env';
 import { DATABASE_URL, dropSchema, randomSchema } from '../storage/helpers';
 
 /*

@@ -7,7 +7,8 @@ import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/me
 import type { syncRun } from '../../src/workflows/sync-run';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { type FakePorts, fakePorts, workdayFault } from '../helpers/fake-ports';
-import { createWorkflowEnv, runInput, until, type WorkflowEnv } from '../helpers/workflow-env';
+import { until } from '../helpers/snapshot';
+import { createWorkflowEnv, runInput, type WorkflowEnv } from '../helpers/workflow-env';
 
 /*
  * syncRun's control flow in seconds: the real workflows and activities on a local Temporal
