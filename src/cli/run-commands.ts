@@ -165,7 +165,7 @@ export function registerRunCommands(program: Command) {
   signalCommand('resume', 'resume a paused or degraded run', (h) => h.signal(resumeSignal));
   signalCommand(
     'cancel',
-    'end the run gracefully: pages in flight finish, it ends CANCELLED with its counts',
+    'end the run: pages in flight finish, any other phase (planning, paused, cool-down, finalize) ends at once; it ends CANCELLED with its counts',
     (h) => h.signal(cancelSignal),
   );
 
