@@ -123,6 +123,8 @@ function classify(err: unknown, opts: { attempt?: number; random?: () => number 
     }
     return ApplicationFailure.retryable(err.message, type);
   }
+  const refused = dataRefusal(err);
+  if (refused) return ApplicationFailure.nonRetryable(refused, ErrorType.InvalidData);
   if (err instanceof Error) {
     switch (err.name) {
       case 'StagingMissingError':
@@ -145,6 +147,25 @@ function classify(err: unknown, opts: { attempt?: number; random?: () => number 
     return err;
   }
   return new Error(String(err));
+}
+
+/**
+ * Data the database or a schema refuses stays refused on every attempt: PostgreSQL's data
+ * exceptions (SQLSTATE class 22, e.g. 22008 "date/time field value out of range" for an effective
+ * date of 2026-13-45) and integrity constraint violations (class 23), and zod validation errors.
+ * Retrying them once kept a run retrying every 30 s for ever. Returns the operator's message.
+ */
+function dataRefusal(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'ZodError') {
+    return `invalid data: ${err.message.slice(0, 1000)}; retrying cannot help, fix the input and start again`;
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) {
+    const what = code.startsWith('22') ? 'a value it cannot store' : 'a value that breaks a constraint';
+    return `the database refused ${what} (SQLSTATE ${code}: ${err.message.slice(0, 500)}); retrying cannot help: check the dates and values the run was started with (--as-of, --effective-date, scope) and start it again`;
+  }
+  return undefined;
 }
 
 /**

@@ -69,6 +69,11 @@ export interface AuditPort {
   /** Moves forward only. */
   setWatermark(tenant: string, scopeKey: string, updatedThrough: string, runId: string): Promise<void>;
   recordRunEnd(runId: string, summary: RunSummary): Promise<void>;
+  /**
+   * A run that ended without a summary (failed, cancelled or terminated): its status and why. A
+   * row that was never started is created, as recordRunEnd does.
+   */
+  recordRunClosed(runId: string, status: string, error: string, errorType?: string): Promise<void>;
   /** The statuses a sync run's activities write; replays also write 'replayed'. */
   recordPage(
     p: Omit<PageUpdate, 'status' | 'bumpAttempts'> & { status: 'fetched' | 'failed' | 'delivered' },

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { listRuns } from '../runs/list';
 import { watchPollers } from '../runs/pollers';
 import { startSync } from '../runs/start';
-import { getRunStatus, waitForRun } from '../runs/status';
+import { getRunStatus, reconcileRunRecord, waitForRun } from '../runs/status';
 import {
   cancelSignal,
   MAX_CONCURRENCY,
@@ -15,6 +15,7 @@ import {
 import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
+import { withStores } from '../deps';
 import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
 import { checkDatabase } from './preflight';
 import { intArg, UserError } from './errors';
@@ -142,7 +143,7 @@ export function registerRunCommands(program: Command) {
           if (o.json) console.log(JSON.stringify({ ...p, ...runningJson(runId, p) }));
           else
             console.log(
-              `Run ${runId}: ${p.state}\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+              `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
             );
           return;
         }
@@ -150,6 +151,15 @@ export function registerRunCommands(program: Command) {
           console.log(o.json ? JSON.stringify(summaryJson(st.summary)) : formatSummary(st.summary));
           return;
         }
+        // Terminated runs cannot record their own end: the run record follows Temporal's state.
+        // Best effort: status still answers when the state database is away.
+        await withStores(cfg, ({ audit }) =>
+          reconcileRunRecord(audit, runId, st.temporalStatus, st.failure),
+        ).catch((err: unknown) =>
+          process.stderr.write(
+            `wdsync: could not update run ${runId} in the run records: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
         const line = { runId, status: st.temporalStatus, error: st.failure };
         console.log(
           o.json
@@ -176,7 +186,7 @@ export function registerRunCommands(program: Command) {
   signalCommand('resume', 'resume a paused or degraded run', (h) => h.signal(resumeSignal));
   signalCommand(
     'cancel',
-    'end the run gracefully: pages in flight finish, it ends CANCELLED with its counts',
+    'end the run: pages in flight finish, any other phase (planning, paused, cool-down, finalize) ends at once; it ends CANCELLED with its counts',
     (h) => h.signal(cancelSignal),
   );
 
