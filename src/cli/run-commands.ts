@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
+import { announceRunReport } from '../report/write';
 import { listRuns } from '../runs/list';
 import { watchPollers } from '../runs/pollers';
 import { startSync } from '../runs/start';
@@ -117,6 +118,7 @@ export function registerRunCommands(program: Command) {
       if (!summary) return;
       if (o.json) console.log(JSON.stringify(summaryJson(summary)));
       else console.log(formatSummary(summary));
+      await announceRunReport(cfg, runId);
       if (summary.status !== 'COMPLETED') process.exitCode = 2;
     }),
   );
@@ -136,6 +138,7 @@ export function registerRunCommands(program: Command) {
             r.stop(),
           );
           console.log(o.json ? JSON.stringify(summaryJson(summary)) : formatSummary(summary));
+          await announceRunReport(cfg, runId);
           return;
         }
         if (st.running) {
