@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
-import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
 import type { FetchSummary, PageRequestSpec, RunSummary, SinkDelivery } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import type { DeltaWindow, SyncScope } from '../domain/scope';
 import type { SyncMode } from '../domain/run';
-import { heartbeating } from './heartbeat';
+import { deliverHeartbeating, heartbeating } from './heartbeat';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
@@ -125,22 +125,20 @@ export function createSinkActivities(deps: ActivityDeps) {
       sinkNamed(deps.sinks, input.sink);
       const key = { runId: input.runId, page: input.page };
       const records = await deps.staging.getRecords(key);
-      const ctx = Context.current();
-      const res = await heartbeating(
-        () =>
-          deliver(deps, {
-            sink: input.sink,
-            records,
-            ledger: key,
-            sourceRunId: input.runId,
-            auditRunId: input.runId,
-            asOfEntry: input.asOfEntry,
-            // A retry after a crash between the sink commit and the audit write finds the page
-            // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
-            whenAlreadyDelivered: 'record-previous',
-            heartbeat: () => ctx.heartbeat(),
-          }),
-        () => ({ page: input.page, sink: input.sink }),
+      const res = await deliverHeartbeating(
+        deps,
+        {
+          sink: input.sink,
+          records,
+          ledger: key,
+          sourceRunId: input.runId,
+          auditRunId: input.runId,
+          asOfEntry: input.asOfEntry,
+          // A retry after a crash between the sink commit and the audit write finds the page
+          // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
+          whenAlreadyDelivered: 'record-previous',
+        },
+        input.page,
       );
       return deliveryTotals(res);
     },

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { AuditStore } from '../audit/store';
-import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import { selectSinks } from '../sinks/names';
 import type { Sink } from '../sinks/types';
@@ -12,7 +12,7 @@ import type { PageRequestSpec, RunSummary } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import type { SyncMode } from '../domain/run';
 import type { SyncScope } from '../domain/scope';
-import { heartbeating } from './heartbeat';
+import { deliverHeartbeating, heartbeating } from './heartbeat';
 import type { ActivityDeps } from './ports';
 import { reducedGroups } from './scope-key';
 
@@ -301,26 +301,23 @@ export function createReplaySinkActivities(deps: ActivityDeps) {
           matched,
         };
       }
-      const ctx = Context.current();
-      const res = await heartbeating(
-        () =>
-          deliver(deps, {
-            sink: input.sink,
-            records,
-            ledger: { runId: ledgerRunId, page: input.page },
-            // The original run fetched the records: its response groups apply.
-            sourceRunId: input.runId,
-            auditRunId: input.replayRunId,
-            asOfEntry: input.asOfEntry,
-            // A retry of this activity after its first attempt committed finds the ledger filled:
-            // record what that attempt did. A page the original run already delivered records nothing new.
-            whenAlreadyDelivered:
-              ctx.info.attempt > 1 && ledgerRunId === input.replayRunId
-                ? 'record-previous'
-                : 'record-nothing',
-            heartbeat: () => ctx.heartbeat(),
-          }),
-        () => ({ page: input.page, sink: input.sink }),
+      const attempt = Context.current().info.attempt;
+      const res = await deliverHeartbeating(
+        deps,
+        {
+          sink: input.sink,
+          records,
+          ledger: { runId: ledgerRunId, page: input.page },
+          // The original run fetched the records: its response groups apply.
+          sourceRunId: input.runId,
+          auditRunId: input.replayRunId,
+          asOfEntry: input.asOfEntry,
+          // A retry of this activity after its first attempt committed finds the ledger filled:
+          // record what that attempt did. A page the original run already delivered records nothing new.
+          whenAlreadyDelivered:
+            attempt > 1 && ledgerRunId === input.replayRunId ? 'record-previous' : 'record-nothing',
+        },
+        input.page,
       );
       return {
         ...deliveryTotals(res),
