@@ -175,6 +175,25 @@ describe('schema validity (xmllint)', { skip }, () => {
     }
   });
 
+  it("v2x: with its Position_Data wrapped back in Worker_Job_Data, a page is valid in Workday's v30.0 XSD", {
+    skip: existsSync(WORKDAY_XSD) ? undefined : `${WORKDAY_XSD} not found`,
+  }, async () => {
+    // No v2x schema is at hand; this shows everything but the missing wrapper is Workday's.
+    const r = await getWorkers(sim, { count: 400, group: ALL_GROUPS }, endpointAt(sim, 'v24.0'));
+    const wrapped = r.text
+      .replaceAll(
+        '<wd:Employment_Data><wd:Position_Data',
+        '<wd:Employment_Data><wd:Worker_Job_Data wd:Primary_Job="1"><wd:Position_Data',
+      )
+      .replaceAll(
+        '</wd:Position_Data><wd:Worker_Status_Data>',
+        '</wd:Position_Data></wd:Worker_Job_Data><wd:Worker_Status_Data>',
+      );
+    assert.notEqual(wrapped, r.text);
+    validate(wrapped, WORKDAY_XSD);
+    assert.throws(() => validate(r.text, WORKDAY_XSD), /Position_Data/);
+  });
+
   it("a family's answer is invalid in another family's schema (the schemas really differ)", async () => {
     const at = async (v: string) => (await getWorkers(sim, { count: 20 }, endpointAt(sim, v))).text;
     const [v24, v30, v31] = [await at('v24.0'), await at('v30.0'), await at('v31.2')];
