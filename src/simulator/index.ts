@@ -141,7 +141,9 @@ export async function startSimulator(options: Partial<SimulatorOptionsInput> = {
         const version = svc[2] ?? opts.version;
         const host = req.headers.host ?? new URL(base).host;
         res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' });
-        return void res.end(wsdlXml(`http://${host}/ccx/service/${svc[1]}/Human_Resources/${version}`));
+        return void res.end(
+          wsdlXml(`http://${host}/ccx/service/${svc[1]}/Human_Resources/${version}`, version),
+        );
       }
       if (method !== 'POST') {
         res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain' });
