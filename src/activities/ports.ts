@@ -1,3 +1,4 @@
+import type { SchemaFamily } from '../workday/schema-family';
 import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
@@ -111,6 +112,8 @@ export interface ActivityDeps {
   notifier: NotifierPort;
   /** The whole audit store and recovery queries, for replay activities (set by buildDeps). */
   recovery?: { audit: AuditStore; store: RecoveryStore };
+  /** The schema family of WORKDAY_VERSION, for re-reading dead letters; v31 when absent. */
+  workdayFamily?: SchemaFamily;
   /** Bounds on a run's Total_Results; DEFAULT_PLAN_LIMITS when absent. */
   planLimits?: PlanLimits;
 }

@@ -57,7 +57,7 @@ export function createReleaseBookkeeping(deps: ActivityDeps & { recovery?: Recov
           out.push({ ...base, result: 'already-released' });
           continue;
         }
-        const v = revalidateFragment(l.fragment);
+        const v = revalidateFragment(l.fragment, deps.workdayFamily);
         if (!v.ok) {
           await store.updateDeadLetterReason(l.id, v.reason);
           out.push({ ...base, result: 'still-invalid' });
@@ -112,7 +112,7 @@ export function createReleaseSinkActivities(deps: ActivityDeps & { recovery?: Re
         async () => {
           for (const id of input.ids) {
             const l = await audit.getDeadLetter(id);
-            const v = l ? revalidateFragment(l.fragment) : undefined;
+            const v = l ? revalidateFragment(l.fragment, deps.workdayFamily) : undefined;
             const asOfEntry = l ? await asOfOf(l.runId) : undefined;
             if (!l || !v?.ok || !asOfEntry) {
               // planRelease checked all three moments ago; only a concurrent edit gets here.
