@@ -15,6 +15,7 @@ import { createFsStaging } from './staging/fs';
 import { createPgStaging } from './staging/postgres';
 import type { StagingStore } from './staging/types';
 import { createWorkdayClient } from './workday/client';
+import { familyOfVersion } from './workday/schema-family';
 import { redactUrl } from './db/errors';
 import { createRecoveryStore, type RecoveryStore } from './replay/store';
 
@@ -99,6 +100,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
       sign: cfg.notify.webhookSecret && createWebhookSigner(cfg.notify.webhookSecret),
     }),
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
+    workdayFamily: familyOfVersion(cfg.workday.version),
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
   };
   return {

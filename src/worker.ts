@@ -2,10 +2,8 @@ import os from 'node:os';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { diagnoseTemporalTls, temporalConnectionOptions } from './temporal/connection';
 import { dataConverterFor } from './temporal/data-converter';
-import { createActivities, type ActivityDeps } from './activities';
+import { activitiesByQueue, type ActivityDeps } from './activities';
 import { failureMapping } from './activities/failures';
-import { createReleaseActivities } from './activities/release';
-import { createReplayActivities, recordingRunSpec } from './activities/replay';
 import type { WdsyncConfig } from './config/config';
 import { workflowBundle } from './workflow-bundle';
 import { TASK_QUEUES } from './workflows/activity-options';
@@ -73,14 +71,7 @@ export async function startWorkers(opts: {
   const { cfg, deps } = opts;
   const roles = opts.roles ?? ALL_ROLES;
   const connection = await connectNative(cfg);
-  const { countWorkers: count, fetchPage, ...syncSinkActivities } = createActivities(deps);
-  // Every run's request spec is kept (run_specs) so `wdsync replay --refetch` asks for the same pages.
-  const countWorkers = recordingRunSpec(count, deps);
-  const sinkActivities = {
-    ...syncSinkActivities,
-    ...createReplayActivities(deps),
-    ...createReleaseActivities(deps),
-  };
+  const activities = activitiesByQueue(deps);
   const identity = opts.identity ?? `wdsync@${os.hostname()}:${process.pid}`;
   const common = {
     connection,
@@ -104,7 +95,7 @@ export async function startWorkers(opts: {
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.workday,
-        activities: { countWorkers, fetchPage },
+        activities: activities.workday,
         maxConcurrentActivityTaskExecutions: cfg.limits.workdayConcurrencyPerWorker,
         maxTaskQueueActivitiesPerSecond: cfg.limits.workdayRequestsPerSecond,
       }),
@@ -115,7 +106,7 @@ export async function startWorkers(opts: {
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.sinks,
-        activities: sinkActivities,
+        activities: activities.sinks,
         maxConcurrentActivityTaskExecutions: cfg.limits.sinkConcurrencyPerWorker,
       }),
     );

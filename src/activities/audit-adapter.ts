@@ -22,6 +22,8 @@ export function auditPort(store: AuditStore): AuditPort {
         status: summary.status,
         summary: summary as unknown as Record<string, unknown>,
       }),
+    recordRunClosed: (runId, status, error, errorType) =>
+      store.recordRunEnd({ runId, status, summary: { error, ...(errorType ? { errorType } : {}) } }),
     recordPage: async (p) => {
       await store.recordPage(p);
     },

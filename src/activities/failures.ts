@@ -53,9 +53,31 @@ const PERMANENT_SQLSTATE_CLASSES = new Set(['22']);
  */
 function serverFailure(err: ServerError): ApplicationFailure {
   const permanent = PERMANENT_SQLSTATE_CLASSES.has(err.code.slice(0, 2));
-  const message = `the database refused a statement (SQLSTATE ${err.code}${err.routine ? `, in ${err.routine}` : ''}); its text is not shown because it can quote worker records. Look the SQLSTATE up in the PostgreSQL manual (Appendix A)${permanent ? '; retrying the same data will not help' : '; the delivery will be retried'}.`;
+  const condition = SQLSTATE_CONDITIONS[err.code];
+  const what = `SQLSTATE ${err.code}${condition ? `: ${condition}` : ''}${err.routine ? `, in ${err.routine}` : ''}`;
+  const message = permanent
+    ? `the database refused a value it cannot store (${what}); its own text is not shown because it can quote worker records; retrying cannot help: check the dates and values the run was started with (--as-of, --effective-date, scope) and start it again.`
+    : `the database refused a statement (${what}); its text is not shown because it can quote worker records. Look the SQLSTATE up in the PostgreSQL manual (Appendix A); the delivery will be retried.`;
   return ApplicationFailure.create({ message, type: ErrorType.DatabaseStatement, nonRetryable: permanent });
 }
+
+/**
+ * PostgreSQL's own wording of common conditions, without the value it quotes: safe to show, and
+ * enough for an operator to know what to fix.
+ */
+const SQLSTATE_CONDITIONS: Record<string, string> = {
+  '22001': 'value too long for its column',
+  '22003': 'numeric value out of range',
+  '22007': 'invalid date/time format',
+  '22008': 'date/time field value out of range',
+  '22021': 'character not in the database encoding (invalid UTF-8)',
+  '22P02': 'invalid input syntax',
+  '22P05': 'untranslatable character (e.g. a NUL)',
+  '23502': 'null value in a NOT NULL column',
+  '23503': 'foreign key violation',
+  '23505': 'duplicate key value',
+  '23514': 'check constraint violation',
+};
 
 /** The message bounded (DESIGN.md, first invariant), the stack's first line with it. */
 function bounded<E extends Error>(err: E): E {
@@ -123,6 +145,8 @@ function classify(err: unknown, opts: { attempt?: number; random?: () => number 
     }
     return ApplicationFailure.retryable(err.message, type);
   }
+  const refused = dataRefusal(err);
+  if (refused) return ApplicationFailure.nonRetryable(refused, ErrorType.InvalidData);
   if (err instanceof Error) {
     switch (err.name) {
       case 'StagingMissingError':
@@ -145,6 +169,25 @@ function classify(err: unknown, opts: { attempt?: number; random?: () => number 
     return err;
   }
   return new Error(String(err));
+}
+
+/**
+ * Data the database or a schema refuses stays refused on every attempt: PostgreSQL's data
+ * exceptions (SQLSTATE class 22, e.g. 22008 "date/time field value out of range" for an effective
+ * date of 2026-13-45) and integrity constraint violations (class 23), and zod validation errors.
+ * Retrying them once kept a run retrying every 30 s for ever. Returns the operator's message.
+ */
+function dataRefusal(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'ZodError') {
+    return `invalid data: ${err.message.slice(0, 1000)}; retrying cannot help, fix the input and start again`;
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) {
+    const what = code.startsWith('22') ? 'a value it cannot store' : 'a value that breaks a constraint';
+    return `the database refused ${what} (SQLSTATE ${code}: ${err.message.slice(0, 500)}); retrying cannot help: check the dates and values the run was started with (--as-of, --effective-date, scope) and start it again`;
+  }
+  return undefined;
 }
 
 /**

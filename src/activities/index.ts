@@ -1,28 +1,37 @@
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
-import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
 import type { FetchSummary, PageRequestSpec, RunSummary, SinkDelivery } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import type { DeltaWindow, SyncScope } from '../domain/scope';
 import type { SyncMode } from '../domain/run';
-import { heartbeating } from './heartbeat';
+import { deliverHeartbeating, heartbeating } from './heartbeat';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
+import { createReleaseBookkeeping, createReleaseSinkActivities } from './release';
+import { createReplayBookkeeping, createReplaySinkActivities } from './replay';
 
 export type { ActivityDeps } from './ports';
 
-/**
- * Activity factory: every dependency is injected, so tests swap Workday, staging and sinks freely.
- * Activities return counts and hashes only; worker records stay in staging and the sinks.
+/*
+ * Activity factories, one per group: Workday calls (the Workday task queue, rate-limited), sink
+ * writes and bookkeeping (the sinks task queue). Every dependency is injected, so tests swap
+ * Workday, staging and sinks freely. Activities return counts and hashes only; worker records stay
+ * in staging and the sinks. Workflows proxy each group through src/workflows/proxies.ts.
  */
-export function createActivities(deps: ActivityDeps) {
+
+/** Workday → staging. Registered only on the Workday task queue. */
+export function createWorkdayActivities(deps: ActivityDeps) {
   return {
     /** Total_Results of the pinned snapshot, from a one-row request (cheap for Workday). */
     async countWorkers(spec: PageRequestSpec): Promise<{ totalResults: number }> {
+      // Called once at the start of every run with its full request spec: kept (run_specs) so
+      // `wdsync replay --refetch` asks for the same pages. A few hundred bytes, no worker data.
+      if (deps.recovery) await deps.recovery.store.recordRunSpec(spec);
       // A tenant can take longer than the heartbeat timeout even for one row.
       const r = await heartbeating(
         () => deps.workday.fetchPage(spec, 1, 1, { signal: Context.current().cancellationSignal }),
@@ -100,7 +109,12 @@ export function createActivities(deps: ActivityDeps) {
         throw err;
       }
     },
+  };
+}
 
+/** Staging → sinks, for sync runs, replays and dead-letter release. The sinks task queue. */
+export function createSinkActivities(deps: ActivityDeps) {
+  return {
     /** Staging → one sink. Idempotent: the sink's ledger turns a re-delivery into a no-op. */
     async deliverPage(input: {
       runId: string;
@@ -111,22 +125,20 @@ export function createActivities(deps: ActivityDeps) {
       sinkNamed(deps.sinks, input.sink);
       const key = { runId: input.runId, page: input.page };
       const records = await deps.staging.getRecords(key);
-      const ctx = Context.current();
-      const res = await heartbeating(
-        () =>
-          deliver(deps, {
-            sink: input.sink,
-            records,
-            ledger: key,
-            sourceRunId: input.runId,
-            auditRunId: input.runId,
-            asOfEntry: input.asOfEntry,
-            // A retry after a crash between the sink commit and the audit write finds the page
-            // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
-            whenAlreadyDelivered: 'record-previous',
-            heartbeat: () => ctx.heartbeat(),
-          }),
-        () => ({ page: input.page, sink: input.sink }),
+      const res = await deliverHeartbeating(
+        deps,
+        {
+          sink: input.sink,
+          records,
+          ledger: key,
+          sourceRunId: input.runId,
+          auditRunId: input.runId,
+          asOfEntry: input.asOfEntry,
+          // A retry after a crash between the sink commit and the audit write finds the page
+          // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
+          whenAlreadyDelivered: 'record-previous',
+        },
+        input.page,
       );
       return deliveryTotals(res);
     },
@@ -153,6 +165,18 @@ export function createActivities(deps: ActivityDeps) {
       );
     },
 
+    ...createReplaySinkActivities(deps),
+    ...createReleaseSinkActivities(deps),
+  };
+}
+
+/**
+ * Run records, the delta watermark, page failures, notifications, and the planning of replays and
+ * releases: the state store and the notifier, never Workday or a sink. Served on the sinks task
+ * queue, whose workers hold the state store.
+ */
+export function createBookkeepingActivities(deps: ActivityDeps) {
+  return {
     async recordRunStart(input: Parameters<ActivityDeps['audit']['recordRunStart']>[0]) {
       await deps.audit.recordRunStart(input);
     },
@@ -237,6 +261,19 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /**
+     * The end of a run that did not reach recordRunEnd: failed (an auth fault, a failed delta,
+     * refused data) or cancelled through Temporal. Its row must not stay RUNNING.
+     */
+    async recordRunClosed(input: {
+      runId: string;
+      status: 'FAILED' | 'CANCELLED';
+      error: string;
+      errorType?: string;
+    }) {
+      await deps.audit.recordRunClosed(input.runId, input.status, input.error, input.errorType);
+    },
+
     async recordPageFailure(input: { runId: string; page: number; error: string; errorType?: string }) {
       await deps.audit.recordPage({
         runId: input.runId,
@@ -258,10 +295,23 @@ export function createActivities(deps: ActivityDeps) {
       const command = event.type === 'run.degraded' ? `wdsync resume ${event.runId}` : event.command;
       await deps.notifier.notify({ ...event, command });
     },
+
+    ...createReplayBookkeeping(deps),
+    ...createReleaseBookkeeping(deps),
   };
 }
 
-export type SyncActivities = ReturnType<typeof createActivities>;
+export type WorkdayActivities = ReturnType<typeof createWorkdayActivities>;
+export type SinkActivities = ReturnType<typeof createSinkActivities>;
+export type BookkeepingActivities = ReturnType<typeof createBookkeepingActivities>;
+
+/** What each activity task queue's workers register: exactly the group its proxies call. */
+export function activitiesByQueue(deps: ActivityDeps) {
+  return {
+    workday: createWorkdayActivities(deps),
+    sinks: { ...createSinkActivities(deps), ...createBookkeepingActivities(deps) },
+  };
+}
 
 /** YYYY-MM-DD plus n calendar days. */
 function addDays(day: string, n: number): string {

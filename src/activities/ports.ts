@@ -1,3 +1,4 @@
+import type { SchemaFamily } from '../workday/schema-family';
 import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
@@ -69,6 +70,11 @@ export interface AuditPort {
   /** Moves forward only. */
   setWatermark(tenant: string, scopeKey: string, updatedThrough: string, runId: string): Promise<void>;
   recordRunEnd(runId: string, summary: RunSummary): Promise<void>;
+  /**
+   * A run that ended without a summary (failed, cancelled or terminated): its status and why. A
+   * row that was never started is created, as recordRunEnd does.
+   */
+  recordRunClosed(runId: string, status: string, error: string, errorType?: string): Promise<void>;
   /** The statuses a sync run's activities write; replays also write 'replayed'. */
   recordPage(
     p: Omit<PageUpdate, 'status' | 'bumpAttempts'> & { status: 'fetched' | 'failed' | 'delivered' },
@@ -106,6 +112,8 @@ export interface ActivityDeps {
   notifier: NotifierPort;
   /** The whole audit store and recovery queries, for replay activities (set by buildDeps). */
   recovery?: { audit: AuditStore; store: RecoveryStore };
+  /** The schema family of WORKDAY_VERSION, for re-reading dead letters; v31 when absent. */
+  workdayFamily?: SchemaFamily;
   /** Bounds on a run's Total_Results; DEFAULT_PLAN_LIMITS when absent. */
   planLimits?: PlanLimits;
 }

@@ -17,7 +17,8 @@ import { type RecoveryPorts, recoveryOf } from './replay';
  * their own so the original page's ledger does not swallow them. Still-invalid ones stay, with
  * the reason the current mapping gives.
  */
-export function createReleaseActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
+/** Release planning and marking (bookkeeping: the state store only). */
+export function createReleaseBookkeeping(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
   const recovery = () => recoveryOf(deps);
 
   return {
@@ -56,7 +57,7 @@ export function createReleaseActivities(deps: ActivityDeps & { recovery?: Recove
           out.push({ ...base, result: 'already-released' });
           continue;
         }
-        const v = revalidateFragment(l.fragment);
+        const v = revalidateFragment(l.fragment, deps.workdayFamily);
         if (!v.ok) {
           await store.updateDeadLetterReason(l.id, v.reason);
           out.push({ ...base, result: 'still-invalid' });
@@ -77,6 +78,17 @@ export function createReleaseActivities(deps: ActivityDeps & { recovery?: Recove
       return { sinks, letters: out };
     },
 
+    async markReleased(input: { ids: number[] }): Promise<void> {
+      if (input.ids.length) await recovery().audit.markReleased(input.ids);
+    },
+  };
+}
+
+/** Released letters to one sink (the sinks task queue). */
+export function createReleaseSinkActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
+  const recovery = () => recoveryOf(deps);
+
+  return {
     /** The valid letters to one sink; per letter, what the sink did. Idempotent per (release, letter). */
     async releaseToSink(input: {
       releaseId: string;
@@ -100,7 +112,7 @@ export function createReleaseActivities(deps: ActivityDeps & { recovery?: Recove
         async () => {
           for (const id of input.ids) {
             const l = await audit.getDeadLetter(id);
-            const v = l ? revalidateFragment(l.fragment) : undefined;
+            const v = l ? revalidateFragment(l.fragment, deps.workdayFamily) : undefined;
             const asOfEntry = l ? await asOfOf(l.runId) : undefined;
             if (!l || !v?.ok || !asOfEntry) {
               // planRelease checked all three moments ago; only a concurrent edit gets here.
@@ -130,11 +142,5 @@ export function createReleaseActivities(deps: ActivityDeps & { recovery?: Recove
       );
       return actions;
     },
-
-    async markReleased(input: { ids: number[] }): Promise<void> {
-      if (input.ids.length) await recovery().audit.markReleased(input.ids);
-    },
   };
 }
-
-export type ReleaseActivities = ReturnType<typeof createReleaseActivities>;

@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { AuditStore } from '../audit/store';
-import { deliver, deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { ErrorType, TypedError } from '../errors/types';
 import { selectSinks } from '../sinks/names';
 import type { Sink } from '../sinks/types';
@@ -9,11 +8,11 @@ import type { RecoveryStore } from '../replay/store';
 import type { NormalizedWorker } from '../domain/worker-record';
 import type { PlannedPage, ReplayInput, ReplayPlan, ReplaySummary } from '../workflows/replay-types';
 import { replayLedgerRunId } from '../workflows/ids';
-import type { PageRequestSpec, RunSummary, SyncRunInput } from '../workflows/types';
+import type { PageRequestSpec, RunSummary } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import type { SyncMode } from '../domain/run';
 import type { SyncScope } from '../domain/scope';
-import { heartbeating } from './heartbeat';
+import { deliverHeartbeating, heartbeating } from './heartbeat';
 import type { ActivityDeps } from './ports';
 import { reducedGroups } from './scope-key';
 
@@ -34,29 +33,6 @@ export function usesOriginalLedger(sink: Sink, byWorker: boolean): boolean {
 function runSummaryOf(summary: Record<string, unknown> | null): RunSummary | undefined {
   if (!summary || typeof summary !== 'object' || !('status' in summary)) return undefined;
   return summary as unknown as RunSummary;
-}
-
-/** The syncRun's own start input, from Temporal history: a fallback for runs older than run_specs. */
-async function specFromHistory(runId: string): Promise<PageRequestSpec | undefined> {
-  try {
-    const client = Context.current().client;
-    const history = await client.workflow.getHandle(runId).fetchHistory();
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const payload = started?.input?.payloads?.[0];
-    if (!payload) return undefined;
-    const input = defaultPayloadConverter.fromPayload(payload) as SyncRunInput | undefined;
-    if (!input?.pageSize) return undefined;
-    return {
-      runId,
-      tenant: input.tenant,
-      pageSize: input.pageSize,
-      asOf: input.carry?.asOf ?? input.asOf ?? { entryMoment: '', effectiveDate: '' },
-      scope: input.scope,
-      window: input.window,
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Last resort: the run record keeps the page size and scope (not a delta window). */
@@ -88,7 +64,8 @@ export function recoveryOf(deps: { recovery?: RecoveryPorts }): RecoveryPorts {
   return deps.recovery;
 }
 
-export function createReplayActivities(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
+/** The replay activities that plan and record (bookkeeping; they read and write the state store). */
+export function createReplayBookkeeping(deps: ActivityDeps & { recovery?: RecoveryPorts }) {
   const recovery = () => recoveryOf(deps);
 
   return {
@@ -203,7 +180,8 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       const byReference = workerIds && input.refetch && notFound.length ? notFound : undefined;
       let spec: PageRequestSpec | undefined;
       if (planned.some((p) => p.fetch) || byReference) {
-        spec = (await store.getRunSpec(runId)) ?? (await specFromHistory(runId)) ?? specFromRunRecord(run);
+        // The history spec comes from the client that started the replay: activities never read history.
+        spec = (await store.getRunSpec(runId)) ?? input.historySpec ?? specFromRunRecord(run);
         if (!spec) {
           const which = planned.filter((p) => p.fetch).map((p) => p.page);
           throw planError(
@@ -253,6 +231,25 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       };
     },
 
+    /** The replay's run record, and the original run's replayed pages marked as such. */
+    async recordReplayEnd(input: { summary: ReplaySummary; markPages: number[] }): Promise<void> {
+      const { audit } = recovery();
+      const s = input.summary;
+      await audit.recordRunEnd({
+        runId: s.replayRunId,
+        status: s.status,
+        summary: s as unknown as Record<string, unknown>,
+      });
+      for (const page of input.markPages) {
+        await audit.recordPage({ runId: s.runId, page, status: 'replayed', error: null });
+      }
+    },
+  };
+}
+
+/** The replay activities that write to sinks: staging → sink, and a replay's end on a sink. */
+export function createReplaySinkActivities(deps: ActivityDeps) {
+  return {
     /**
      * Staging → one sink for a replay. Reads the page staged under `stagingRunId` (the original run,
      * or the replay itself for workers fetched by reference), keeps only `workerIds` when given, and
@@ -304,26 +301,23 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
           matched,
         };
       }
-      const ctx = Context.current();
-      const res = await heartbeating(
-        () =>
-          deliver(deps, {
-            sink: input.sink,
-            records,
-            ledger: { runId: ledgerRunId, page: input.page },
-            // The original run fetched the records: its response groups apply.
-            sourceRunId: input.runId,
-            auditRunId: input.replayRunId,
-            asOfEntry: input.asOfEntry,
-            // A retry of this activity after its first attempt committed finds the ledger filled:
-            // record what that attempt did. A page the original run already delivered records nothing new.
-            whenAlreadyDelivered:
-              ctx.info.attempt > 1 && ledgerRunId === input.replayRunId
-                ? 'record-previous'
-                : 'record-nothing',
-            heartbeat: () => ctx.heartbeat(),
-          }),
-        () => ({ page: input.page, sink: input.sink }),
+      const attempt = Context.current().info.attempt;
+      const res = await deliverHeartbeating(
+        deps,
+        {
+          sink: input.sink,
+          records,
+          ledger: { runId: ledgerRunId, page: input.page },
+          // The original run fetched the records: its response groups apply.
+          sourceRunId: input.runId,
+          auditRunId: input.replayRunId,
+          asOfEntry: input.asOfEntry,
+          // A retry of this activity after its first attempt committed finds the ledger filled:
+          // record what that attempt did. A page the original run already delivered records nothing new.
+          whenAlreadyDelivered:
+            attempt > 1 && ledgerRunId === input.replayRunId ? 'record-previous' : 'record-nothing',
+        },
+        input.page,
       );
       return {
         ...deliveryTotals(res),
@@ -403,36 +397,5 @@ export function createReplayActivities(deps: ActivityDeps & { recovery?: Recover
       }
       return notes.join('; ') || 'nothing to finalize';
     },
-
-    /** The replay's run record, and the original run's replayed pages marked as such. */
-    async recordReplayEnd(input: { summary: ReplaySummary; markPages: number[] }): Promise<void> {
-      const { audit } = recovery();
-      const s = input.summary;
-      await audit.recordRunEnd({
-        runId: s.replayRunId,
-        status: s.status,
-        summary: s as unknown as Record<string, unknown>,
-      });
-      for (const page of input.markPages) {
-        await audit.recordPage({ runId: s.runId, page, status: 'replayed', error: null });
-      }
-    },
   };
-}
-
-export type ReplayActivities = ReturnType<typeof createReplayActivities>;
-
-/**
- * Decorates the sync run's countWorkers activity (called once at the start of every run with the
- * run's full request spec) so the spec is kept for `replay --refetch`. A spec is a few hundred
- * bytes of page size, as-of, scope and window: no worker data.
- */
-export function recordingRunSpec<F extends (spec: PageRequestSpec) => Promise<{ totalResults: number }>>(
-  countWorkers: F,
-  deps: { recovery?: RecoveryPorts },
-): F {
-  return (async (spec: PageRequestSpec) => {
-    if (deps.recovery) await deps.recovery.store.recordRunSpec(spec);
-    return countWorkers(spec);
-  }) as F;
 }

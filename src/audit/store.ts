@@ -51,6 +51,16 @@ export interface AuditStore {
   getWatermark(tenant: string, scopeKey: string): Promise<Watermark | undefined>;
   /** Moves forward only: an older updatedThrough (a late, retried run) leaves it as is. */
   setWatermark(tenant: string, scopeKey: string, updatedThrough: string | Date, runId: string): Promise<void>;
+  /**
+   * Repair only (`wdsync watermark reset`): sets the watermark to `to`, backwards too, or removes it
+   * when `to` is undefined. Returns the watermark it replaced.
+   */
+  resetWatermark(
+    tenant: string,
+    scopeKey: string,
+    to: string | undefined,
+    by: string,
+  ): Promise<Watermark | undefined>;
 }
 
 const BATCH = 5000;
@@ -391,6 +401,24 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
         runId: r.run_id as string,
         updatedAt: new Date(r.updated_at as string),
       };
+    },
+
+    async resetWatermark(tenant, scopeKey, to, by) {
+      const was = await this.getWatermark(tenant, scopeKey);
+      if (to === undefined) {
+        await db.query(`DELETE FROM ${s}.watermarks WHERE tenant = $1 AND scope_key = $2`, [
+          tenant,
+          scopeKey,
+        ]);
+      } else {
+        await db.query(
+          `INSERT INTO ${s}.watermarks AS w (tenant, scope_key, updated_through, run_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant, scope_key) DO UPDATE SET updated_through = excluded.updated_through,
+             run_id = excluded.run_id, updated_at = now()`,
+          [tenant, scopeKey, to, by],
+        );
+      }
+      return was;
     },
 
     async setWatermark(tenant, scopeKey, updatedThrough, runId) {

@@ -10,6 +10,7 @@ import { startDevServer } from '../devserver/dev-server';
 import { startSync } from '../runs/start';
 import { waitForRun } from '../runs/status';
 import { createPostgresSink } from '../sinks/postgres';
+import { stagingCipher } from '../deps';
 import { createFsStaging } from '../staging/fs';
 import { createWorkdayClient, parseWorkdayConfig } from '../workday';
 import type { StatsSnapshot } from '../simulator/stats';
@@ -251,7 +252,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     const cfg: WdsyncConfig = ConfigSchema.parse(configObject);
     const cfgFile = path.join(tmp, 'wdsync.bench.json');
     writeFileSync(cfgFile, JSON.stringify(configObject, null, 2));
-    const staging = createFsStaging({ dir: stagingDir });
+    const staging = createFsStaging({ dir: stagingDir, cipher: stagingCipher(cfg) });
     cleanups.push(() => staging.close());
 
     // ---- 4. parsing (nothing else of ours running) -------------------------------------------

@@ -14,7 +14,11 @@ export function action<A extends unknown[]>(fn: (cfg: WdsyncConfig, ...args: A) 
     } catch (err) {
       if (process.env.WDSYNC_DEBUG) console.error(err);
       process.stderr.write(
-        `wdsync: error: ${describeError(err, { temporalAddress: cfg?.temporal.address })}\n`,
+        `wdsync: error: ${describeError(err, {
+          temporalAddress: cfg?.temporal.address,
+          databaseUrl: cfg?.database.url,
+          workdayEndpoint: cfg?.workday.endpoint,
+        })}\n`,
       );
       process.exitCode = 1;
     }

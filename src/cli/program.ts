@@ -9,8 +9,10 @@ import { registerWorkerCommand } from './worker-command';
 import { registerAuditCommands } from './audit-command';
 import { registerDeadLetterCommands } from './dead-letters-command';
 import { registerKeysCommands } from './keys-command';
+import { registerReportCommand } from './report-command';
 import { registerCodecServerCommand } from './codec-server-command';
 import { registerReplayCommand } from './replay-command';
+import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { registerTargetSimulatorCommand } from '../targets/salesforce/simulator/command';
 import { formatUsageError } from './errors';
@@ -30,8 +32,10 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerAuditCommands(program);
   registerDeadLetterCommands(program);
+  registerReportCommand(program);
   registerKeysCommands(program);
   registerCodecServerCommand(program);
+  registerWatermarkCommands(program);
   registerBenchCommand(program);
   // Usage errors name the command whose --help to read, so each command gets its own printer.
   const configure = (cmd: Command, names: string[]) => {

@@ -1,9 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
+import { announceRunReport } from '../report/write';
 import { listRuns } from '../runs/list';
+import { watchPollers } from '../runs/pollers';
 import { startSync } from '../runs/start';
-import { tenantDate } from '../time/tenant-date';
-import { getRunStatus, waitForRun } from '../runs/status';
+import { getRunStatus, reconcileRunRecord, waitForRun } from '../runs/status';
 import {
   cancelSignal,
   MAX_CONCURRENCY,
@@ -15,12 +16,13 @@ import {
 import { runIdProblem } from '../workflows/ids';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
+import { withStores } from '../deps';
+import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
+import { checkDatabase } from './preflight';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient } from './temporal';
-
-const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function registerRunCommands(program: Command) {
   addScopeOptions(
@@ -36,14 +38,21 @@ export function registerRunCommands(program: Command) {
       )
       .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
       .option('--run-id <id>', 'run id; re-using the id of a running run attaches to it')
-      .option('--as-of <moment>', 'pin this As_Of_Entry_DateTime (ISO-8601 with offset) instead of now')
-      .option('--effective-date <date>', 'pin this As_Of_Effective_Date (YYYY-MM-DD)')
+      .option(
+        '--as-of <moment>',
+        "pin this As_Of_Entry_DateTime (ISO-8601 with offset, not after Workday's now) instead of now",
+      )
+      .option('--effective-date <date>', 'with --as-of: pin this As_Of_Effective_Date (YYYY-MM-DD)')
       .option(
         '--pages-per-execution <k>',
         'pages before continue-as-new',
         intArg('--pages-per-execution', 1, 1000),
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
+      .option(
+        '--allow-overlap',
+        'start even while another run of the same tenant and scope is running (default: refuse)',
+      )
       .option('--wait', 'wait for the run, showing live progress, then print the summary')
       .option('--json', 'print one JSON object as the last line'),
   ).action(
@@ -52,31 +61,26 @@ export function registerRunCommands(program: Command) {
         const problem = runIdProblem(o.runId, '--run-id');
         if (problem) throw new UserError(problem);
       }
-      if (o.asOf !== undefined && !ISO_MOMENT.test(String(o.asOf))) {
-        throw new UserError('--as-of must be an ISO-8601 moment with offset, e.g. 2026-11-22T08:00:00Z');
-      }
-      if (o.effectiveDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(o.effectiveDate))) {
-        throw new UserError('--effective-date must look like 2026-11-22');
-      }
-      const asOf = o.asOf
-        ? {
-            entryMoment: new Date(String(o.asOf)).toISOString(),
-            effectiveDate:
-              (o.effectiveDate as string) ?? tenantDate(new Date(String(o.asOf)), cfg.workday.timezone),
-          }
-        : undefined;
+      const asOf = parseAsOfFlags(o, cfg.workday.timezone);
+      if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
+      await checkDatabase(cfg);
       const client = await connectClient(cfg);
-      const { runId, handle, attached } = await startSync(client, cfg, {
-        runId: o.runId as string | undefined,
-        mode: o.mode as 'full' | 'delta',
-        pageSize: o.pageSize as number | undefined,
-        concurrency: o.concurrency as number | undefined,
-        sinks: o.sink as string[] | undefined,
-        asOf,
-        scope: scopeFromFlags(o as ScopeFlags),
-        fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
-        pagesPerExecution: o.pagesPerExecution as number | undefined,
-      });
+      const { runId, handle, attached } = await startSync(
+        client,
+        cfg,
+        {
+          runId: o.runId as string | undefined,
+          mode: o.mode as 'full' | 'delta',
+          pageSize: o.pageSize as number | undefined,
+          concurrency: o.concurrency as number | undefined,
+          sinks: o.sink as string[] | undefined,
+          asOf,
+          scope: scopeFromFlags(o as ScopeFlags),
+          fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
+          pagesPerExecution: o.pagesPerExecution as number | undefined,
+        },
+        { refuseOverlap: !o.allowOverlap },
+      );
       if (!o.wait) {
         if (!o.json) {
           console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
@@ -92,6 +96,10 @@ export function registerRunCommands(program: Command) {
       }
       if (!o.json) console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
       const r = createProgressRenderer();
+      const stopWatching = watchPollers(client, (line) => process.stderr.write(`wdsync: ${line}\n`), {
+        address: cfg.temporal.address,
+        namespace: cfg.temporal.namespace,
+      });
       const summary = await waitForRun(handle, (p) => r.update(p))
         .catch(async (err: unknown) => {
           if (!o.json) throw err;
@@ -103,10 +111,14 @@ export function registerRunCommands(program: Command) {
           process.exitCode = 2;
           return undefined;
         })
-        .finally(() => r.stop());
+        .finally(() => {
+          stopWatching();
+          r.stop();
+        });
       if (!summary) return;
       if (o.json) console.log(JSON.stringify(summaryJson(summary)));
       else console.log(formatSummary(summary));
+      await announceRunReport(cfg, runId);
       if (summary.status !== 'COMPLETED') process.exitCode = 2;
     }),
   );
@@ -126,6 +138,7 @@ export function registerRunCommands(program: Command) {
             r.stop(),
           );
           console.log(o.json ? JSON.stringify(summaryJson(summary)) : formatSummary(summary));
+          await announceRunReport(cfg, runId);
           return;
         }
         if (st.running) {
@@ -133,7 +146,7 @@ export function registerRunCommands(program: Command) {
           if (o.json) console.log(JSON.stringify({ ...p, ...runningJson(runId, p) }));
           else
             console.log(
-              `Run ${runId}: ${p.state}\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+              `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
             );
           return;
         }
@@ -141,6 +154,15 @@ export function registerRunCommands(program: Command) {
           console.log(o.json ? JSON.stringify(summaryJson(st.summary)) : formatSummary(st.summary));
           return;
         }
+        // Terminated runs cannot record their own end: the run record follows Temporal's state.
+        // Best effort: status still answers when the state database is away.
+        await withStores(cfg, ({ audit }) =>
+          reconcileRunRecord(audit, runId, st.temporalStatus, st.failure),
+        ).catch((err: unknown) =>
+          process.stderr.write(
+            `wdsync: could not update run ${runId} in the run records: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
         const line = { runId, status: st.temporalStatus, error: st.failure };
         console.log(
           o.json
@@ -167,7 +189,7 @@ export function registerRunCommands(program: Command) {
   signalCommand('resume', 'resume a paused or degraded run', (h) => h.signal(resumeSignal));
   signalCommand(
     'cancel',
-    'end the run gracefully: pages in flight finish, it ends CANCELLED with its counts',
+    'end the run: pages in flight finish, any other phase (planning, paused, cool-down, finalize) ends at once; it ends CANCELLED with its counts',
     (h) => h.signal(cancelSignal),
   );
 

@@ -97,7 +97,13 @@ export const ConfigSchema = z.object({
   }),
   database: z.object({
     /** postgres://… for a server, pglite:<dir> for the embedded database. */
-    url: z.string().default(`pglite:${path.join(STATE_DIR, 'db')}`),
+    url: z
+      .string()
+      .refine(isDatabaseUrl, {
+        error: (i) =>
+          `DATABASE_URL must be postgres://user@host:5432/db or pglite:<dir>, got "${String(i.input)}"`,
+      })
+      .default(`pglite:${path.join(STATE_DIR, 'db')}`),
     schema: z.string().default('wdsync'),
   }),
   staging: z.object({
@@ -117,6 +123,20 @@ export const ConfigSchema = z.object({
   sinks: z
     .array(SinkConfig)
     .min(1)
+    // Two sinks of one name share one ledger: each page would be delivered twice at once, and the
+    // second delivery would find it already done and report nothing written.
+    .superRefine((sinks, ctx) => {
+      const seen = new Set<string>();
+      for (const s of sinks) {
+        if (seen.has(s.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `sink name "${s.name}" is used twice; give each sink its own name, e.g. WDSYNC_SINKS=${s.name},${s.name}2=${s.type}${s.type === 'jsonl' ? ':<dir>' : ''}`,
+          });
+        }
+        seen.add(s.name);
+      }
+    })
     // No schema: the sink follows the database schema (WDSYNC_DB_SCHEMA, default wdsync).
     .default([{ name: 'postgres', type: 'postgres' }]),
   limits: z.object({
@@ -180,12 +200,34 @@ export function parseSinksEnv(value: string): unknown[] {
     });
 }
 
-function readJsonFile(file: string): Record<string, unknown> {
+/** postgres:// or postgresql:// with a host, or pglite:<dir|memory>. */
+export function isDatabaseUrl(url: string): boolean {
+  if (/^pglite:./.test(url)) return true;
+  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return new URL(url).hostname !== '' || /[?&]host=/.test(url);
+  } catch {
+    return false;
+  }
+}
+
+const ConfigFile = z.record(z.string(), z.unknown());
+
+function readJsonFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
+  const r = ConfigFile.safeParse(parsed);
+  if (!r.success) {
+    const what = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+    throw new ConfigError(
+      `config file ${file} holds ${what}; it must be one JSON object like {"workday": {...}, "sinks": [...]}`,
+    );
+  }
+  return r.data;
 }
 
 /** TEMPORAL_TLS* (the Temporal CLI's own names) over the config file's temporal.tls. */

@@ -26,3 +26,13 @@ export function innermostType(err: unknown): string | undefined {
   const cur = innermostCause(err);
   return cur instanceof ApplicationFailure ? (cur.type ?? undefined) : undefined;
 }
+
+/** The first errno-style code (ECONNREFUSED, ENOTFOUND, ...) along the cause chain, if any. */
+export function causeCode(err: unknown): string | undefined {
+  for (let cur = err, depth = 0; cur && depth < 10; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

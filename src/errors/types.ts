@@ -23,6 +23,7 @@ export const ErrorType = {
   DatabaseUnavailable: 'DatabaseUnavailable',
   DatabaseRefused: 'DatabaseRefused',
   DatabaseStatement: 'DatabaseStatementError',
+  InvalidData: 'InvalidData',
   PagesFailed: 'PagesFailed',
   SinkDeliveryFailed: 'SinkDeliveryFailed',
   ReconciliationMismatch: 'ReconciliationMismatch',

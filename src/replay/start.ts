@@ -1,12 +1,13 @@
 import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { replayIdProblem, replayWorkflowId, runIdProblem } from '../workflows/ids';
 import type { replayRun } from '../workflows/replay-run';
 import type { ReplayInput, ReplayTarget } from '../workflows/replay-types';
-import type { ActivityTuning } from '../workflows/types';
+import type { ActivityTuning, PageRequestSpec, SyncRunInput } from '../workflows/types';
 import { RUN_ID } from '../workflows/search-attributes';
 
 export interface ReplayOptions {
@@ -46,6 +47,7 @@ export async function startReplay(
     refetch: Boolean(opts.refetch),
     concurrency: opts.concurrency,
     tuning: opts.tuning,
+    historySpec: await specFromHistory(client, opts.runId),
   };
   const workflowId = replayWorkflowId(opts.runId, replayId);
   const what =
@@ -64,4 +66,33 @@ export async function startReplay(
     staticSummary: `wdsync replay of ${opts.runId}: ${what}${opts.refetch ? ' (refetch)' : ''}`,
   });
   return { replayId, workflowId, handle };
+}
+
+/**
+ * The syncRun's own start input, from the first event of its Temporal history (one event, not the
+ * whole history): the fallback for runs older than run_specs. Undefined when the history is gone.
+ */
+async function specFromHistory(client: Client, runId: string): Promise<PageRequestSpec | undefined> {
+  try {
+    const res = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: runId },
+      maximumPageSize: 1,
+    });
+    const started = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    if (!payload) return undefined;
+    const input = defaultPayloadConverter.fromPayload(payload) as SyncRunInput | undefined;
+    if (!input?.pageSize) return undefined;
+    return {
+      runId,
+      tenant: input.tenant,
+      pageSize: input.pageSize,
+      asOf: input.carry?.asOf ?? input.asOf ?? { entryMoment: '', effectiveDate: '' },
+      scope: input.scope,
+      window: input.window,
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
+import { scopeKey } from '../activities/scope-key';
 import type { WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem, scheduledWorkflowId } from '../workflows/ids';
 import { MODE, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
+import { SCOPE_MEMO } from './overlap';
 import { buildRunInput, type StartOptions } from './start';
 
 export interface ScheduleOptions extends Omit<StartOptions, 'runId' | 'asOf'> {
@@ -50,6 +52,9 @@ export async function createSchedule(client: Client, cfg: WdsyncConfig, o: Sched
       taskQueue: TASK_QUEUES.workflows,
       workflowId: scheduledWorkflowId(o.name),
       args: [input] as Parameters<typeof syncRun>,
+      // Lets `wdsync start` see a scheduled run of the same scope (the schedule's own overlap
+      // policy governs its runs among themselves).
+      memo: { [SCOPE_MEMO]: scopeKey(input.scope) },
       typedSearchAttributes: [
         { key: MODE, value: input.mode },
         { key: TENANT, value: input.tenant },

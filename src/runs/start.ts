@@ -1,6 +1,12 @@
 import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import { scopeKey } from '../activities/scope-key';
 import type { WdsyncConfig } from '../config/config';
 import { tenantOf } from '../workday/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
@@ -8,6 +14,7 @@ import { runIdProblem } from '../workflows/ids';
 import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
 import type { SyncRunInput } from '../workflows/types';
+import { findOverlappingRun, overlapMessage, SCOPE_MEMO } from './overlap';
 
 /** What `wdsync start` may set of a run's input; the rest comes from the configuration. */
 export type StartOptions = Partial<
@@ -65,34 +72,57 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
   };
 }
 
+/** How every run is started: its id, queue, id policies, scope memo and search attributes. */
+export function runStartOptions(input: SyncRunInput & { runId: string }) {
+  return {
+    taskQueue: TASK_QUEUES.workflows,
+    workflowId: input.runId,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    // A finished run id is never reused: its staging and sink ledgers belong to that run.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    memo: { [SCOPE_MEMO]: scopeKey(input.scope) },
+    typedSearchAttributes: [
+      { key: RUN_ID, value: input.runId },
+      { key: MODE, value: input.mode },
+      { key: TENANT, value: input.tenant },
+      { key: STATE, value: 'Running' },
+    ],
+    staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+    staticDetails: `Sinks: ${input.sinks.join(', ')}`,
+  } satisfies WorkflowStartOptions<typeof syncRun>;
+}
+
+export class OverlapError extends Error {
+  override name = 'OverlapError';
+}
+
 /**
  * Starts a sync run, or attaches to the one already running under the same id, so re-running a
- * command after a lost terminal never starts a second run.
+ * command after a lost terminal never starts a second run. With `refuseOverlap` (what
+ * `wdsync start` does unless --allow-overlap), a run of the same tenant and scope already running
+ * under another id makes it throw OverlapError instead: two overlapping snapshots of one
+ * population cost Workday twice and buy nothing.
  */
 export async function startSync(
   client: Client,
   cfg: WdsyncConfig,
   opts: StartOptions,
+  policy: { refuseOverlap?: boolean } = {},
 ): Promise<{ runId: string; handle: WorkflowHandle<typeof syncRun>; attached: boolean }> {
   const input = buildRunInput(cfg, opts);
   const attached = await isRunning(client, input.runId);
-  try {
-    const handle = await client.workflow.start<typeof syncRun>('syncRun', {
-      taskQueue: TASK_QUEUES.workflows,
-      workflowId: input.runId,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      // A finished run id is never reused: its staging and sink ledgers belong to that run.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: RUN_ID, value: input.runId },
-        { key: MODE, value: input.mode },
-        { key: TENANT, value: input.tenant },
-        { key: STATE, value: 'Running' },
-      ],
-      staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
-      staticDetails: `Sinks: ${input.sinks.join(', ')}`,
+  const scope = scopeKey(input.scope);
+  if (policy.refuseOverlap && !attached) {
+    const running = await findOverlappingRun(client, {
+      tenant: input.tenant,
+      scopeKey: scope,
+      runId: input.runId,
     });
+    if (running) throw new OverlapError(overlapMessage(running, input.tenant));
+  }
+  try {
+    const handle = await client.workflow.start<typeof syncRun>('syncRun', runStartOptions(input));
     return { runId: input.runId, handle, attached };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {

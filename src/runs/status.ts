@@ -7,6 +7,44 @@ export type RunStatus =
   | { runId: string; temporalStatus: string; running: true; progress: RunProgress }
   | { runId: string; temporalStatus: string; running: false; summary?: RunSummary; failure?: string };
 
+/** The part of the run records status reconciles (the audit store). */
+export interface RunRecords {
+  getRun(runId: string): Promise<{ status: string } | undefined>;
+  recordRunEnd(run: { runId: string; status: string; summary?: Record<string, unknown> }): Promise<void>;
+}
+
+/** How wdsync.runs names the ways Temporal closes a run without a summary. */
+const CLOSED_STATUS: Record<string, string> = {
+  FAILED: 'FAILED',
+  TERMINATED: 'TERMINATED',
+  CANCELLED: 'CANCELLED',
+  CANCELED: 'CANCELLED',
+  TIMED_OUT: 'TIMED_OUT',
+};
+
+/**
+ * A terminated run (or one whose own closing record failed) cannot say it ended: its row in
+ * wdsync.runs would stay RUNNING for ever. Temporal's state is the truth; the row follows it.
+ * Returns the status written, if any.
+ */
+export async function reconcileRunRecord(
+  records: RunRecords,
+  runId: string,
+  temporalStatus: string,
+  failure?: string,
+): Promise<string | undefined> {
+  const closed = CLOSED_STATUS[temporalStatus];
+  if (!closed) return undefined;
+  const row = await records.getRun(runId);
+  if (row?.status !== 'RUNNING') return undefined;
+  await records.recordRunEnd({
+    runId,
+    status: closed,
+    summary: { error: failure ?? `the run's workflow was ${temporalStatus.toLowerCase()} in Temporal` },
+  });
+  return closed;
+}
+
 /** Live progress from the query while running; the recorded summary once closed. */
 export async function getRunStatus(client: Client, runId: string): Promise<RunStatus> {
   const handle = client.workflow.getHandle(runId);

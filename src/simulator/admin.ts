@@ -44,6 +44,15 @@ export const ChurnRequest = z
     'give apply (changes to apply now) and/or rate (changes per second)',
   );
 
+export const RenameRequest = z
+  .object({
+    wid: z.string().min(1),
+    /** A last name of the simulator's catalog (a worker's own earlier name changes it back). */
+    lastName: z.string().min(1),
+  })
+  .strict();
+export type RenameRequest = z.infer<typeof RenameRequest>;
+
 export const GroundTruthQuery = z.object({
   /** As_Of_Entry_DateTime (ISO; a value without offset is tenant-local). */
   entryMoment: z.string(),
@@ -104,6 +113,8 @@ export interface SimulatorAdmin {
   };
   /** Applies n changes now; returns the WIDs of the workers changed. */
   churn(n: number): string[];
+  /** Changes one worker's last name now, effective today; returns the change's entry moment (ISO). */
+  rename(change: RenameRequest): string;
   setChurnRate(perSecond: number): void;
   churnRate(): number;
   /** Parsed criteria of each Get_Workers request, oldest first. */
@@ -239,6 +250,18 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       if (!Number.isInteger(n) || n < 1) throw new AdminInputError('churn: n must be a positive integer');
       return churn(n);
     },
+    rename: (input) => {
+      const c = check(RenameRequest, input);
+      const index = ds.indexOfWid(c.wid);
+      if (index < 0) throw new AdminInputError(`rename: no worker with WID ${c.wid}`);
+      const entry = clock.nextMoment();
+      try {
+        ds.rename(index, c.lastName, entry, ds.tt.dayOf(entry));
+      } catch (e) {
+        throw new AdminInputError(`rename: ${(e as Error).message}`);
+      }
+      return iso(entry);
+    },
     setChurnRate: (r) => {
       if (!Number.isFinite(r) || r < 0) throw new AdminInputError('churn rate must be a number ≥ 0');
       d.churn.setRate(r);
@@ -297,6 +320,8 @@ export async function adminHttp(
         const changed = c.apply !== undefined ? admin.churn(c.apply) : [];
         return { status: 200, body: { changed, rate: admin.churnRate() } };
       }
+      case 'POST rename':
+        return { status: 200, body: { entryMoment: admin.rename((await body()) as RenameRequest) } };
       case 'GET requests':
         return { status: 200, body: admin.requestLog() };
       case 'GET changes':

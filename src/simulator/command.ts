@@ -155,7 +155,10 @@ export function registerSimulatorCommand(program: Command): Command {
     .option('--tenant <name>', 'tenant name in the endpoint path (default acme)')
     .option('--username <user@tenant>', 'integration user (default isu_wdsync@<tenant>)')
     .option('--password <password>', 'its password (default wdsync)')
-    .option('--api-version <vNN.N>', 'web service version advertised and echoed (default v44.0)')
+    .option(
+      '--api-version <vNN.N>',
+      "default web service version, advertised and echoed; a request asking for another (path or bsvc:version) is answered in that version's schema (default v44.0)",
+    )
     .option('--timezone <±hh:mm>', 'tenant UTC offset for dates and "today" (default -08:00)')
     .option('--clock-start <iso>', 'start the simulator clock at this moment (default: now)')
     .option('--clock-frozen', 'the clock only moves through POST /__admin/clock')

@@ -479,6 +479,16 @@ export class Dataset {
     return [...changed];
   }
 
+  /**
+   * A name change of one worker to a catalog last name, entered at `entry`, effective `effective`:
+   * lets a test change a worker and change it back, in a known order.
+   */
+  rename(index: number, lastName: string, entry: number, effective: number): void {
+    const value = LAST_NAMES.indexOf(lastName);
+    if (value < 0) throw new RangeError(`${lastName} is not a catalog last name`);
+    this.append({ index, kind: 'name', entry, effective, value });
+  }
+
   /** Cost center k of the catalog (for org references). */
   costCenterIndex(id: string): number {
     return COST_CENTERS.findIndex((c) => c.id === id);

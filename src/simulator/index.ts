@@ -118,6 +118,9 @@ export async function startSimulator(options: Partial<SimulatorOptionsInput> = {
   server.headersTimeout = 66_000;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Like any server, Workday dates its answers by its own clock: the tenant's now, which is how a
+    // client tells that an as-of moment lies in the tenant's future.
+    res.setHeader('Date', new Date(clock.now()).toUTCString());
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/__admin/')) {
@@ -138,7 +141,9 @@ export async function startSimulator(options: Partial<SimulatorOptionsInput> = {
         const version = svc[2] ?? opts.version;
         const host = req.headers.host ?? new URL(base).host;
         res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' });
-        return void res.end(wsdlXml(`http://${host}/ccx/service/${svc[1]}/Human_Resources/${version}`));
+        return void res.end(
+          wsdlXml(`http://${host}/ccx/service/${svc[1]}/Human_Resources/${version}`, version),
+        );
       }
       if (method !== 'POST') {
         res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain' });

@@ -13,13 +13,15 @@ import type { Change } from './dataset';
 import { OBJ, type OrgInfo } from './model';
 import { wid } from './random';
 import type { TenantTime } from './time';
+import type { SchemaFamily } from './versions';
 import type { Person, ViewContext, WorkerView } from './view';
 
 /**
  * Get_Workers XML, element for element in the order of Workday's schema (Human_Resources XSD),
  * references carrying wd:Descriptor and typed IDs as Workday's do. Everything that does not depend
  * on the worker is rendered once per simulator into fragments; a worker is a concatenation of
- * those and a few escaped values, which is what makes a 999-worker page cheap.
+ * those and a few escaped values, which is what makes a 999-worker page cheap. The shape follows
+ * the schema family of the requested version (see versions.ts).
  */
 
 export interface RequestedGroups {
@@ -141,6 +143,7 @@ class Fragments {
   readonly coType: string;
   readonly deptSubtype: string;
   readonly managerRole: string;
+  readonly eligibleForHire: string;
   readonly changeType: Record<string, string>;
 
   constructor(
@@ -333,6 +336,10 @@ class Fragments {
       ['WID', misc(84)],
       ['Organization_Role_ID', 'Manager'],
     ]);
+    this.eligibleForHire = ref('Eligible_for_Hire_Reference', 'Yes', [
+      ['WID', misc(85)],
+      ['Common_Yes_No_ID', 'Yes'],
+    ]);
     this.changeType = Object.fromEntries(
       Object.entries(CHANGE_TYPES).map(([k, [id, d]], i) => [
         k,
@@ -503,6 +510,7 @@ export class WorkerRenderer {
   constructor(
     readonly ctx: ViewContext,
     readonly groups: RequestedGroups,
+    readonly family: SchemaFamily = 'v31',
   ) {
     this.f = fragments(ctx.ds.seed, ctx.ds.tt);
   }
@@ -552,12 +560,26 @@ export class WorkerRenderer {
       false,
       v.st.originalHireDay,
     );
-    s += `<wd:Phone_Data wd:Formatted_Phone="${v.phone.formatted}"><wd:Country_ISO_Code>${v.country.alpha3}</wd:Country_ISO_Code>`;
-    s += `<wd:International_Phone_Code>${v.country.phoneCode}</wd:International_Phone_Code><wd:Area_Code>${v.phone.area}</wd:Area_Code>`;
-    s += `<wd:Phone_Number>${v.phone.number}</wd:Phone_Number>${f.mobile}${f.usageWork}<wd:ID>PHONE_REFERENCE-3-${b.index}</wd:ID></wd:Phone_Data>`;
+    s += this.phone(v);
+    s += `${f.mobile}${f.usageWork}<wd:ID>PHONE_REFERENCE-3-${b.index}</wd:ID></wd:Phone_Data>`;
     s += `<wd:Email_Address_Data><wd:Email_Address>${esc(v.workEmail)}</wd:Email_Address>${f.usageWork}<wd:ID>EMAIL_REFERENCE-3-${b.index}</wd:ID></wd:Email_Address_Data>`;
     s += `<wd:Email_Address_Data><wd:Email_Address>${esc(v.homeEmail)}</wd:Email_Address>${f.usageHome}<wd:ID>EMAIL_REFERENCE-4-${b.index}</wd:ID></wd:Email_Address_Data>`;
     return `${s}</wd:Contact_Data></wd:Personal_Data>`;
+  }
+
+  /** Phone_Data up to its number: v31 moved the area code and every format into attributes. */
+  private phone(v: WorkerView): string {
+    const { area, number, formatted } = v.phone;
+    const code = v.country.phoneCode;
+    const iso = `<wd:Country_ISO_Code>${v.country.alpha3}</wd:Country_ISO_Code><wd:International_Phone_Code>${code}</wd:International_Phone_Code>`;
+    if (this.family !== 'v31') {
+      return `<wd:Phone_Data wd:Formatted_Phone="${formatted}">${iso}<wd:Area_Code>${area}</wd:Area_Code><wd:Phone_Number>${number}</wd:Phone_Number>`;
+    }
+    return (
+      `<wd:Phone_Data wd:Area_Code="${area}" wd:Phone_Number_Without_Area_Code="${number}" wd:E164_Formatted_Phone="+${code}${area}${number.replace(/\D/g, '')}"` +
+      ` wd:International_Formatted_Phone="+${code} ${area} ${number}" wd:National_Formatted_Phone="(${area}) ${number}" wd:Tenant_Formatted_Phone="${formatted}">` +
+      `${iso}<wd:Phone_Number>${area} ${number}</wd:Phone_Number>`
+    );
   }
 
   private employment(v: WorkerView): string {
@@ -566,7 +588,9 @@ export class WorkerRenderer {
     const st = v.st;
     const seed = this.ctx.ds.seed;
     const hourly = v.frequency === 'Hourly';
-    let s = `<wd:Employment_Data><wd:Worker_Job_Data wd:Primary_Job="1"><wd:Position_Data wd:Effective_Date="${tt.date(st.positionEffective)}">`;
+    // v2x has no Worker_Job_Data: the primary position is the Employment_Data's own Position_Data.
+    const wrap = this.family !== 'v2x';
+    let s = `<wd:Employment_Data>${wrap ? '<wd:Worker_Job_Data wd:Primary_Job="1">' : ''}<wd:Position_Data wd:Effective_Date="${tt.date(st.positionEffective)}">`;
     s += ref('Position_Reference', `${v.positionId} ${v.job.name} - ${v.descriptor}`, [
       ['WID', wid(seed, OBJ.position, st.b.index)],
       ['Position_ID', v.positionId],
@@ -581,7 +605,7 @@ export class WorkerRenderer {
     s += hourly ? f.hourly : f.salary;
     s += f.jobSummary[st.job] + f.site[st.b.loc];
     if (v.manager) s += workerRef('Manager_as_of_last_detected_manager_change_Reference', v.manager);
-    s += '</wd:Position_Data></wd:Worker_Job_Data>';
+    s += `</wd:Position_Data>${wrap ? '</wd:Worker_Job_Data>' : ''}`;
     s += `<wd:Worker_Status_Data><wd:Active>${b01(st.active)}</wd:Active><wd:Active_Status_Date>${tt.date(st.activeStatusDay)}</wd:Active_Status_Date>`;
     s += `<wd:Hire_Date>${tt.date(st.hireDay)}</wd:Hire_Date><wd:Original_Hire_Date>${tt.date(st.originalHireDay)}</wd:Original_Hire_Date>`;
     s += st.rehire ? f.rehireReason : f.hireReason;
@@ -593,12 +617,19 @@ export class WorkerRenderer {
       const r = st.termReason ?? 0;
       s += `<wd:Termination_Date>${tt.date(st.termDay)}</wd:Termination_Date><wd:Pay_Through_Date>${tt.date(st.termDay)}</wd:Pay_Through_Date>`;
       s += `${f.termReason[r]}${f.termCategory[r]}<wd:Termination_Involuntary>${b01(TERMINATION_REASONS[r][3])}</wd:Termination_Involuntary>`;
-      s += `<wd:Not_Eligible_for_Hire>0</wd:Not_Eligible_for_Hire><wd:Regrettable_Termination>${b01(r === 0)}</wd:Regrettable_Termination>`;
+      s += `${this.eligible()}<wd:Regrettable_Termination>${b01(r === 0)}</wd:Regrettable_Termination>`;
       s += `<wd:Hire_Rescinded>0</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
     } else {
-      s += '<wd:Not_Eligible_for_Hire>0</wd:Not_Eligible_for_Hire><wd:Hire_Rescinded>0</wd:Hire_Rescinded>';
+      s += `${this.eligible()}<wd:Hire_Rescinded>0</wd:Hire_Rescinded>`;
     }
     return `${s}<wd:Rehire>${b01(st.rehire)}</wd:Rehire></wd:Worker_Status_Data></wd:Employment_Data>`;
+  }
+
+  /** v31 replaced the Not_Eligible_for_Hire flag with a Yes/No reference, in the same place. */
+  private eligible(): string {
+    return this.family === 'v31'
+      ? this.f.eligibleForHire
+      : '<wd:Not_Eligible_for_Hire>0</wd:Not_Eligible_for_Hire>';
   }
 
   private compensation(v: WorkerView): string {

@@ -20,6 +20,7 @@ import {
 import type { Outcome, RequestLogEntry, Stats } from './stats';
 import { DAY_MS, parseDateTime, parseDay } from './time';
 import { ViewContext } from './view';
+import { type SchemaFamily, schemaFamily } from './versions';
 
 /**
  * One Get_Workers call from bytes in to bytes out: authentication, validation, the tenant's
@@ -86,7 +87,8 @@ export class GetWorkersService {
   /**
    * `urlVersion` is the version in the endpoint path (`/Human_Resources/v40.0`), if any. The answer's
    * wd:version is the request's bsvc:version attribute when present, else the path's version, else
-   * the simulator's default (the unversioned path).
+   * the simulator's default (the unversioned path). The same version picks the schema family the
+   * workers are rendered in.
    */
   async handle(
     req: IncomingMessage,
@@ -247,8 +249,9 @@ export class GetWorkersService {
       const totalPages = Math.ceil(set.total / r.count);
       entry.totalResults = set.total;
       entry.pageResults = indices.length;
+      const version = r.version ?? urlVersion ?? opts.version;
       const head = responseHead({
-        version: r.version ?? urlVersion ?? opts.version,
+        version,
         req: r,
         asOfEffective: ds.tt.date(asOf.effective),
         asOfEntry: ds.tt.dateTime(asOf.entry),
@@ -277,6 +280,7 @@ export class GetWorkersService {
         latency.perWorkerMs,
         cut,
         fault?.type,
+        schemaFamily(version),
         dirty,
       );
       finish(outcome, outcome === 'ok' || outcome === 'truncated' ? 200 : 0);
@@ -296,6 +300,7 @@ export class GetWorkersService {
     perWorkerMs: number,
     cut: number,
     cutKind: string | undefined,
+    family: SchemaFamily,
     dirty = 0,
   ): Promise<Outcome> {
     const { ds, stats } = this.d;
@@ -320,7 +325,7 @@ export class GetWorkersService {
       }
     };
     const ctx = new ViewContext(ds, asOf, `${this.d.opts.tenant}.example.com`);
-    const renderer = new WorkerRenderer(ctx, r.groups);
+    const renderer = new WorkerRenderer(ctx, r.groups, family);
     await write(head);
     let owed = 0;
     for (let i = 0; i < indices.length; i += BATCH) {

@@ -2,8 +2,11 @@
  * The simulator's own Human_Resources WSDL: only Get_Workers, with Workday's element names and
  * sequence order for exactly the elements the simulator sends and accepts, so generated clients
  * (node-soap, zeep, JAX-WS, .NET) bind to it and its schema validates the simulator's pages.
- * Type names follow Workday's where they exist.
+ * Type names follow Workday's where they exist. Each schema family (versions.ts) has its own schema,
+ * and `?wsdl` describes the family of the version in its URL.
  */
+
+import { type SchemaFamily, schemaFamily } from './versions';
 
 type Field = [name: string, type: string, min?: 0 | 1, max?: 1 | 'unbounded'];
 type Attr = [name: string, type: string, required?: boolean];
@@ -35,7 +38,8 @@ function attributes(attrs: Attr[]): string {
     .join('');
 }
 
-const TYPES: string[] = [
+/** Types that are the same in every family. */
+const COMMON_TYPES: string[] = [
   simpleContent('ObjectIDType', [
     ['type', S, true],
     ['parent_id', S],
@@ -195,30 +199,11 @@ const TYPES: string[] = [
     [['Public', B]],
   ),
   complex('Communication_Usage_Type_DataType', [['Type_Reference', REF, 1]], [['Primary', B]]),
-  complex(
-    'Phone_Information_DataType',
-    [
-      ['Country_ISO_Code', S],
-      ['International_Phone_Code', S],
-      ['Area_Code', S],
-      ['Phone_Number', S],
-      ['Phone_Extension', S],
-      ['Phone_Device_Type_Reference', REF],
-      ['Usage_Data', 'wd:Communication_Method_Usage_Information_DataType', 0, 'unbounded'],
-      ['ID', S],
-    ],
-    [['Formatted_Phone', S]],
-  ),
   complex('Email_Address_Information_DataType', [
     ['Email_Address', S],
     ['Usage_Data', 'wd:Communication_Method_Usage_Information_DataType', 0, 'unbounded'],
     ['ID', S],
   ]),
-  complex('Worker_Employment_Information_DataType', [
-    ['Worker_Job_Data', 'wd:Worker_Job_DataType', 0, 'unbounded'],
-    ['Worker_Status_Data', 'wd:Worker_Status_Detail_DataType'],
-  ]),
-  complex('Worker_Job_DataType', [['Position_Data', 'wd:Position_Detail_DataType']], [['Primary_Job', B]]),
   complex(
     'Position_Detail_DataType',
     [
@@ -259,30 +244,6 @@ const TYPES: string[] = [
     ['Time_Profile_Reference', REF],
     ['Scheduled_Weekly_Hours', N],
     ['Address_Data', 'wd:Address_Information_DataType', 0, 'unbounded'],
-  ]),
-  complex('Worker_Status_Detail_DataType', [
-    ['Active', B],
-    ['Active_Status_Date', D],
-    ['Hire_Date', D],
-    ['Original_Hire_Date', D],
-    ['Hire_Reason_Reference', REF],
-    ['Continuous_Service_Date', D],
-    ['First_Day_of_Work', D],
-    ['Retired', B],
-    ['Seniority_Date', D],
-    ['Benefits_Service_Date', D],
-    ['Company_Service_Date', D],
-    ['Terminated', B],
-    ['Termination_Date', D],
-    ['Pay_Through_Date', D],
-    ['Primary_Termination_Reason_Reference', REF],
-    ['Primary_Termination_Category_Reference', REF],
-    ['Termination_Involuntary', B],
-    ['Not_Eligible_for_Hire', B],
-    ['Regrettable_Termination', B],
-    ['Hire_Rescinded', B],
-    ['Termination_Last_Day_of_Work', D],
-    ['Rehire', B],
   ]),
   complex('Worker_Compensation_DataType', [
     ['Compensation_Effective_Date', D],
@@ -356,8 +317,109 @@ const TYPES: string[] = [
   ]),
 ];
 
-/** The inline schema, also usable on its own (tests validate pages against it with xmllint). */
-export function schemaXml(): string {
+const STATUS_BEFORE_ELIGIBILITY: Field[] = [
+  ['Active', B],
+  ['Active_Status_Date', D],
+  ['Hire_Date', D],
+  ['Original_Hire_Date', D],
+  ['Hire_Reason_Reference', REF],
+  ['Continuous_Service_Date', D],
+  ['First_Day_of_Work', D],
+  ['Retired', B],
+  ['Seniority_Date', D],
+  ['Benefits_Service_Date', D],
+  ['Company_Service_Date', D],
+  ['Terminated', B],
+  ['Termination_Date', D],
+  ['Pay_Through_Date', D],
+  ['Primary_Termination_Reason_Reference', REF],
+  ['Primary_Termination_Category_Reference', REF],
+  ['Termination_Involuntary', B],
+];
+const STATUS_AFTER_ELIGIBILITY: Field[] = [
+  ['Hire_Rescinded', B],
+  ['Termination_Last_Day_of_Work', D],
+  ['Rehire', B],
+];
+const USAGE: Field = ['Usage_Data', 'wd:Communication_Method_Usage_Information_DataType', 0, 'unbounded'];
+
+/** The types where the families differ: phone, the job wrapper and hire eligibility. */
+function familyTypes(family: SchemaFamily): string[] {
+  const v31 = family === 'v31';
+  const phone = v31
+    ? complex(
+        'Phone_Information_DataType',
+        [
+          ['Country_ISO_Code', S],
+          ['International_Phone_Code', S],
+          ['Phone_Number', S],
+          ['Phone_Extension', S],
+          ['Phone_Device_Type_Reference', REF],
+          USAGE,
+          ['ID', S],
+        ],
+        [
+          ['Area_Code', S],
+          ['Tenant_Formatted_Phone', S],
+          ['International_Formatted_Phone', S],
+          ['Phone_Number_Without_Area_Code', S],
+          ['National_Formatted_Phone', S],
+          ['E164_Formatted_Phone', S],
+        ],
+      )
+    : complex(
+        'Phone_Information_DataType',
+        [
+          ['Country_ISO_Code', S],
+          ['International_Phone_Code', S],
+          ['Area_Code', S],
+          ['Phone_Number', S],
+          ['Phone_Extension', S],
+          ['Phone_Device_Type_Reference', REF],
+          USAGE,
+          ['ID', S],
+        ],
+        [['Formatted_Phone', S]],
+      );
+  const status: Field = ['Worker_Status_Data', 'wd:Worker_Status_Detail_DataType'];
+  const employment =
+    family === 'v2x'
+      ? complex('Worker_Employment_Information_DataType', [
+          ['Position_Data', 'wd:Position_Detail_DataType', 0, 'unbounded'],
+          status,
+        ])
+      : complex('Worker_Employment_Information_DataType', [
+          ['Worker_Job_Data', 'wd:Worker_Job_DataType', 0, 'unbounded'],
+          status,
+        ]) +
+        complex(
+          'Worker_Job_DataType',
+          [['Position_Data', 'wd:Position_Detail_DataType']],
+          [['Primary_Job', B]],
+        );
+  const eligibility: Field[] = v31
+    ? [
+        ['Eligible_for_Hire_Reference', REF],
+        ['Regrettable_Termination', B],
+        ['Eligible_for_Rehire_on_Latest_Termination_Reference', REF],
+      ]
+    : [
+        ['Not_Eligible_for_Hire', B],
+        ['Regrettable_Termination', B],
+      ];
+  const statusType = complex('Worker_Status_Detail_DataType', [
+    ...STATUS_BEFORE_ELIGIBILITY,
+    ...eligibility,
+    ...STATUS_AFTER_ELIGIBILITY,
+  ]);
+  return [phone, employment, statusType];
+}
+
+/**
+ * The inline schema for a version's family (default: the newest), also usable on its own: tests
+ * validate pages against it with xmllint.
+ */
+export function schemaXml(version = 'v44.0'): string {
   return (
     '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:wd="urn:com.workday/bsvc" ' +
     'elementFormDefault="qualified" attributeFormDefault="qualified" targetNamespace="urn:com.workday/bsvc">' +
@@ -366,12 +428,15 @@ export function schemaXml(): string {
     '<xsd:element name="Validation_Fault" type="wd:Validation_FaultType"/>' +
     '<xsd:element name="Processing_Fault" type="wd:Processing_FaultType"/>' +
     '<xsd:element name="Workday_Common_Header" type="wd:Workday_Common_HeaderType"/>' +
-    `${TYPES.join('')}</xsd:schema>`
+    `${COMMON_TYPES.join('')}${familyTypes(schemaFamily(version)).join('')}</xsd:schema>`
   );
 }
 
-/** The WSDL served at `<endpoint>?wsdl`, its soap:address pointing back at `endpoint`. */
-export function wsdlXml(endpoint: string): string {
+/**
+ * The WSDL served at `<endpoint>?wsdl`, its soap:address pointing back at `endpoint`, its schema
+ * that of `version`'s family.
+ */
+export function wsdlXml(endpoint: string, version: string): string {
   const escAttr = endpoint.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
@@ -379,7 +444,7 @@ export function wsdlXml(endpoint: string): string {
     'xmlns:wd="urn:com.workday/bsvc" xmlns:xsd="http://www.w3.org/2001/XMLSchema" ' +
     'xmlns:soapbind="http://schemas.xmlsoap.org/wsdl/soap/" name="Human_Resources" targetNamespace="urn:com.workday/bsvc/Human_Resources">' +
     '<wsdl:documentation>wdsync Workday simulator: the Get_Workers operation of the Human_Resources service.</wsdl:documentation>' +
-    `<wsdl:types>${schemaXml()}</wsdl:types>` +
+    `<wsdl:types>${schemaXml(version)}</wsdl:types>` +
     '<wsdl:message name="Validation_FaultMsg"><wsdl:part name="body" element="wd:Validation_Fault"/></wsdl:message>' +
     '<wsdl:message name="Processing_FaultMsg"><wsdl:part name="body" element="wd:Processing_Fault"/></wsdl:message>' +
     '<wsdl:message name="Workday_Common_HeaderMsg"><wsdl:part name="header" element="wd:Workday_Common_Header"/></wsdl:message>' +

@@ -1,6 +1,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import lockfile from 'proper-lockfile';
 import { inside } from '../paths/inside';
 import { PRIVATE_DIR_MODE } from '../paths/private';
 import { writeFileAtomic } from '../staging/atomic';
@@ -65,6 +66,25 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
   const finalizedMarker = (runId: string) => inside(runsDir, `${encodeURIComponent(runId)}.finalized`);
   const snapshotFile = path.join(dir, 'workers.jsonl');
   const metaFile = path.join(dir, 'workers.meta.json');
+  const lockFile = path.join(dir, '.finalize.lock');
+
+  /**
+   * Finalizes of different runs (workers in other processes too) take turns: each reads the
+   * snapshot's marker and replaces the snapshot under the lock, so an older run that read the
+   * marker before a newer one wrote it cannot replace the newer snapshot afterwards.
+   */
+  async function locked<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await lockfile.lock(dir, {
+      lockfilePath: lockFile,
+      stale: 30_000,
+      retries: { retries: 1000, factor: 1.2, minTimeout: 50, maxTimeout: 2000 },
+    });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
 
   async function readMeta(): Promise<SnapshotMeta | undefined> {
     try {
@@ -201,7 +221,16 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     return wids;
   }
 
+  /**
+   * The newest-snapshot rule, per record: the marker is the newest as-of of any run folded in, so a
+   * run at or after it is newer than every record the file holds, and a run before it is folded in
+   * not at all (its records could only be older than what a newer run delivered or confirmed).
+   */
   async function finalizeRun(ctx: FinalizeContext): Promise<FinalizeResult> {
+    return locked(() => finalizeLocked(ctx));
+  }
+
+  async function finalizeLocked(ctx: FinalizeContext): Promise<FinalizeResult> {
     if (await exists(finalizedMarker(ctx.runId))) return { removed: 0, removedWids: [] };
     const meta = await readMeta();
     const stale = meta !== undefined && Date.parse(meta.asOfEntry) > Date.parse(ctx.asOfEntry);
@@ -252,6 +281,13 @@ export function createJsonlSink(options: JsonlSinkOptions): Sink {
     },
     deliverPage,
     finalizeRun,
+    resetMarkers: (limit) =>
+      locked(async () => {
+        const meta = await readMeta();
+        if (!meta || Date.parse(meta.asOfEntry) <= Date.parse(limit)) return {};
+        await writeFileAtomic(metaFile, `${JSON.stringify({ ...meta, asOfEntry: limit }, null, 2)}\n`);
+        return { snapshotWas: meta.asOfEntry };
+      }),
     async close() {},
   };
 }

@@ -57,6 +57,23 @@ function upsertSql(s: string): string {
 }
 
 /**
+ * The newest-snapshot rule for unchanged records: a record whose stored hash equals the delivered
+ * one is confirmed as of the delivering snapshot, so its row's marker moves forward (never back).
+ * A later delivery from an older snapshot that overlapped this one then finds a newer marker and
+ * cannot replace the row, whatever its hash says. Confirming first, by WID and hash only, keeps the
+ * skip cheap: the unchanged rows' columns are never sent, and only the unindexed marker changes
+ * (a HOT update where the page has room). The hash is compared on the row version the update
+ * locks, so a concurrent change of the row is never confirmed by mistake.
+ */
+function confirmSql(s: string): string {
+  return `UPDATE ${s}.workers AS w SET as_of_entry = $3::timestamptz
+    FROM unnest($1::text[], $2::text[]) AS u(wid, content_hash)
+    WHERE w.wid = u.wid AND w.content_hash = u.content_hash AND w.removed_at IS NULL
+      AND w.as_of_entry < $3::timestamptz
+    RETURNING w.wid`;
+}
+
+/**
  * PostgreSQL sink: batched upserts into <schema>.workers keyed by WID, skipping rows whose content
  * hash is unchanged, with a per-page delivery ledger in the same transaction. The workers table is
  * shared by every postgres sink on the same schema; only the ledger is per sink.
@@ -67,12 +84,22 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
   const s = quoteSchema(schema);
   const chunkSize = options.chunkSize ?? 1000;
   const upsert = upsertSql(s);
+  const confirm = confirmSql(s);
 
   async function upsertChunk(
     tx: Queryable,
     ctx: DeliveryContext,
-    rows: { r: NormalizedWorker; hash: string }[],
+    all: { r: NormalizedWorker; hash: string }[],
   ) {
+    const confirmed = await tx.query<{ wid: string }>(confirm, [
+      all.map(({ r }) => r.wid),
+      all.map(({ hash }) => hash),
+      ctx.asOfEntry,
+    ]);
+    const done = new Set(confirmed.rows.map((c) => c.wid));
+    // The rest: new, changed, removed, or already confirmed by this or a newer snapshot.
+    const rows = done.size ? all.filter(({ r }) => !done.has(r.wid)) : all;
+    if (rows.length === 0) return [];
     const columns: (string | null)[][] = Array.from({ length: WORKER_COLUMNS.length + 2 }, () => []);
     for (const { r, hash } of rows) {
       const values = workerColumns(r);
@@ -236,6 +263,26 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
     });
   }
 
+  async function resetMarkers(limit: string) {
+    return db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE ${s}.workers SET as_of_entry = $1::timestamptz WHERE as_of_entry > $1::timestamptz`,
+        [limit],
+      );
+      const snap = await tx.query<{ was: Date | string }>(
+        `UPDATE ${s}.workers_snapshot w SET as_of_entry = $1::timestamptz
+         FROM ${s}.workers_snapshot old WHERE w.singleton AND old.singleton AND w.as_of_entry > $1::timestamptz
+         RETURNING old.as_of_entry AS was`,
+        [limit],
+      );
+      const was = snap.rows[0]?.was;
+      return {
+        records: rows.rowCount,
+        snapshotWas: was === undefined ? undefined : new Date(was).toISOString(),
+      };
+    });
+  }
+
   return {
     name,
     type: 'postgres',
@@ -257,6 +304,10 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
     async finalizeRun(ctx) {
       await ensureSchema(db, schema);
       return finalize(ctx);
+    },
+    async resetMarkers(limit) {
+      await ensureSchema(db, schema);
+      return resetMarkers(limit);
     },
     async close() {
       if (options.ownsDb) await db.close();

@@ -13,7 +13,14 @@ export interface RecordOutcome {
 
 export interface DeliveryContext {
   key: PageKey;
-  /** The run's pinned entry moment (ISO). A sink never replaces a row with data from an older snapshot. */
+  /**
+   * The run's pinned entry moment (ISO). The newest-snapshot rule, per record and whatever the hash
+   * says: a delivery from an older snapshot never replaces what a newer one delivered or confirmed
+   * unchanged. Overlapping runs deliver pages in any order, so a sink that skips an unchanged
+   * record still records it as confirmed at this moment (only moving forward) and checks that
+   * marker before every write. Events and business targets follow it too: no older run's event or
+   * value for a WID after a newer run's.
+   */
   asOfEntry: string;
   /** Called during long writes so the activity can heartbeat. */
   heartbeat?: () => void;
@@ -118,5 +125,18 @@ export interface Sink {
   deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;
   /** Called once at the end of a run, after every page was delivered or failed. */
   finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
+  /**
+   * Repair (`wdsync watermark reset`): brings every snapshot marker later than `limit` (ISO) back
+   * to it, so a run pinned in the future (before wdsync refused that) no longer makes every later
+   * run look older. Says what it moved.
+   */
+  resetMarkers?(limit: string): Promise<MarkerReset>;
   close(): Promise<void>;
+}
+
+export interface MarkerReset {
+  /** Records (rows, lines) whose own marker moved back; undefined when the sink keeps none. */
+  records?: number;
+  /** The whole-snapshot marker before the reset, when it was moved back. */
+  snapshotWas?: string;
 }

@@ -5,6 +5,7 @@ import { type WorkdayConfig, tenantOf } from './config';
 import { type HttpContext, WorkdayConfigError, classifyHttpResponse } from './errors';
 import { type TokenProvider, createOAuthTokenProvider } from './oauth';
 import { createPageParser } from './parse';
+import { familyOfVersion } from './schema-family';
 import type { DeadLetter } from '../domain/dead-letter';
 import type { NormalizedWorker } from '../domain/worker-record';
 import {
@@ -67,6 +68,7 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
   const tokens =
     deps.tokenProvider ?? (config.oauth ? createOAuthTokenProvider(config.oauth, http) : undefined);
   const authMode: HttpContext['authMode'] = tokens ? 'oauth' : 'password';
+  const family = familyOfVersion(config.version);
   const timeouts = {
     totalMs: config.timeoutMs,
     responseMs: config.responseTimeoutMs ?? Math.min(180_000, config.timeoutMs),
@@ -108,7 +110,12 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
             { status: res.status },
           );
         }
-        const parser = createPageParser({ onProgress: opts.onProgress, faultContext: ctx, maxRows: count });
+        const parser = createPageParser({
+          onProgress: opts.onProgress,
+          faultContext: ctx,
+          maxRows: count,
+          family,
+        });
         for await (const chunk of res.body) {
           opts.onRawChunk?.(chunk);
           parser.write(chunk);

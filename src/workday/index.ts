@@ -24,6 +24,8 @@ export { createOAuthTokenProvider } from './oauth';
 export type { TokenProvider } from './oauth';
 export { createPageParser, parsePage } from './parse';
 export type { PageParser, ParsedPage } from './parse';
+export { familyOfVersion } from './schema-family';
+export type { SchemaFamily } from './schema-family';
 export {
   GetWorkersRequest,
   ResponseGroup,

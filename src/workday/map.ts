@@ -1,4 +1,5 @@
 import { NormalizedWorker } from '../domain/worker-record';
+import type { SchemaFamily } from './schema-family';
 import { type XNode, attr, child, children, path, refId, text } from './xml-tree';
 
 /** A Worker element that cannot become a NormalizedWorker; the message says which field and why. */
@@ -78,7 +79,7 @@ function mapName(nameData: XNode | undefined) {
 
 const emptyNode: XNode = { name: '', qname: '', attrs: {}, children: [], text: '' };
 
-function mapPersonal(pd: XNode): NonNullable<NormalizedWorker['personal']> {
+function mapPersonal(pd: XNode, family: SchemaFamily): NonNullable<NormalizedWorker['personal']> {
   const legalName = mapName(path(pd, 'Name_Data', 'Legal_Name_Data'));
   if (!legalName) throw new MappingError('Personal_Data has no Name_Data/Legal_Name_Data/Name_Detail_Data');
   const preferredName = mapName(path(pd, 'Name_Data', 'Preferred_Name_Data'));
@@ -95,16 +96,7 @@ function mapPersonal(pd: XNode): NonNullable<NormalizedWorker['personal']> {
 
   const phone = pickByUsage(children(contact, 'Phone_Data'), 'WORK', true);
   if (phone) {
-    const formatted = attr(phone, 'Formatted_Phone')?.trim();
-    const built = [
-      text(child(phone, 'International_Phone_Code')) && `+${text(child(phone, 'International_Phone_Code'))}`,
-      text(child(phone, 'Area_Code')),
-      text(child(phone, 'Phone_Number')),
-    ]
-      .filter(Boolean)
-      .join(' ');
-    const ext = text(child(phone, 'Phone_Extension'));
-    const value = formatted || (built ? (ext ? `${built} x${ext}` : built) : undefined);
+    const value = phoneText(phone, family);
     if (value) personal.phone = value;
   }
 
@@ -133,7 +125,32 @@ function mapPersonal(pd: XNode): NonNullable<NormalizedWorker['personal']> {
   return personal;
 }
 
-function primaryJob(ed: XNode): XNode | undefined {
+/**
+ * The phone as the tenant formats it. v31 renamed Formatted_Phone to Tenant_Formatted_Phone and
+ * moved Area_Code into an attribute (Phone_Number then holds the area code too).
+ */
+function phoneText(phone: XNode, family: SchemaFamily): string | undefined {
+  const v31 = family === 'v31';
+  const formatted = attr(phone, v31 ? 'Tenant_Formatted_Phone' : 'Formatted_Phone')?.trim();
+  if (formatted) return formatted;
+  const code = text(child(phone, 'International_Phone_Code'));
+  const built = [
+    code && `+${code}`,
+    v31 ? undefined : text(child(phone, 'Area_Code')),
+    text(child(phone, 'Phone_Number')),
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const ext = text(child(phone, 'Phone_Extension'));
+  return built ? (ext ? `${built} x${ext}` : built) : undefined;
+}
+
+/**
+ * The element holding the primary Position_Data: a Worker_Job_Data (Primary_Job, else the first),
+ * or before v30, Employment_Data itself, whose first Position_Data is the primary position.
+ */
+function primaryJob(ed: XNode, family: SchemaFamily): XNode | undefined {
+  if (family === 'v2x') return child(ed, 'Position_Data') ? ed : undefined;
   const jobs = children(ed, 'Worker_Job_Data');
   return jobs.find((j) => parseBool(attr(j, 'Primary_Job'), 'Worker_Job_Data@Primary_Job')) ?? jobs[0];
 }
@@ -161,7 +178,11 @@ function managerOf(job: XNode, ownWid: string | undefined): string | undefined {
   return wid && wid !== ownWid ? wid : undefined;
 }
 
-function mapEmployment(ed: XNode, ownWid: string | undefined): NonNullable<NormalizedWorker['employment']> {
+function mapEmployment(
+  ed: XNode,
+  ownWid: string | undefined,
+  family: SchemaFamily,
+): NonNullable<NormalizedWorker['employment']> {
   const status = child(ed, 'Worker_Status_Data');
   if (!status) throw new MappingError('Employment_Data has no Worker_Status_Data');
   const active = parseBool(text(child(status, 'Active')), 'Worker_Status_Data/Active');
@@ -178,7 +199,7 @@ function mapEmployment(ed: XNode, ownWid: string | undefined): NonNullable<Norma
 
   const e: NonNullable<NormalizedWorker['employment']> = { active, hireDate, terminated };
   if (terminationDate) e.terminationDate = terminationDate;
-  const job = primaryJob(ed);
+  const job = primaryJob(ed, family);
   const pos = job && child(job, 'Position_Data');
   if (pos) {
     const set = <K extends keyof typeof e>(k: K, v: (typeof e)[K] | undefined) => {
@@ -253,8 +274,11 @@ function mapOrganizations(od: XNode): NonNullable<NormalizedWorker['organization
   return out;
 }
 
-/** Maps one Worker element to a validated record, or says why it cannot. Never throws. */
-export function mapWorker(worker: XNode): MapResult {
+/**
+ * Maps one Worker element, in the shape of `family` (the configured WORKDAY_VERSION's), to a
+ * validated record, or says why it cannot. Never throws.
+ */
+export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResult {
   const ref = child(worker, 'Worker_Reference');
   const data = child(worker, 'Worker_Data');
   const wid = refId(ref, 'WID')?.toLowerCase();
@@ -269,7 +293,9 @@ export function mapWorker(worker: XNode): MapResult {
         : undefined;
     if (!workerType) {
       // No typed reference (Include_Reference off): the worker type reference still tells.
-      const wt = path(data, 'Employment_Data', 'Worker_Job_Data', 'Position_Data', 'Worker_Type_Reference');
+      const ed = child(data ?? emptyNode, 'Employment_Data');
+      const job = ed && primaryJob(ed, family);
+      const wt = path(job, 'Position_Data', 'Worker_Type_Reference');
       const t = wt?.children.map((c) => attr(c, 'type')).find((t) => t !== 'WID');
       workerType =
         t === 'Employee_Type_ID'
@@ -293,9 +319,9 @@ export function mapWorker(worker: XNode): MapResult {
       const userId = text(child(data, 'User_ID'));
       if (userId) candidate.userId = userId;
       const pd = child(data, 'Personal_Data');
-      if (pd) candidate.personal = mapPersonal(pd);
+      if (pd) candidate.personal = mapPersonal(pd, family);
       const ed = child(data, 'Employment_Data');
-      if (ed) candidate.employment = mapEmployment(ed, wid);
+      if (ed) candidate.employment = mapEmployment(ed, wid, family);
       const cd = child(data, 'Compensation_Data');
       const comp = cd && mapCompensation(cd);
       if (comp) candidate.compensation = comp;

@@ -10,6 +10,7 @@ import {
   readFault,
 } from './errors';
 import { type MapResult, mapWorker } from './map';
+import type { SchemaFamily } from './schema-family';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { type BadChar, TreeBuilder, replaceNonXmlChars, serialize } from './xml-tree';
 import { localName } from './xml';
@@ -41,6 +42,8 @@ export interface PageParserOptions {
    * so a body of endless valid Workers is never held or delivered.
    */
   maxRows?: number;
+  /** The schema family the response is in (that of WORKDAY_VERSION); v31 when absent. */
+  family?: SchemaFamily;
   /** Caps on text, attributes, depth and pending markup; DEFAULT_XML_LIMITS when absent. */
   xmlLimits?: Partial<XmlLimits>;
 }
@@ -120,7 +123,7 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
           );
         }
         const bad = capture.builder.badChar;
-        const r = mapWorker(root);
+        const r = mapWorker(root, options.family);
         if (bad) deadLetters.push(badCharLetter(r, bad, serialize(root, nsDecls)));
         else if (r.ok) records.push(r.record);
         else

@@ -40,11 +40,16 @@ export const sinkActivityOptions: ActivityOptions = {
   },
 };
 
-/** Bookkeeping (audit rows, run records): cheap, retried until the database answers. */
+/**
+ * Bookkeeping (audit rows, run records): cheap, retried while the database is away, but not for
+ * ever: 12 attempts span about three and a half minutes of an outage, then the run fails with the database's
+ * own error instead of hanging silently. Refused data is non-retryable (see failures.ts).
+ * Served on the sinks queue, whose workers hold the state store.
+ */
 export const bookkeepingActivityOptions: ActivityOptions = {
   taskQueue: TASK_QUEUES.sinks,
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 12 },
 };
 
 /** Applies a run's tuning on top of the defaults. */
@@ -64,7 +69,8 @@ export function tuned(
       ...(initial !== undefined
         ? { initialInterval: initial, maximumInterval: Math.max(initial * 8, 1000) }
         : {}),
-      ...(attempts !== undefined ? { maximumAttempts: attempts } : {}),
+      // 0 would mean unlimited to Temporal: every activity keeps a bound.
+      ...(attempts !== undefined && attempts >= 1 ? { maximumAttempts: attempts } : {}),
     },
   };
 }

@@ -1,7 +1,5 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { ReleaseActivities } from '../activities/release';
 import { ErrorType } from '../errors/types';
-import { sinkActivityOptions, tuned } from './activity-options';
+import { sinkActivities, tunedBookkeepingActivities } from './proxies';
 import type { ReleaseInput, ReleaseOutcome } from './release-types';
 import { failureMessage } from './sync-page';
 
@@ -11,11 +9,10 @@ import { failureMessage } from './sync-page';
  * A letter is marked released only once every sink took it.
  */
 export async function releaseDeadLetters(input: ReleaseInput): Promise<ReleaseOutcome[]> {
-  const options = tuned(sinkActivityOptions, 'sink', input.tuning);
-  const a = proxyActivities<ReleaseActivities>(options);
-  const planning = proxyActivities<ReleaseActivities>({
-    ...options,
-    retry: { ...options.retry, nonRetryableErrorTypes: [ErrorType.ReleasePlan] },
+  const sinks = sinkActivities(input.tuning);
+  const books = tunedBookkeepingActivities(input.tuning);
+  const planning = tunedBookkeepingActivities(input.tuning, {
+    nonRetryableErrorTypes: [ErrorType.ReleasePlan],
   });
   const plan = await planning.planRelease(input);
   const ready = plan.letters.filter((l) => l.result === 'released');
@@ -26,7 +23,7 @@ export async function releaseDeadLetters(input: ReleaseInput): Promise<ReleaseOu
     await Promise.all(
       plan.sinks.map(async (sink) => {
         try {
-          const done = await a.releaseToSink({ releaseId: input.releaseId, sink, ids });
+          const done = await sinks.releaseToSink({ releaseId: input.releaseId, sink, ids });
           for (const [id, action] of Object.entries(done)) actions.get(Number(id))![sink] = action;
         } catch (err) {
           for (const id of ids) if (!errors.has(id)) errors.set(id, `${sink}: ${failureMessage(err)}`);
@@ -35,7 +32,7 @@ export async function releaseDeadLetters(input: ReleaseInput): Promise<ReleaseOu
     );
   }
   const released = ids.filter((id) => !errors.has(id));
-  await a.markReleased({ ids: released });
+  await books.markReleased({ ids: released });
   return plan.letters.map((l) => {
     if (l.result !== 'released') return l;
     const error = errors.get(l.id);

@@ -4,12 +4,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities';
-import type { ReplayActivities } from '../activities/replay';
-import { sinkActivityOptions, tuned, workdayActivityOptions } from './activity-options';
+import type { WorkdayActivities } from '../activities';
+import { sinkActivities, tunedBookkeepingActivities, workdayActivities } from './proxies';
 import type {
   PlannedPage,
   ReplayCarry,
@@ -23,14 +21,11 @@ import { failureMessage } from './sync-page';
 import type { ActivityTuning } from './types';
 
 function proxies(tuning: ActivityTuning | undefined) {
-  const sinkOptions = tuned(sinkActivityOptions, 'sink', tuning);
   return {
-    workday: proxyActivities<SyncActivities>(tuned(workdayActivityOptions, 'workday', tuning)),
-    sinks: proxyActivities<ReplayActivities>(sinkOptions),
-    planning: proxyActivities<ReplayActivities>({
-      ...sinkOptions,
-      retry: { ...sinkOptions.retry, nonRetryableErrorTypes: ['ReplayPlanError'] },
-    }),
+    workday: workdayActivities(tuning),
+    sinks: sinkActivities(tuning),
+    books: tunedBookkeepingActivities(tuning),
+    planning: tunedBookkeepingActivities(tuning, { nonRetryableErrorTypes: [ErrorType.ReplayPlan] }),
   };
 }
 type Proxies = ReturnType<typeof proxies>;
@@ -47,7 +42,7 @@ export async function replayRun(input: ReplayInput): Promise<ReplaySummary> {
   const badId = runIdProblem(input.runId) ?? runIdProblem(input.replayId, 'replay id');
   if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
   const a = proxies(input.tuning);
-  const { planning, sinks } = a;
+  const { planning, sinks, books } = a;
   const c: ReplayCarry = input.carry ?? {
     plan: await planning.planReplay(input),
     next: 0,
@@ -128,7 +123,7 @@ export async function replayRun(input: ReplayInput): Promise<ReplaySummary> {
     durationMs: Date.parse(endedAt) - Date.parse(c.startedAt),
     executions: c.executions,
   };
-  await sinks.recordReplayEnd({ summary, markPages: target === 'workers' ? [] : summary.pagesReplayed });
+  await books.recordReplayEnd({ summary, markPages: target === 'workers' ? [] : summary.pagesReplayed });
   return summary;
 }
 
@@ -200,7 +195,7 @@ async function fetchByReference(a: Proxies, plan: ReplayPlan, c: ReplayCarry): P
   };
   let totalPages = 1;
   for (let page = 1; page <= totalPages; page++) {
-    let fetched: Awaited<ReturnType<SyncActivities['fetchPage']>>;
+    let fetched: Awaited<ReturnType<WorkdayActivities['fetchPage']>>;
     try {
       fetched = await a.workday.fetchPage({ spec, page });
     } catch (err) {

@@ -22,6 +22,11 @@ export interface ReplayInput {
   concurrency?: number;
   /** Retry and timeout tuning of the replay's activities (as for a sync run). */
   tuning?: ActivityTuning;
+  /**
+   * The sync run's request spec as its Temporal history holds it, read by the client that starts
+   * the replay: the fallback for runs older than run_specs (activities do not read history).
+   */
+  historySpec?: PageRequestSpec;
   /** Carried across continue-as-new; absent on the first execution. */
   carry?: ReplayCarry;
 }

@@ -1,7 +1,6 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { innermostCause, innermostType } from '../errors/causes';
-import type { SyncActivities } from '../activities';
-import { sinkActivityOptions, tuned, workdayActivityOptions } from './activity-options';
+import { sinkActivities, workdayActivities } from './proxies';
 import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
 
 export interface SyncPageInput {
@@ -17,8 +16,8 @@ export interface SyncPageInput {
  * staging on a replay. A fetch that fails for good fails this child, and the parent records it.
  */
 export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
-  const workday = proxyActivities<SyncActivities>(tuned(workdayActivityOptions, 'workday', input.tuning));
-  const sinks = proxyActivities<SyncActivities>(tuned(sinkActivityOptions, 'sink', input.tuning));
+  const workday = workdayActivities(input.tuning);
+  const sinks = sinkActivities(input.tuning);
   const fetch = await workday.fetchPage({ spec: input.spec, page: input.page });
   const delivered: Record<string, SinkDelivery> = {};
   const sinkErrors: Record<string, string> = {};

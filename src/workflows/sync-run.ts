@@ -1,10 +1,12 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
+  ContinueAsNew,
   condition,
   continueAsNew,
   executeChild,
-  proxyActivities,
+  isCancellation,
   patched,
   setCurrentDetails,
   setHandler,
@@ -12,14 +14,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities';
+import { ErrorType } from '../errors/types';
 import { tenantDate } from '../time/tenant-date';
-import {
-  bookkeepingActivityOptions,
-  sinkActivityOptions,
-  tuned,
-  workdayActivityOptions,
-} from './activity-options';
 import { pageWorkflowId, runIdProblem } from './ids';
 import {
   cancelSignal,
@@ -29,38 +25,38 @@ import {
   resumeSignal,
   setConcurrencyUpdate,
 } from './messages';
+import {
+  bookkeepingActivities,
+  type SinkProxy,
+  sinkActivities,
+  type WorkdayProxy,
+  workdayActivities,
+} from './proxies';
+import { detailsText, RunRules, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
-import { ErrorType } from '../errors/types';
 import { failureMessage, failureType, syncPage } from './sync-page';
-import type {
-  PageOutcome,
-  PageRequestSpec,
-  RunCarry,
-  RunProgress,
-  RunSummary,
-  SinkTotals,
-  SyncRunInput,
-} from './types';
+import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
 import type { RunState } from '../domain/run';
 
-const books = proxyActivities<SyncActivities>(bookkeepingActivityOptions);
-
-/** Well below Temporal's 10,240-event warning: a page costs about ten parent events. */
-type Activities = ReturnType<typeof proxyActivities<SyncActivities>>;
+const books = bookkeepingActivities();
+/** Recording a run's end on the way out: a few quick attempts, then status reconciles it. */
+const closing = bookkeepingActivities({ maximumAttempts: 3 });
 
 export const DEFAULT_PAGES_PER_EXECUTION = 300;
-export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
+export { DEFAULT_MAX_CONSECUTIVE_FAILURES } from './run-rules';
 export const DEFAULT_RECOVERY_PASSES = 1;
 export const DEFAULT_RECOVERY_COOLDOWN_SECONDS = 30;
+export { buildSummary } from './run-rules';
 
 /**
  * One sync run. Pins the snapshot once, plans pages from Total_Results, keeps at most
  * `concurrency` page children in flight, and continues-as-new every `pagesPerExecution` pages
- * after draining, so a million-worker run keeps a small history.
+ * after draining, so a million-worker run keeps a small history. The run's rules (counts,
+ * reconciliation, auto-pause, thresholds, completion) live in RunRules; this is the control flow.
  */
 export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
-  const workday = proxyActivities<SyncActivities>(tuned(workdayActivityOptions, 'workday', input.tuning));
-  const sinks = proxyActivities<SyncActivities>(tuned(sinkActivityOptions, 'sink', input.tuning));
+  const workday = workdayActivities(input.tuning);
+  const sinks = sinkActivities(input.tuning);
   // Handlers are registered before the first await, so a run is queryable and pausable at once.
   const s: RunCarry = input.carry ?? newCarry(input);
   const runId = s.runId;
@@ -68,29 +64,22 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   // refuse it before the first command. Valid ids see no change in the command sequence.
   const badId = runIdProblem(runId);
   if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
-  // A scoped run covers part of the tenant: it never proves a worker was removed, and the JSONL
-  // snapshot is merged rather than replaced.
-  const wholeTenant =
-    !input.scope ||
-    Object.entries(input.scope).every(
-      ([k, v]) => k === 'responseGroups' && Object.values(v ?? {}).every(Boolean),
-    );
+  const rules = new RunRules(s, {
+    pageSize: input.pageSize,
+    maxConsecutiveFailures: input.maxConsecutiveFailures,
+    deadLetterThreshold: input.deadLetterThreshold,
+    wholeTenant: RunRules.coversWholeTenant(input.scope),
+    // Reached only on such a page, so histories without one replay as before.
+    emptyPageStopsPlan: () => patched('empty-page-stops-plan'),
+  });
   const pagesPerExecution = input.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
-  const maxConsecutive = input.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES;
-
   const inFlight = new Set<number>();
-  let cancelled = false;
   let startedHere = 0;
   let lastState: RunState | undefined;
 
-  const state = (): RunState => {
-    if (cancelled) return inFlight.size ? 'Cancelling' : 'Cancelled';
-    if (s.degraded && s.paused) return 'Degraded';
-    return s.paused ? 'Paused' : 'Running';
-  };
-  const progress = (): RunProgress => buildProgress(s, state(), inFlight.size);
+  // --- handlers ---
   const publish = () => {
-    const st = state();
+    const st = rules.state(inFlight.size);
     if (st !== lastState) {
       // A scheduled run starts without WdsyncRunId (Temporal names it); add it with the first state.
       const runIdMissing =
@@ -103,31 +92,52 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
         ...(runIdMissing ? [{ key: RUN_ID, value: runId }] : []),
       ]);
     }
-    setCurrentDetails(detailsText(progress()));
+    setCurrentDetails(rules.details(inFlight.size));
   };
-
-  setHandler(pauseSignal, () => {
-    s.paused = true;
-    publish();
-  });
-  setHandler(resumeSignal, () => {
-    s.paused = false;
-    s.degraded = false;
-    s.consecutiveFailures = 0;
-    publish();
-  });
-  setHandler(cancelSignal, () => {
-    cancelled = true;
-    publish();
-  });
+  const after =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => {
+      const r = f(...a);
+      publish();
+      return r;
+    };
+  setHandler(
+    pauseSignal,
+    after(() => rules.pause()),
+  );
+  setHandler(
+    resumeSignal,
+    after(() => rules.resume()),
+  );
+  // Outside the page loop nothing polls the flag, so a cancel while planning (say, while
+  // recordRunStart retries), in the recovery cool-down or while finalizing cancels that phase.
+  // Both patches are reached only on a cancel (the second only in such a phase), so recorded
+  // histories of other cancels replay with the states and commands they had.
+  let phase: CancellationScope | undefined;
+  setHandler(
+    cancelSignal,
+    after(() => {
+      rules.cancel(patched('cancelling-until-end'));
+      if (phase && patched('cancel-ends-any-phase')) phase.cancel();
+    }),
+  );
+  /** Runs a phase a cancel ends at once; false when it did. */
+  const cancellable = async (fn: () => Promise<unknown>): Promise<boolean> => {
+    const scope = new CancellationScope();
+    phase = scope;
+    try {
+      await scope.run(fn);
+      return true;
+    } catch (err) {
+      if (rules.cancelled && isCancellation(err)) return false;
+      throw err;
+    } finally {
+      phase = undefined;
+    }
+  };
   setHandler(
     setConcurrencyUpdate,
-    (n) => {
-      const previous = s.concurrency;
-      s.concurrency = n;
-      publish();
-      return previous;
-    },
+    after((n: number) => rules.setConcurrency(n)),
     {
       validator: (n) => {
         if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
@@ -136,92 +146,36 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       },
     },
   );
-  setHandler(progressQuery, progress);
+  setHandler(progressQuery, () => rules.progress(inFlight.size));
   publish();
 
-  if (!input.carry) await planRun(input, s, workday);
-  const spec: PageRequestSpec = {
+  // Read after planning: a delta run's window is resolved there.
+  const spec = (): PageRequestSpec => ({
     runId,
     tenant: input.tenant,
     pageSize: input.pageSize,
     asOf: s.asOf,
     scope: input.scope,
     window: s.window,
-  };
+  });
 
-  const deadLetterThreshold = input.deadLetterThreshold ?? 0;
-  /** Adds a page's outcome to the run; true when this page took dead letters past the threshold. */
-  const record = (outcome: PageOutcome): boolean => {
-    const before = s.deadLettered;
-    s.pagesDone += 1;
-    s.workersFetched += outcome.fetch.rows;
-    s.deadLettered += outcome.fetch.deadLettered;
-    if (outcome.fetch.totalResults !== s.totalResults) {
-      s.totalsMismatch.push(
-        `page ${outcome.page} reported Total_Results ${outcome.fetch.totalResults}, page 1 reported ${s.totalResults}`,
-      );
-    }
-    // Workday fills every page but the last, so an empty one earlier means Total_Results lied: a
-    // total of 1e9 with empty pages once kept a run planning for ever. Stop planning and let the
-    // summary report the mismatch. patched() is reached only on such a page, so histories without
-    // one replay as before.
-    if (
-      outcome.fetch.rows === 0 &&
-      outcome.page < s.totalPages &&
-      s.emptyPage === undefined &&
-      patched('empty-page-stops-plan')
-    ) {
-      s.emptyPage = outcome.page;
-      s.totalsMismatch.push(
-        `page ${outcome.page} of ${s.totalPages} returned no workers although Total_Results ${s.totalResults} promised more; no page after ${s.nextPage - 1} was started`,
-      );
-    }
-    for (const [sink, d] of Object.entries(outcome.delivered)) addDelivery(s, sink, d);
-    for (const sink of Object.keys(outcome.sinkErrors)) {
-      s.sinkFailures[sink] = [...(s.sinkFailures[sink] ?? []), outcome.page];
-    }
-    // Crossing, not being above, so the event fires once per run (counts survive continue-as-new).
-    return deadLetterThreshold > 0 && before < deadLetterThreshold && s.deadLettered >= deadLetterThreshold;
-  };
-
+  // --- one page: a child workflow; its outcome or its failure joins the run ---
   const runPage = async (page: number): Promise<boolean> => {
     inFlight.add(page);
     publish();
     try {
       const outcome = await executeChild(syncPage, {
         workflowId: pageWorkflowId(runId, page),
-        args: [{ spec, page, sinks: input.sinks, tuning: input.tuning }],
+        args: [{ spec: spec(), page, sinks: input.sinks, tuning: input.tuning }],
       });
-      const crossed = record(outcome);
-      s.failedPages = s.failedPages.filter((p) => p !== page);
-      s.consecutiveFailures = 0;
-      if (crossed) {
-        await books.notify({
-          type: 'dead_letters.threshold',
-          runId,
-          page,
-          errorType: ErrorType.DeadLetters,
-          error: `${s.deadLettered} records of this run failed validation or mapping (threshold ${deadLetterThreshold}); latest on page ${page}`,
-          command: `wdsync dead-letters list --run ${runId}`,
-        });
-      }
+      const crossed = rules.pageSucceeded(outcome);
+      if (crossed) await books.notify(crossed);
       return true;
     } catch (err) {
-      if (!s.failedPages.includes(page)) s.failedPages.push(page);
-      s.consecutiveFailures = (s.consecutiveFailures ?? 0) + 1;
+      rules.pageFailed(page);
       await books.recordPageFailure({ runId, page, error: failureMessage(err), errorType: failureType(err) });
-      if ((s.consecutiveFailures ?? 0) > maxConsecutive && !s.paused) {
-        s.paused = true;
-        s.degraded = true;
-        await books.notify({
-          type: 'run.degraded',
-          runId,
-          page,
-          errorType: ErrorType.ConsecutivePageFailures,
-          command: `wdsync resume ${runId}`,
-          error: `${s.consecutiveFailures} consecutive pages failed; last: ${failureMessage(err)}`,
-        });
-      }
+      const degraded = rules.degradeIfFailing(page, failureMessage(err));
+      if (degraded) await books.notify(degraded);
       return false;
     } finally {
       inFlight.delete(page);
@@ -229,50 +183,91 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     }
   };
 
-  const moreHere = () =>
-    !cancelled &&
-    s.emptyPage === undefined &&
-    s.nextPage <= s.totalPages &&
-    startedHere < pagesPerExecution &&
-    !workflowInfo().continueAsNewSuggested;
-  const canStart = () => moreHere() && !s.paused && inFlight.size < s.concurrency;
+  try {
+    const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday));
+    if (planned) {
+      // --- the page loop: at most `concurrency` in flight, none started while paused ---
+      const moreHere = () =>
+        rules.pagesLeft && startedHere < pagesPerExecution && !workflowInfo().continueAsNewSuggested;
+      const canStart = () => moreHere() && !s.paused && inFlight.size < s.concurrency;
+      for (;;) {
+        // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
+        await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
+        if (!canStart()) break;
+        void runPage(s.nextPage);
+        s.nextPage += 1;
+        startedHere += 1;
+      }
 
-  for (;;) {
-    // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
-    await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
-    if (!canStart()) break;
-    void runPage(s.nextPage);
-    s.nextPage += 1;
-    startedHere += 1;
-  }
+      // --- continue-as-new, drained: the carry holds every count ---
+      if (rules.pagesLeft) {
+        await condition(allHandlersFinished);
+        s.executions += 1;
+        return continueAsNew<typeof syncRun>({ ...input, carry: s });
+      }
 
-  if (!cancelled && s.emptyPage === undefined && s.nextPage <= s.totalPages) {
+      // --- recovery ---
+      if (!rules.cancelled) await recover(input, rules, runPage, sinks, cancellable);
+    }
+
+    // --- finalize ---
+    let summary = rules.summary();
+    const finalized =
+      planned &&
+      (await cancellable(async () => {
+        for (const sink of input.sinks) {
+          await sinks.finalizeSink({
+            runId,
+            sink,
+            mode: rules.finalizeMode,
+            totalPages: s.totalPages,
+            complete: rules.completeOn(sink, summary),
+            asOfEntry: s.asOf.entryMoment,
+          });
+        }
+      }));
+    // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
+    // keep it waiting on a database that may be the very reason for the cancel.
+    if (!finalized) summary = rules.summary();
+    await (finalized ? books : closing)
+      .recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null })
+      .catch((err) => {
+        if (finalized) throw err;
+      });
+    upsertSearchAttributes([
+      { key: STATE, value: summaryState(summary) },
+      { key: PAGES_FAILED, value: s.failedPages.length },
+    ]);
+    setCurrentDetails(detailsText(summary));
     await condition(allHandlersFinished);
-    s.executions += 1;
-    return continueAsNew<typeof syncRun>({ ...input, carry: s });
+    return summary;
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    // A run that fails (an auth fault, a failed delta, refused data) or is cancelled through
+    // Temporal must not stay RUNNING in the run records. patched() only on this path, so
+    // histories of runs that ended normally replay as before.
+    if (patched('run-end-on-failure')) await recordClosed(runId, err);
+    throw err;
   }
+}
 
-  if (!cancelled) await recover(input, s, runPage, () => cancelled, sinks);
-
-  const summary = buildSummary(input, s, cancelled);
-  for (const sink of input.sinks) {
-    await sinks.finalizeSink({
-      runId,
-      sink,
-      mode: wholeTenant ? s.mode : 'delta',
-      totalPages: s.totalPages,
-      complete: wholeTenant && summary.status === 'COMPLETED' && !(s.sinkFailures[sink]?.length ?? 0),
-      asOfEntry: s.asOf.entryMoment,
-    });
-  }
-  await books.recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null });
-  upsertSearchAttributes([
-    { key: STATE, value: summaryState(summary) },
-    { key: PAGES_FAILED, value: s.failedPages.length },
-  ]);
-  setCurrentDetails(detailsText(summary));
-  await condition(allHandlersFinished);
-  return summary;
+/**
+ * Best effort, never cancelled: the run's row says FAILED or CANCELLED with the reason. When even
+ * this fails, `wdsync status` reconciles the row from Temporal's state.
+ */
+async function recordClosed(runId: string, err: unknown): Promise<void> {
+  const cancelled = isCancellation(err);
+  upsertSearchAttributes([{ key: STATE, value: cancelled ? 'Cancelled' : 'Failed' }]);
+  await CancellationScope.nonCancellable(() =>
+    closing
+      .recordRunClosed({
+        runId,
+        status: cancelled ? 'CANCELLED' : 'FAILED',
+        error: failureMessage(err),
+        errorType: failureType(err),
+      })
+      .catch(() => undefined),
+  );
 }
 
 function newCarry(input: SyncRunInput): RunCarry {
@@ -300,7 +295,8 @@ function newCarry(input: SyncRunInput): RunCarry {
 }
 
 /** First execution only: the delta window, the run record, and Total_Results of the snapshot. */
-async function planRun(input: SyncRunInput, s: RunCarry, workday: Activities): Promise<void> {
+async function planRun(input: SyncRunInput, rules: RunRules, workday: WorkdayProxy): Promise<void> {
+  const s = rules.s;
   if (s.mode === 'delta' && !s.window) {
     const delta = await books.resolveDeltaWindow({
       tenant: input.tenant,
@@ -328,8 +324,7 @@ async function planRun(input: SyncRunInput, s: RunCarry, workday: Activities): P
     scope: input.scope,
     window: s.window,
   });
-  s.totalResults = totalResults;
-  s.totalPages = Math.ceil(totalResults / input.pageSize);
+  rules.plan(totalResults);
 }
 
 /**
@@ -338,20 +333,20 @@ async function planRun(input: SyncRunInput, s: RunCarry, workday: Activities): P
  */
 async function recover(
   input: SyncRunInput,
-  s: RunCarry,
+  rules: RunRules,
   runPage: (page: number) => Promise<boolean>,
-  isCancelled: () => boolean,
-  sinks: Activities,
+  sinks: SinkProxy,
+  cancellable: (fn: () => Promise<unknown>) => Promise<boolean>,
 ): Promise<void> {
+  const s = rules.s;
   const passes = input.recovery?.passes ?? DEFAULT_RECOVERY_PASSES;
   const cooldown = input.recovery?.cooldownSeconds ?? DEFAULT_RECOVERY_COOLDOWN_SECONDS;
   for (let pass = 0; pass < passes; pass++) {
-    const sinkPending = Object.values(s.sinkFailures).some((pages) => pages.length > 0);
-    if (!s.failedPages.length && !sinkPending) return;
-    await sleep(cooldown * 1000);
+    if (!rules.needsRecovery) return;
+    if (!(await cancellable(() => sleep(cooldown * 1000)))) return;
     for (const page of [...s.failedPages]) {
-      if (isCancelled()) return;
-      await condition(() => !s.paused || isCancelled());
+      if (rules.cancelled) return;
+      await condition(() => !s.paused || rules.cancelled);
       await runPage(page);
     }
     for (const [sink, pages] of Object.entries(s.sinkFailures)) {
@@ -359,7 +354,7 @@ async function recover(
       for (const page of pages) {
         try {
           const d = await sinks.deliverPage({ runId: s.runId, page, sink, asOfEntry: s.asOf.entryMoment });
-          addDelivery(s, sink, d);
+          rules.addDelivery(sink, d);
         } catch {
           still.push(page);
         }
@@ -367,101 +362,4 @@ async function recover(
       s.sinkFailures[sink] = still;
     }
   }
-}
-
-function addDelivery(s: RunCarry, sink: string, d: SinkTotals) {
-  const t = s.perSink[sink] ?? { inserted: 0, updated: 0, unchanged: 0 };
-  s.perSink[sink] = {
-    inserted: t.inserted + d.inserted,
-    updated: t.updated + d.updated,
-    unchanged: t.unchanged + d.unchanged,
-  };
-}
-
-function buildProgress(s: RunCarry, state: RunState, inFlight: number): RunProgress {
-  const elapsed = Math.max(1, Date.now() - Date.parse(s.startedAt)) / 1000;
-  const delivered: Record<string, number> = {};
-  let skippedUnchanged = 0;
-  for (const [sink, t] of Object.entries(s.perSink)) {
-    delivered[sink] = t.inserted + t.updated + t.unchanged;
-    skippedUnchanged += t.unchanged;
-  }
-  return {
-    runId: s.runId,
-    mode: s.mode,
-    state,
-    asOf: s.asOf,
-    pagesTotal: s.totalPages,
-    pagesDone: s.pagesDone,
-    pagesInFlight: inFlight,
-    pagesFailed: s.failedPages.length,
-    failedPages: [...s.failedPages],
-    totalResults: s.totalResults,
-    workersFetched: s.workersFetched,
-    deadLettered: s.deadLettered,
-    delivered,
-    skippedUnchanged,
-    paused: s.paused,
-    concurrency: s.concurrency,
-    workersPerSecond: Math.round(s.workersFetched / elapsed),
-    startedAt: s.startedAt,
-    executions: s.executions,
-  };
-}
-
-/**
- * The run's end state. A reconciliation mismatch (rows that do not add up to the snapshot's
- * Total_Results, or pages disagreeing on it) is a failure, never a silent short load: the run is not
- * complete, so no sink marks absentees removed and the delta watermark stays put.
- */
-export function buildSummary(
-  input: Pick<SyncRunInput, 'pageSize'>,
-  s: RunCarry,
-  cancelled: boolean,
-): RunSummary {
-  // Rows of failed pages are unknown (never fetched), so count them at full page size, capped by the total.
-  const failedRows = s.failedPages.reduce(
-    (n, p) => n + Math.min(input.pageSize, Math.max(0, s.totalResults - (p - 1) * input.pageSize)),
-    0,
-  );
-  const accounted = s.workersFetched + failedRows;
-  const reconciled = accounted === s.totalResults && s.totalsMismatch.length === 0;
-  const failed =
-    s.failedPages.length > 0 || Object.values(s.sinkFailures).some((p) => p.length > 0) || !reconciled;
-  const status = cancelled ? 'CANCELLED' : failed ? 'COMPLETED_WITH_FAILURES' : 'COMPLETED';
-  const base = buildProgress(s, cancelled ? 'Cancelled' : failed ? 'CompletedWithFailures' : 'Completed', 0);
-  return {
-    ...base,
-    status,
-    perSink: s.perSink,
-    sinkFailures: s.sinkFailures,
-    totalsMismatch: s.totalsMismatch,
-    reconciliation: {
-      expected: s.totalResults,
-      accounted,
-      ok: cancelled || reconciled,
-    },
-    endedAt: new Date().toISOString(),
-    durationMs: Date.now() - Date.parse(s.startedAt),
-  };
-}
-
-function summaryState(summary: RunSummary): RunState {
-  if (summary.status === 'CANCELLED') return 'Cancelled';
-  return summary.status === 'COMPLETED' ? 'Completed' : 'CompletedWithFailures';
-}
-
-/** Markdown for the Web UI's "Current details": counts and state only, never worker data. */
-function detailsText(p: RunProgress): string {
-  const delivered = Object.entries(p.delivered)
-    .map(([sink, n]) => `${sink} ${n}`)
-    .join(', ');
-  return [
-    `**${p.state}** · ${p.mode} sync · run \`${p.runId}\``,
-    `Pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed` +
-      (p.failedPages.length ? ` (${p.failedPages.slice(0, 20).join(', ')})` : ''),
-    `Workers fetched ${p.workersFetched}/${p.totalResults}, dead-lettered ${p.deadLettered}`,
-    `Delivered: ${delivered || 'none yet'}; unchanged skipped ${p.skippedUnchanged}`,
-    `Snapshot as of ${p.asOf.entryMoment} (effective ${p.asOf.effectiveDate}); concurrency ${p.concurrency}`,
-  ].join('\n\n');
 }

@@ -99,3 +99,36 @@ describe('toActivityFailure', () => {
     assert.equal(s.type, 'StagingMissing');
   });
 });
+
+describe('refused data is not retried (issue 20)', () => {
+  const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  test('PostgreSQL data exceptions (22xxx) and constraint violations (23xxx) are non-retryable InvalidData', () => {
+    for (const [code, message] of [
+      ['22008', 'date/time field value out of range: "2026-13-45"'],
+      ['22P02', 'invalid input syntax for type integer: "x"'],
+      ['23505', 'duplicate key value violates unique constraint "runs_pkey"'],
+    ] as const) {
+      const f = asFailure(toActivityFailure(pgError(code, message)));
+      assert.equal(f.type, 'InvalidData', code);
+      assert.equal(f.nonRetryable, true, code);
+      assert.ok(f.message.includes(message), f.message);
+      assert.match(f.message, new RegExp(`SQLSTATE ${code}.*retrying cannot help`));
+    }
+  });
+
+  test('a zod validation error is non-retryable InvalidData', async () => {
+    const { z } = await import('zod');
+    const err = z.object({ n: z.number() }).safeParse({ n: 'x' }).error!;
+    const f = asFailure(toActivityFailure(err));
+    assert.equal(f.type, 'InvalidData');
+    assert.equal(f.nonRetryable, true);
+  });
+
+  test('a dropped connection (08006) and a server shutdown (57P01) still retry', () => {
+    for (const code of ['08006', '57P01']) {
+      const out = toActivityFailure(pgError(code, 'terminating connection'));
+      assert.ok(!(out instanceof ApplicationFailure && out.nonRetryable), code);
+    }
+  });
+});

@@ -14,11 +14,12 @@ const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!
  */
 describe('CLI run controls against a running sync', { timeout: 300_000 }, () => {
   let h: Harness;
+  let deps: Awaited<ReturnType<Harness['startInProcessWorkers']>>['deps'];
   before(async () => {
     h = await createHarness({ workers: WORKERS });
     // Slow pages, so the run is still going while the commands act on it.
     h.sim.admin.setFaults({ latency: { baseMs: 400, perWorkerMs: 0, jitterMs: 0 } });
-    await h.startInProcessWorkers();
+    ({ deps } = await h.startInProcessWorkers());
   });
   after(async () => {
     await h?.close();
@@ -87,5 +88,20 @@ describe('CLI run controls against a running sync', { timeout: 300_000 }, () => 
       JSON.stringify(listed).includes(runId),
       `wdsync runs lists ${runId}: ${runs.stdout.slice(0, 300)}`,
     );
+  });
+
+  test('status of a terminated run says TERMINATED and closes its RUNNING row in wdsync.runs', async () => {
+    const started = await h.cli(['start', '--page-size', String(PAGE_SIZE), '--concurrency', '1', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const runId: string = lastJson(started.stdout).runId;
+    await until(async () => (await deps.audit.getRun(runId))?.status === 'RUNNING', 'the run recorded');
+    // Terminated, the workflow cannot record its own end; only Temporal knows.
+    await h.client.workflow.getHandle(runId).terminate('operator pulled the plug');
+    const r = await h.cli(['status', runId, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(lastJson(r.stdout).status, 'TERMINATED');
+    const row = await deps.audit.getRun(runId);
+    assert.equal(row?.status, 'TERMINATED', 'the run record follows Temporal');
+    assert.ok(row?.endedAt, 'with its end time');
   });
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ActivityDeps, NotifyEvent } from '../../src/activities/ports';
-import { createActivities } from '../../src/activities';
+import { createBookkeepingActivities } from '../../src/activities';
 import { buildSummary } from '../../src/workflows/sync-run';
 import type { RunCarry } from '../../src/workflows/types';
 
@@ -42,7 +42,12 @@ test('a reconciliation mismatch: no watermark, a run.completed_with_failures eve
   } as unknown as ActivityDeps;
   const summary = buildSummary({ pageSize: 100 }, carry, false);
   assert.equal(summary.status, 'COMPLETED_WITH_FAILURES');
-  await createActivities(deps).recordRunEnd({ runId: carry.runId, summary, tenant: 'acme', scope: null });
+  await createBookkeepingActivities(deps).recordRunEnd({
+    runId: carry.runId,
+    summary,
+    tenant: 'acme',
+    scope: null,
+  });
   assert.deepEqual(watermarks, [], 'the watermark does not advance over a short load');
   assert.equal(events.length, 1);
   const e = events[0];

@@ -79,8 +79,18 @@ export async function post(
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-export async function getWorkers(sim: SimulatorHandle, o: EnvelopeOptions = {}): Promise<Answer> {
-  return post(sim.endpoint, envelope(sim, o));
+/** `url` defaults to the simulator's endpoint (its default version); see endpointAt. */
+export async function getWorkers(
+  sim: SimulatorHandle,
+  o: EnvelopeOptions = {},
+  url = sim.endpoint,
+): Promise<Answer> {
+  return post(url, envelope(sim, o));
+}
+
+/** The simulator's Human_Resources endpoint for another version, e.g. …/Human_Resources/v31.2. */
+export function endpointAt(sim: SimulatorHandle, version: string): string {
+  return sim.endpoint.replace(/\/v\d+(\.\d+)?$/, `/${version}`);
 }
 
 const one = (xml: string, re: RegExp) => re.exec(xml)?.[1];

@@ -1,4 +1,5 @@
-// What the simulator sends validates against Workday's published schema (and its own WSDL's).
+// What the simulator sends validates against Workday's published schema for the version asked for
+// (v30.0 XSD, the schema inside the v31.2 WSDL) and against its own WSDL's schema for that version.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,12 +7,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator';
-import { schemaXml } from '../../src/simulator/wsdl';
-import { getWorkers, NO_LATENCY } from './helpers';
+import { schemaFromWsdl, v31Xsd, WSDL_V31_2, XSD as WORKDAY_XSD } from '../workday/xsd';
+import { endpointAt, getWorkers, NO_LATENCY } from './helpers';
 
-const WORKDAY_XSD = path.resolve(__dirname, '../../../shared/workday/Human_Resources_v30.0.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const skip = hasXmllint ? undefined : 'xmllint (libxml2-utils) is not installed';
+
+/** One version per schema family, each with Workday's own schema for it where there is one. */
+const FAMILIES: { version: string; workday?: () => string; missing?: string }[] = [
+  {
+    version: 'v30.0',
+    workday: () => WORKDAY_XSD,
+    missing: existsSync(WORKDAY_XSD) ? undefined : WORKDAY_XSD,
+  },
+  { version: 'v31.2', workday: v31Xsd, missing: existsSync(WSDL_V31_2) ? undefined : WSDL_V31_2 },
+  // No published v2x schema is at hand: only the simulator's own v2x WSDL checks this family.
+  { version: 'v24.0' },
+];
 
 const ALL_GROUPS =
   '<wd:Include_Reference>1</wd:Include_Reference><wd:Include_Personal_Information>true</wd:Include_Personal_Information>' +
@@ -22,14 +34,17 @@ const ALL_GROUPS =
 describe('schema validity (xmllint)', { skip }, () => {
   let sim: SimulatorHandle;
   let dir: string;
-  let ownXsd: string;
+  /** The schema of the WSDL the simulator serves at each version's ?wsdl. */
+  const ownXsd = new Map<string, string>();
   before(async () => {
     // Small tenant so the page holds org heads (Role_Data), terminated workers and future hires.
     sim = await startSimulator({ workers: 400, seed: 5, faults: NO_LATENCY });
     sim.admin.churn(200);
     dir = mkdtempSync(path.join(os.tmpdir(), 'wdsim-xsd-'));
-    ownXsd = path.join(dir, 'own.xsd');
-    writeFileSync(ownXsd, schemaXml());
+    for (const { version } of FAMILIES) {
+      const wsdl = await (await fetch(`${endpointAt(sim, version)}?wsdl`)).text();
+      ownXsd.set(version, schemaFromWsdl(wsdl, mkdtempSync(path.join(dir, `${version}-`))));
+    }
   });
   after(async () => {
     await sim.close();
@@ -69,18 +84,126 @@ describe('schema validity (xmllint)', { skip }, () => {
     ],
     ['an empty page past the last one', { page: 99, count: 10 }],
   ];
-  for (const [name, opts] of pages) {
-    it(`${name}: Workday's XSD`, {
-      skip: existsSync(WORKDAY_XSD) ? undefined : `${WORKDAY_XSD} not found`,
-    }, async () => {
-      const r = await getWorkers(sim, opts);
-      assert.equal(r.status, 200);
-      validate(r.text, WORKDAY_XSD);
-    });
-    it(`${name}: the simulator's own WSDL schema`, async () => {
-      validate((await getWorkers(sim, opts)).text, ownXsd);
-    });
+  for (const { version, workday, missing } of FAMILIES) {
+    for (const [name, opts] of pages) {
+      if (workday) {
+        it(`${version}, ${name}: Workday's ${version} schema`, {
+          skip: missing && `${missing} not found`,
+        }, async () => {
+          const r = await getWorkers(sim, opts, endpointAt(sim, version));
+          assert.equal(r.status, 200);
+          assert.ok(r.text.includes(`wd:version="${version}"`), 'answers in the version asked for');
+          validate(r.text, workday());
+        });
+      }
+      it(`${version}, ${name}: the simulator's own ${version} WSDL schema`, async () => {
+        validate((await getWorkers(sim, opts, endpointAt(sim, version))).text, ownXsd.get(version)!);
+      });
+    }
   }
+
+  const shapeOf = (xml: string) => ({
+    workerJobData: xml.includes('<wd:Worker_Job_Data'),
+    positionInEmployment: xml.includes('<wd:Employment_Data><wd:Position_Data'),
+    areaCodeElement: xml.includes('<wd:Area_Code>'),
+    areaCodeAttribute: / wd:Area_Code="/.test(xml),
+    tenantFormattedPhone: xml.includes('wd:Tenant_Formatted_Phone="'),
+    e164: /wd:E164_Formatted_Phone="\+\d+"/.test(xml),
+    notEligibleForHire: xml.includes('<wd:Not_Eligible_for_Hire>'),
+    eligibleForHireReference: xml.includes('<wd:Eligible_for_Hire_Reference'),
+  });
+  const V2X = {
+    workerJobData: false,
+    positionInEmployment: true,
+    areaCodeElement: true,
+    areaCodeAttribute: false,
+    tenantFormattedPhone: false,
+    e164: false,
+    notEligibleForHire: true,
+    eligibleForHireReference: false,
+  };
+  const V30 = { ...V2X, workerJobData: true, positionInEmployment: false };
+  const V31 = {
+    ...V30,
+    areaCodeElement: false,
+    areaCodeAttribute: true,
+    tenantFormattedPhone: true,
+    e164: true,
+    notEligibleForHire: false,
+    eligibleForHireReference: true,
+  };
+
+  it('each family has its own shape: v2x Position_Data in Employment_Data, v31 phone attributes', async () => {
+    for (const [version, shape] of [
+      ['v24.0', V2X],
+      ['v29.2', V2X],
+      ['v30.0', V30],
+      ['v31.2', V31],
+      ['v44.0', V31],
+    ] as const) {
+      const r = await getWorkers(sim, { count: 50, group: ALL_GROUPS }, endpointAt(sim, version));
+      assert.deepEqual(shapeOf(r.text), shape, version);
+    }
+  });
+
+  it('bsvc:version picks the shape over the endpoint path, as it picks wd:version', async () => {
+    const r = await getWorkers(sim, { count: 20, version: 'v30.0' }, endpointAt(sim, 'v31.2'));
+    assert.ok(r.text.includes('wd:version="v30.0"'));
+    assert.deepEqual(shapeOf(r.text), V30);
+    const old = await getWorkers(sim, { count: 20, version: 'v24.0' }, endpointAt(sim, 'v44.0'));
+    assert.deepEqual(shapeOf(old.text), V2X);
+  });
+
+  it('the unversioned endpoint answers in the default version (v44.0), the v31+ shape', async () => {
+    const r = await getWorkers(sim, { count: 20 }, sim.endpoint.replace(/\/v[\d.]+$/, ''));
+    assert.ok(r.text.includes('wd:version="v44.0"'));
+    assert.deepEqual(shapeOf(r.text), V31);
+  });
+
+  it("?wsdl describes the version of its URL (soap:address and that family's types)", async () => {
+    for (const [version, marker] of [
+      [
+        'v24.0',
+        '<xsd:element name="Position_Data" type="wd:Position_Detail_DataType" minOccurs="0" maxOccurs="unbounded"/>',
+      ],
+      ['v30.0', '<xsd:attribute name="Formatted_Phone"'],
+      ['v31.2', '<xsd:attribute name="E164_Formatted_Phone"'],
+    ] as const) {
+      const wsdl = await (await fetch(`${endpointAt(sim, version)}?wsdl`)).text();
+      assert.ok(wsdl.includes(`location="${endpointAt(sim, version)}"`), `${version} soap:address`);
+      assert.ok(wsdl.includes(marker), `${version}: ${marker}`);
+    }
+  });
+
+  it("v2x: with its Position_Data wrapped back in Worker_Job_Data, a page is valid in Workday's v30.0 XSD", {
+    skip: existsSync(WORKDAY_XSD) ? undefined : `${WORKDAY_XSD} not found`,
+  }, async () => {
+    // No v2x schema is at hand; this shows everything but the missing wrapper is Workday's.
+    const r = await getWorkers(sim, { count: 400, group: ALL_GROUPS }, endpointAt(sim, 'v24.0'));
+    const wrapped = r.text
+      .replaceAll(
+        '<wd:Employment_Data><wd:Position_Data',
+        '<wd:Employment_Data><wd:Worker_Job_Data wd:Primary_Job="1"><wd:Position_Data',
+      )
+      .replaceAll(
+        '</wd:Position_Data><wd:Worker_Status_Data>',
+        '</wd:Position_Data></wd:Worker_Job_Data><wd:Worker_Status_Data>',
+      );
+    assert.notEqual(wrapped, r.text);
+    validate(wrapped, WORKDAY_XSD);
+    assert.throws(() => validate(r.text, WORKDAY_XSD), /Position_Data/);
+  });
+
+  it("a family's answer is invalid in another family's schema (the schemas really differ)", async () => {
+    const at = async (v: string) => (await getWorkers(sim, { count: 20 }, endpointAt(sim, v))).text;
+    const [v24, v30, v31] = [await at('v24.0'), await at('v30.0'), await at('v31.2')];
+    assert.throws(() => validate(v30, ownXsd.get('v31.2')!), /Area_Code|Formatted_Phone/);
+    assert.throws(() => validate(v31, ownXsd.get('v30.0')!), /Area_Code|Tenant_Formatted_Phone/);
+    assert.throws(() => validate(v24, ownXsd.get('v30.0')!), /Position_Data/);
+    if (existsSync(WSDL_V31_2)) assert.throws(() => validate(v30, v31Xsd()), /Area_Code|Formatted_Phone/);
+    if (existsSync(WORKDAY_XSD))
+      assert.throws(() => validate(v31, WORKDAY_XSD), /Area_Code|Tenant_Formatted_Phone/);
+  });
 
   it('the all-groups page really carries every section', async () => {
     const r = await getWorkers(sim, { count: 400, group: ALL_GROUPS });
@@ -100,7 +223,7 @@ describe('schema validity (xmllint)', { skip }, () => {
   });
 
   it('the validator catches an element out of order (the test can fail)', async () => {
-    const r = await getWorkers(sim, { count: 2 });
+    const r = await getWorkers(sim, { count: 2 }, endpointAt(sim, 'v30.0'));
     const broken = r.text.replace(
       /(<wd:Worker_Descriptor>[^<]*<\/wd:Worker_Descriptor>)(<wd:Worker_Reference[\s\S]*?<\/wd:Worker_Reference>)?/,
       '$2$1',
@@ -109,6 +232,6 @@ describe('schema validity (xmllint)', { skip }, () => {
       /(<wd:Worker_Reference[\s\S]*?<\/wd:Worker_Reference>)(<wd:Worker_Descriptor>[^<]*<\/wd:Worker_Descriptor>)/,
       '$2$1',
     );
-    assert.throws(() => validate(swapped, ownXsd));
+    assert.throws(() => validate(swapped, ownXsd.get('v30.0')!));
   });
 });

@@ -143,6 +143,30 @@ describe('jsonl sink', () => {
     await run('full-2', T2, [[worker(1, 2), worker(2)]]);
     assert.deepEqual(snapshot(), [worker(1, 3)]);
   });
+  test('an older and a newer run finalizing at the same time: the snapshot file ends as the newer one (issue 19)', async () => {
+    // The older run is large, so its snapshot build is the slower one and, without turns, its
+    // write lands last. Two sink instances on one directory, as two worker processes have.
+    const other = createJsonlSink({ name: 'files', dir });
+    const older = workers(1, 20_000, 1);
+    const newer = workers(1, 20_000, 2).slice(0, 50);
+    for (let p = 0; p * 1000 < older.length; p++) {
+      await other.deliverPage(
+        { key: { runId: 'old-run', page: p + 1 }, asOfEntry: T1 },
+        older.slice(p * 1000, (p + 1) * 1000),
+      );
+    }
+    await sink.deliverPage({ key: { runId: 'new-run', page: 1 }, asOfEntry: T2 }, newer);
+    const pages = Array.from({ length: 20 }, (_, i) => i + 1);
+    await Promise.all([
+      other.finalizeRun!({ runId: 'old-run', mode: 'full', pages, complete: true, asOfEntry: T1 }),
+      sink.finalizeRun!({ runId: 'new-run', mode: 'full', pages: [1], complete: true, asOfEntry: T2 }),
+    ]);
+    const meta = JSON.parse(readFileSync(path.join(dir, 'workers.meta.json'), 'utf8'));
+    assert.equal(meta.runId, 'new-run', 'the marker names the newer run');
+    assert.deepEqual(snapshot(), newer, 'the snapshot file holds the newer run');
+    assert.deepEqual(leftovers(), []);
+  });
+
   test('reduced response groups keep the snapshot sections that were not fetched', async () => {
     await run('g-full', T1, [[worker(1), worker(2)]]);
     const partial = (n: number): NormalizedWorker => {

@@ -122,7 +122,7 @@ for (const backend of BACKENDS) {
     test('after a complete full snapshot, a late page of an older run changes nothing', async () => {
       const { sink, schema } = await freshSink();
       await sink.deliverPage(ctx('run-1', 1, T1), [worker(1, 1)]);
-      // run-3 sees worker 1 unchanged: the row keeps as_of T1, but the table is confirmed at T3.
+      // run-3 sees worker 1 unchanged (its row is confirmed at T3), and the table is confirmed at T3.
       const r3 = await sink.deliverPage(ctx('run-3', 1, T3), [worker(1, 1)]);
       assert.equal(r3.unchanged, 1);
       await sink.finalizeRun!({ runId: 'run-3', mode: 'full', pages: [1], complete: true, asOfEntry: T3 });
@@ -131,6 +131,27 @@ for (const backend of BACKENDS) {
       assert.deepEqual([late.inserted, late.updated, late.unchanged], [0, 0, 2]);
       assert.equal((await row(schema, 1)).business_title, 'Engineer v1');
       assert.equal(await row(schema, 7), undefined);
+    });
+
+    test('an unchanged record is confirmed as of its snapshot: an older overlapping run cannot replace it (issue 19)', async () => {
+      const { sink, schema } = await freshSink();
+      await sink.deliverPage(ctx('run-0', 1, T1), [worker(1, 1), worker(2, 1)]);
+      // run-3 (newer) finds worker 1 unchanged and worker 2 changed; nothing is finalized.
+      const b = await sink.deliverPage(ctx('run-3', 1, T3), [worker(1, 1), worker(2, 3)]);
+      assert.deepEqual([b.inserted, b.updated, b.unchanged], [0, 1, 1]);
+      const confirmed = await row(schema, 1);
+      assert.equal(new Date(confirmed.asof as string).toISOString(), T3, 'the marker moved to T3');
+      assert.equal(confirmed.source_run, 'run-0', 'nothing but the marker changed');
+      // run-2 (older, pinned at T2, while worker 1 was briefly v2) delivers late.
+      const a = await sink.deliverPage(ctx('run-2', 1, T2), [worker(1, 2), worker(2, 2)]);
+      assert.deepEqual([a.inserted, a.updated, a.unchanged], [0, 0, 2]);
+      assert.equal((await row(schema, 1)).business_title, 'Engineer v1');
+      assert.equal((await row(schema, 2)).business_title, 'Engineer v3');
+      // A later snapshot still writes, and an unchanged one never moves the marker back.
+      await sink.deliverPage(ctx('run-4', 1, '2024-04-01T00:00:00.000Z'), [worker(1, 4)]);
+      assert.equal((await row(schema, 1)).business_title, 'Engineer v4');
+      await sink.deliverPage(ctx('run-1', 1, T1), [worker(1, 4)]);
+      assert.equal(new Date((await row(schema, 1)).asof as string).toISOString(), '2024-04-01T00:00:00.000Z');
     });
 
     test('finalize marks absentees removed only for a complete full run; a returning worker is restored', async () => {

@@ -1,0 +1,75 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TASK_QUEUES } from '../workflows/activity-options';
+
+const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
+
+/** Each queue a run needs, with the kind of poller that serves it. */
+const QUEUES = [
+  { name: TASK_QUEUES.workflows, type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, role: 'workflows' },
+  { name: TASK_QUEUES.workday, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'workday' },
+  { name: TASK_QUEUES.sinks, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'sinks' },
+] as const;
+
+/** The queues no worker polls, as Temporal's DescribeTaskQueue tells (pollers seen lately). */
+export async function queuesWithoutPollers(client: Client): Promise<(typeof QUEUES)[number][]> {
+  const missing: (typeof QUEUES)[number][] = [];
+  for (const q of QUEUES) {
+    const r = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: q.name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: q.type,
+    });
+    if (!r.pollers?.length) missing.push(q);
+  }
+  return missing;
+}
+
+export function noPollerMessage(
+  missing: (typeof QUEUES)[number][],
+  address: string,
+  namespace: string,
+): string {
+  const queues = missing.map((q) => q.name).join(', ');
+  const roles =
+    missing.length === QUEUES.length ? '' : ` (or one with --roles ${missing.map((q) => q.role).join(' ')})`;
+  return (
+    `no worker is polling task queue${missing.length > 1 ? 's' : ''} ${queues}, so the run waits: ` +
+    `start \`wdsync worker\`${roles} against Temporal ${address}, namespace ${namespace}`
+  );
+}
+
+/**
+ * Says once, through `say`, when the queues of a run have no worker, and again if they lose it
+ * later; an absence is confirmed twice a few seconds apart, so a worker still starting up is not
+ * reported. Returns a stop function.
+ */
+export function watchPollers(
+  client: Client,
+  say: (line: string) => void,
+  o: { address: string; namespace: string; intervalMs?: number; confirmMs?: number },
+): () => void {
+  let stopped = false;
+  let reported = false;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+  void (async () => {
+    while (!stopped) {
+      try {
+        let missing = await queuesWithoutPollers(client);
+        if (missing.length) {
+          await sleep(o.confirmMs ?? 2000);
+          if (stopped) return;
+          missing = await queuesWithoutPollers(client);
+        }
+        if (missing.length && !reported && !stopped) say(noPollerMessage(missing, o.address, o.namespace));
+        reported = missing.length > 0;
+      } catch {
+        // Visibility is advice here; the wait itself reports a lost Temporal.
+      }
+      await sleep(o.intervalMs ?? 10_000);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
