@@ -37,6 +37,11 @@ export const MappingFile = z
     onCreate: fieldMap.default({}),
     /** A JSONata expression; a record is in scope when it evaluates to true. Absent: every record. */
     scope: expr.optional(),
+    /**
+     * A datetime field the sink stamps with the delivering run's snapshot moment, so a run from an
+     * older snapshot never writes over a newer one's values (runs may overlap). Absent: no guard.
+     */
+    asOfField: apiName.optional(),
     /** The fields a deactivation writes, e.g. { "Active__c": "false" }. */
     deactivate: fieldMap.default({}),
     actions: z

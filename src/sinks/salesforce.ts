@@ -154,19 +154,24 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     }
   }
 
-  /** The Salesforce Ids of the records already holding these external-id values. */
-  async function existing(keys: string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** The records already holding these external-id values: their Id and snapshot stamp. */
+  async function existing(keys: string[]): Promise<Map<string, { id: string; asOf?: string }>> {
+    const found = new Map<string, { id: string; asOf?: string }>();
+    const asOf = file.asOfField ? `, ${file.asOfField}` : '';
     for (let i = 0; i < keys.length; i += SALESFORCE_BATCH) {
       const chunk = keys.slice(i, i + SALESFORCE_BATCH);
-      const soql = `SELECT Id, ${ext} FROM ${file.object} WHERE ${ext} IN (${chunk.map(soqlString).join(', ')})`;
+      const soql = `SELECT Id, ${ext}${asOf} FROM ${file.object} WHERE ${ext} IN (${chunk.map(soqlString).join(', ')})`;
       const res = await call('a lookup by external id', async (c) => {
         const q = await c
           .query<Record<string, string>>(soql)
           .run({ autoFetch: true, maxFetch: SALESFORCE_BATCH });
         return q;
       });
-      for (const r of res.records) found.set(r[ext]!, r.Id!);
+      for (const r of res.records)
+        found.set(r[ext]!, {
+          id: r.Id!,
+          asOf: file.asOfField ? (r[file.asOfField] ?? undefined) : undefined,
+        });
     }
     return found;
   }
@@ -221,11 +226,18 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       changed.push({ r, m, hash });
     }
-    const ids = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map<string, string>();
+    const held = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
+    const stamp = file.asOfField ? { [file.asOfField]: ctx.asOfEntry } : {};
     const writes: Planned[] = [];
     for (const { r, m, hash } of changed) {
-      const id = ids.get(m.key);
+      const h = held.get(m.key);
+      const id = h?.id;
       const exists = id !== undefined;
+      // Runs may overlap: a page from an older snapshot than the one Salesforce holds writes nothing.
+      if (h?.asOf && Date.parse(h.asOf) > Date.parse(ctx.asOfEntry)) {
+        skipped.push({ wid: r.wid, hash, action: 'unchanged' });
+        continue;
+      }
       const lifecycle = m.terminated ? file.actions.onTermination : undefined;
       const skip = () => skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       const attributes = { type: file.object };
@@ -240,11 +252,17 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
             hash,
             kind: 'upsert',
             exists,
-            body: { attributes, ...(file.actions.update ? m.values : {}), ...m.deactivate, [ext]: m.key },
+            body: {
+              attributes,
+              ...(file.actions.update ? m.values : {}),
+              ...m.deactivate,
+              ...stamp,
+              [ext]: m.key,
+            },
           });
         else skip();
       } else if (exists ? file.actions.update : file.actions.create) {
-        const body = { attributes, ...m.values, ...(exists ? {} : m.createOnly), [ext]: m.key };
+        const body = { attributes, ...m.values, ...(exists ? {} : m.createOnly), ...stamp, [ext]: m.key };
         writes.push({ wid: r.wid, hash, kind: 'upsert', exists, body });
       } else skip();
     }
@@ -324,6 +342,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         ...Object.keys(file.fields),
         ...Object.keys(file.onCreate),
         ...Object.keys(file.deactivate),
+        ...(file.asOfField ? [file.asOfField] : []),
       ].filter((f) => !fields.has(f));
       if (missing.length)
         throw new TypedError(

@@ -192,6 +192,20 @@ describe('Salesforce sink', () => {
     assert.equal(sf.admin.contacts().length, 1);
   });
 
+  it('never writes a page from an older snapshot over a newer one (overlapping runs)', async () => {
+    await sink.deliverPage(ctx(1, { asOfEntry: '2026-03-01T00:00:00.000Z' }), [
+      worker(1, { businessTitle: 'New' }),
+    ]);
+    const res = await sink.deliverPage(ctx(2, { asOfEntry: '2026-02-01T00:00:00.000Z' }), [
+      worker(1, { businessTitle: 'Old' }),
+      worker(2),
+    ]);
+    assert.deepEqual([res.unchanged, res.inserted], [1, 1]);
+    const c = sf.admin.contacts().find((x) => x.Workday_ID__c === worker(1).wid)!;
+    assert.equal(c.Title, 'New');
+    assert.equal(c.Workday_As_Of__c, '2026-03-01T00:00:00.000Z');
+  });
+
   it('leaves out-of-scope workers alone', async () => {
     const contractor = { ...worker(5), workerType: 'Contingent_Worker' as const };
     const res = await sink.deliverPage(ctx(), [contractor]);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** A Contact field as describe reports it. */
 export const FieldDef = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
-  type: z.enum(['id', 'string', 'email', 'boolean', 'date', 'double', 'phone', 'reference']),
+  type: z.enum(['id', 'string', 'email', 'boolean', 'date', 'datetime', 'double', 'phone', 'reference']),
   externalId: z.boolean().default(false),
   unique: z.boolean().default(false),
   nillable: z.boolean().default(true),
@@ -47,6 +47,7 @@ const DEFAULT_FIELDS: z.input<typeof FieldDef>[] = [
   { name: 'Location__c', type: 'string', length: 120 },
   { name: 'Worker_Type__c', type: 'string', length: 40 },
   { name: 'Source__c', type: 'string', length: 40 },
+  { name: 'Workday_As_Of__c', type: 'datetime' },
 ];
 
 export const SalesforceSimulatorOptions = z.object({

@@ -164,6 +164,8 @@ export class ContactStore {
         return typeof v === 'number' ? undefined : bad(String(v));
       case 'date':
         return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : bad(String(v));
+      case 'datetime':
+        return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? undefined : bad(String(v));
       default: {
         if (typeof v !== 'string') return bad(String(v));
         if (f.type === 'email' && !EMAIL.test(v))
