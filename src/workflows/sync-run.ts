@@ -194,7 +194,12 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
         // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
         await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
         if (!canStart()) break;
-        void runPage(s.nextPage);
+        // Nobody awaits a page here: a cancel through Temporal rejects the page's bookkeeping with a
+        // CancelledFailure that the loop's own condition reports; left unhandled, it would fail the
+        // workflow task instead. Any other error stays unhandled, and so visible.
+        runPage(s.nextPage).catch((err) => {
+          if (!isCancellation(err)) throw err;
+        });
         s.nextPage += 1;
         startedHere += 1;
       }
