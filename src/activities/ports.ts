@@ -75,6 +75,8 @@ export interface AuditPort {
    * Sinks keep the sections of the others.
    */
   runResponseGroups?(runId: string): Promise<ResponseGroups | undefined>;
+  /** The As_Of_Effective_Date a run pinned (YYYY-MM-DD), when recorded. */
+  runEffectiveDate?(runId: string): Promise<string | undefined>;
 }
 
 export interface NotifyEvent {
