@@ -6,6 +6,8 @@ import type { WdsyncConfig } from './config/config';
 import { openDb } from './db/open';
 import type { Db } from './db/types';
 import { createWebhookNotifier } from './notify/webhook';
+import { createKafkaNotifier, fanOut, notifyConnection } from './notify/kafka';
+import { tenantOf } from './config/config';
 import { buildSink } from './sinks/registry';
 import type { Sink } from './sinks/types';
 import { createFsStaging } from './staging/fs';
@@ -52,12 +54,17 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     idleTimeoutMs: cfg.workday.idleTimeoutMs ?? Math.min(60_000, cfg.workday.timeoutMs),
     oauth: cfg.workday.oauth,
   });
+  const webhook = createWebhookNotifier({ url: cfg.notify.webhookUrl });
+  const notifyKafka = notifyConnection(cfg);
+  const kafkaNotifier =
+    notifyKafka &&
+    createKafkaNotifier({ connection: notifyKafka, topic: cfg.notify.kafka!.topic, tenant: tenantOf(cfg) });
   const activities: ActivityDeps = {
     workday: workdayPort(workday),
     staging,
     sinks,
     audit: auditPort(audit),
-    notifier: createWebhookNotifier({ url: cfg.notify.webhookUrl }),
+    notifier: kafkaNotifier ? fanOut(webhook, kafkaNotifier) : webhook,
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
   };
@@ -75,6 +82,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
       db.kind === 'pglite' ? `the embedded database ${cfg.database.url}` : redactUrl(cfg.database.url),
     async close() {
       for (const s of sinks.values()) await s.close();
+      await kafkaNotifier?.close();
       await staging.close();
       await db.close();
     },

@@ -80,7 +80,12 @@ export interface AuditPort {
 }
 
 export interface NotifyEvent {
-  type: 'page.failed' | 'run.degraded' | 'run.completed_with_failures' | 'dead_letters.threshold';
+  type:
+    | 'page.failed'
+    | 'run.degraded'
+    | 'run.completed_with_failures'
+    | 'dead_letters.threshold'
+    | 'run.completed';
   runId: string;
   page?: number;
   error?: string;

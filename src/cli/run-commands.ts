@@ -18,7 +18,7 @@ import { action } from './action';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
-import { connectClient } from './temporal';
+import { connectClient, connectForSinks } from './temporal';
 
 const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -65,7 +65,8 @@ export function registerRunCommands(program: Command) {
               (o.effectiveDate as string) ?? tenantDate(new Date(String(o.asOf)), cfg.workday.timezone),
           }
         : undefined;
-      const client = await connectClient(cfg);
+      // A sink that cannot take records (a Kafka broker, credentials, topic) stops the run here.
+      const client = await connectForSinks(cfg, o.sink as string[] | undefined);
       const { runId, handle, attached } = await startSync(client, cfg, {
         runId: o.runId as string | undefined,
         mode: o.mode as 'full' | 'delta',

@@ -21,6 +21,8 @@ export const ErrorType = {
   Config: 'ConfigError',
   DatabaseUnavailable: 'DatabaseUnavailable',
   DatabaseRefused: 'DatabaseRefused',
+  KafkaUnavailable: 'KafkaUnavailable',
+  KafkaRefused: 'KafkaRefused',
   PagesFailed: 'PagesFailed',
   SinkDeliveryFailed: 'SinkDeliveryFailed',
   ReconciliationMismatch: 'ReconciliationMismatch',

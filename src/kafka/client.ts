@@ -49,6 +49,14 @@ function messages(err: unknown, seen = new Set<unknown>()): string[] {
 }
 
 /**
+ * For every producer: InitProducerId must say "no producer id yet" (-1/-1). @platformatic/kafka
+ * 1.x sends 0/0 by default, which the coordinator takes for a stale producer of any transactional
+ * id it already knows, so a retried page (a new process, the same transactional id) would be
+ * refused as fenced forever.
+ */
+export const NEW_PRODUCER = { producerId: -1n, producerEpoch: -1 } as const;
+
+/**
  * One line naming what went wrong with a Kafka cluster and what to do. `what` says who was talking
  * to it ("sink events", "operational events").
  */
@@ -63,8 +71,19 @@ export function describeKafkaError(err: unknown, c: KafkaConnection, what: strin
     )
   )
     return `${what}: cannot reach Kafka at ${at}; start a broker (\`wdsync kafka\`) or fix the brokers in the sink spec`;
-  const first = all.split(' | ').find((m) => m.trim()) ?? String(err);
-  return `${what}: Kafka at ${at}: ${first.trim().slice(0, 300)}`;
+  // The outer error names the request, the inner one the broker's reason: both, bounded.
+  const parts = all
+    .split(' | ')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  return `${what}: Kafka at ${at}: ${(parts.slice(0, 3).join(': ') || String(err)).slice(0, 400)}`;
+}
+
+/** A typed failure: an unreachable cluster is worth retrying, refused credentials are not. */
+export function kafkaFailure(err: unknown, c: KafkaConnection, what: string): TypedError {
+  const line = describeKafkaError(err, c, what);
+  if (/refused the SASL/.test(line)) return new TypedError(ErrorType.KafkaRefused, line);
+  return new TypedError(ErrorType.KafkaUnavailable, line, true);
 }
 
 /**
@@ -85,7 +104,7 @@ export async function checkTopics(c: KafkaConnection, topics: string[], what: st
             `${what}: topic ${topic} does not exist on ${c.brokers.join(',')} and the cluster does not create topics on first use; create it (kafka-topics.sh --bootstrap-server ${c.brokers[0]} --create --topic ${topic}) and start again`,
           );
         }
-        throw new TypedError(ErrorType.Config, describeKafkaError(err, c, what));
+        throw kafkaFailure(err, c, what);
       }
     }
   } finally {

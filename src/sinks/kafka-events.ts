@@ -8,7 +8,13 @@ import {
 } from '@platformatic/kafka';
 import { quoteSchema } from '../db/ident';
 import type { Db, Queryable } from '../db/types';
-import { checkTopics, clientOptions, describeKafkaError, type KafkaConnection } from '../kafka/client';
+import {
+  checkTopics,
+  clientOptions,
+  type KafkaConnection,
+  kafkaFailure,
+  NEW_PRODUCER,
+} from '../kafka/client';
 import type { NormalizedWorker } from '../workday/record';
 import {
   ceHeaders,
@@ -109,6 +115,13 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
   const what = `sink ${o.name}`;
   const client = clientOptions(o.connection);
   const markerKey = (runId: string, page: number) => `${o.name}/${runId}/${page}`;
+  let checked = false;
+  /** Once per process: a missing topic or refused credentials fail with their own line, not a produce error. */
+  async function reachable() {
+    if (checked) return;
+    await checkTopics(o.connection, [o.topic, markerTopic], what);
+    checked = true;
+  }
 
   async function ensureTables() {
     await o.db.transaction(async (tx) => {
@@ -198,6 +211,10 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
         isolationLevel: READ_COMMITTED,
         autocommit: false,
         maxWaitTime: 200,
+        // Bounded: the partition's last records can be an aborted attempt and its abort marker,
+        // which a read_committed consumer never yields, so "reached the end" may never be seen.
+        // Markers are ~200 bytes; ten fetches cover far more than a crash leaves behind.
+        maxFetches: 10,
       });
       try {
         for await (const m of stream) {
@@ -245,6 +262,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       // One transactional id per page: a retry fences the attempt before it (a killed worker's
       // open transaction is aborted, a live zombie's commit is refused).
       transactionalId: `wdsync.${o.name}.${runId}.${page}`,
+      ...NEW_PRODUCER,
       idempotent: true,
       acks: -1,
       serializers: stringSerializers,
@@ -254,7 +272,8 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       if (prior?.status === 'pending') {
         const found = await findMarker(BigInt(prior.marker_offset), key);
         if (found) {
-          await tx.abort();
+          // Nothing was sent in it: dropped locally (an EndTxn on an empty transaction is refused).
+          await tx.cancel();
           return found;
         }
       }
@@ -271,7 +290,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       maybeCrash('committed', page);
       return undefined;
     } catch (err) {
-      throw new Error(describeKafkaError(err, o.connection, what));
+      throw kafkaFailure(err, o.connection, what);
     } finally {
       await closeQuietly(() => producer.close(true));
     }
@@ -487,12 +506,19 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       transactional: true,
       batchSize,
     },
+    // Tables only: a worker starts while the broker is down (the other sinks go on); `wdsync
+    // start` checks the broker, credentials and topics before a run (preflightSinks).
     async init() {
       await ensureTables();
-      await checkTopics(o.connection, [o.topic, markerTopic], what);
     },
-    deliverPage,
-    finalizeRun: finalize,
+    async deliverPage(ctx, records) {
+      await reachable();
+      return deliverPage(ctx, records);
+    },
+    async finalizeRun(ctx) {
+      await reachable();
+      return finalize(ctx);
+    },
     async close() {},
   };
 }

@@ -175,7 +175,7 @@ describe('Kafka event sink on a real broker', { timeout: 300_000 }, () => {
         topic: 'wd.full',
         payload: 'both',
         ...extra,
-      }).init();
+      }).deliverPage(ctx('run-bad', 1), workers(1, 1));
     await assert.rejects(bad({ connection: { brokers: ['127.0.0.1:1'], clientId: 'test' } }), (e: Error) => {
       assert.match(e.message, /^sink events: cannot reach Kafka at 127\.0\.0\.1:1; start a broker/);
       assert.doesNotMatch(e.message, /\n/);
