@@ -426,6 +426,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
 
   async function finalize(ctx: FinalizeContext): Promise<FinalizeResult> {
     if (!ctx.complete || ctx.mode !== 'full') return { removed: 0, removedWids: [] };
+    await reachable();
     const done = await ledgerRow(o.db, ctx.runId, REMOVALS_PAGE);
     if (done?.status === 'delivered') return { removed: done.wids?.length ?? 0, removedWids: [] };
     const { rows } = await o.db.query<{ page: number }>(
@@ -515,10 +516,9 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       await reachable();
       return deliverPage(ctx, records);
     },
-    async finalizeRun(ctx) {
-      await reachable();
-      return finalize(ctx);
-    },
+    // Reachability only when there are removals to send: a run whose event-sink pages failed
+    // (complete = false) must still end, with the broker down.
+    finalizeRun: finalize,
     async close() {},
   };
 }

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, test } from 'node:test';
+import { freePort } from '../../src/devserver/ports';
+import { BIN, runWdsync } from '../helpers/cli';
+import { tempDir } from '../storage/helpers';
+
+const execFileP = promisify(execFile);
+const run = runWdsync;
+
+describe('wdsync kafka', { timeout: 180_000 }, () => {
+  test('--help names its options', async () => {
+    const r = await run(['kafka', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--port <port>/);
+    assert.match(r.stdout, /--dir <dir>/);
+    assert.match(r.stdout, /KRaft/);
+  });
+
+  test('bad input and a machine without Java: one line, non-zero exit, how to use an existing cluster', async () => {
+    const bad = await run(['kafka', '--port', 'x']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--port must be a whole number from 1 to 65535/);
+    const noJava = await run(['kafka'], { ...process.env, PATH: '/nonexistent' });
+    assert.equal(noJava.code, 1);
+    assert.equal(noJava.stderr.trim().split('\n').length, 1, noJava.stderr);
+    assert.match(
+      noJava.stderr,
+      /needs Java 17 or newer and no java is on PATH.*existing cluster: WDSYNC_SINKS=events=kafka:/,
+    );
+  });
+
+  test('runs a broker on the port asked for, prints its address, stops on SIGTERM', async () => {
+    const tmp = tempDir('wdsync-kafka-cli-');
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'kafka', '--port', String(port), '--dir', tmp.dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no address printed: ${out}`)), 90_000);
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('Press Ctrl+C')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        child.stderr.on('data', (d) => (out += d));
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      assert.match(out, new RegExp(`Kafka broker at 127\\.0\\.0\\.1:${port}`));
+      assert.match(
+        out,
+        new RegExp(`WDSYNC_SINKS=postgres,events=kafka:127\\.0\\.0\\.1:${port}/wd\\.workers`),
+      );
+      const { stdout } = await execFileP('kcat', ['-b', `127.0.0.1:${port}`, '-L', '-m', '30']);
+      assert.match(stdout, /1 brokers:/);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      tmp.remove();
+    }
+  });
+});
