@@ -56,13 +56,16 @@ export function fieldChanges(
   from: NormalizedWorker | undefined,
   to: NormalizedWorker | undefined,
 ): FieldChange[] {
-  const a = JSON.parse(JSON.stringify(from ?? {}));
-  const b = JSON.parse(JSON.stringify(to ?? {}));
-  return diff(a, b).map((d) => ({
-    path: d.path.join('.'),
-    from: d.type === 'CREATE' ? null : d.oldValue,
-    to: d.type === 'REMOVE' ? null : d.value,
-  }));
+  // Records come from JSON (staging, the sink's state), so no member is undefined; one that
+  // were would read as absent, as it does once serialized.
+  const out: FieldChange[] = [];
+  for (const d of diff(from ?? {}, to ?? {})) {
+    const was = d.type === 'CREATE' ? undefined : d.oldValue;
+    const is = d.type === 'REMOVE' ? undefined : d.value;
+    if (was === undefined && is === undefined) continue;
+    out.push({ path: d.path.join('.'), from: was ?? null, to: is ?? null });
+  }
+  return out;
 }
 
 /** What happened to a worker between what was delivered and the new record. */

@@ -127,13 +127,14 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     await o.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wdsync.kafka-sink:${o.schema}`]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      // The last record this sink delivered per worker: the base of the next diff.
+      // The last record this sink delivered per worker: the base of the next diff. JSON as text:
+      // only this sink reads it, whole, so PostgreSQL need not parse it into jsonb.
       await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.event_sink_state (
         sink text NOT NULL,
         wid text NOT NULL,
         worker_id text NOT NULL,
         content_hash text NOT NULL,
-        record jsonb NOT NULL,
+        record text NOT NULL,
         as_of_entry timestamptz NOT NULL,
         removed boolean NOT NULL DEFAULT false,
         updated_at timestamptz NOT NULL DEFAULT now(),
@@ -308,7 +309,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       if (written.length) {
         await tx.query(
           `INSERT INTO ${s}.event_sink_state AS st (sink, wid, worker_id, content_hash, record, as_of_entry, removed)
-           SELECT $1, u.wid, u.worker_id, u.hash, COALESCE(u.record::jsonb, 'null'::jsonb), $5::timestamptz, u.record IS NULL
+           SELECT $1, u.wid, u.worker_id, u.hash, COALESCE(u.record, 'null'), $5::timestamptz, u.record IS NULL
            FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS u(wid, worker_id, hash, record)
            ON CONFLICT (sink, wid) DO UPDATE SET worker_id = excluded.worker_id,
              content_hash = CASE WHEN excluded.removed THEN st.content_hash ELSE excluded.content_hash END,

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { freePort } from '../../src/devserver/ports';
 import { BIN, runWdsync } from '../helpers/cli';
+import { SASL_USER, startTestBroker } from '../helpers/kafka';
 import { tempDir } from '../storage/helpers';
 
 const execFileP = promisify(execFile);
@@ -62,6 +65,57 @@ describe('wdsync kafka', { timeout: 180_000 }, () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+      tmp.remove();
+    }
+  });
+
+  test('wdsync start refuses a half-configured Kafka sink or events topic with one line, before any run', async () => {
+    const kafka = await startTestBroker();
+    const tmp = tempDir('wdsync-kafka-cfg-');
+    try {
+      await kafka.createTopics('wd.ok', 'wd.ok.wdsync-delivered');
+      const start = (extra: Record<string, string>) =>
+        run(['start'], { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...extra });
+      const oneLine = (r: { code: number; stderr: string }, re: RegExp) => {
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, re);
+      };
+      oneLine(
+        await start({ WDSYNC_SINKS: 'postgres,events=kafka:127.0.0.1:1/wd.ok' }),
+        /^wdsync: error: sink events: cannot reach Kafka at 127\.0\.0\.1:1; start a broker/,
+      );
+      oneLine(
+        await start({ WDSYNC_SINKS: `postgres,events=kafka:${kafka.bootstrap}/wd.nosuch` }),
+        /^wdsync: error: sink events: topic wd\.nosuch does not exist on .* create it/,
+      );
+      const cfg = path.join(tmp.dir, 'wdsync.config.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          kafka: { sasl: { mechanism: 'PLAIN', username: SASL_USER.username, password: 'nope' } },
+        }),
+      );
+      oneLine(
+        await start({
+          WDSYNC_CONFIG: cfg,
+          WDSYNC_SINKS: `postgres,events=kafka:${kafka.saslBootstrap}/wd.ok`,
+        }),
+        /^wdsync: error: sink events: Kafka at .* refused the SASL credentials \(PLAIN user wdsync\); fix kafka\.sasl/,
+      );
+      oneLine(
+        await start({ WDSYNC_SINKS: 'postgres,events=kafka:nohost/wd.ok' }),
+        /^wdsync: error: WDSYNC_SINKS: malformed kafka sink "events=kafka:nohost\/wd\.ok"/,
+      );
+      oneLine(
+        await start({ WDSYNC_EVENTS_KAFKA: `${kafka.bootstrap}/wd.ops-missing` }),
+        /^wdsync: error: WDSYNC_EVENTS_KAFKA: topic wd\.ops-missing does not exist/,
+      );
+      // With everything right the checks pass and the command goes on to Temporal (absent here).
+      const fine = await start({ WDSYNC_SINKS: `postgres,events=kafka:${kafka.bootstrap}/wd.ok` });
+      assert.match(fine.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
+    } finally {
+      await kafka.close();
       tmp.remove();
     }
   });
