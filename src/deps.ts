@@ -6,7 +6,7 @@ import type { WdsyncConfig } from './config/config';
 import { openDb } from './db/open';
 import type { Db } from './db/types';
 import { createWebhookNotifier } from './notify/webhook';
-import { createKafkaNotifier, fanOut, notifyConnection } from './notify/kafka';
+import { createKafkaNotifier, failuresOnly, fanOut, notifyConnection } from './notify/kafka';
 import { tenantOf } from './config/config';
 import { buildSink } from './sinks/registry';
 import type { Sink } from './sinks/types';
@@ -54,7 +54,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
     idleTimeoutMs: cfg.workday.idleTimeoutMs ?? Math.min(60_000, cfg.workday.timeoutMs),
     oauth: cfg.workday.oauth,
   });
-  const webhook = createWebhookNotifier({ url: cfg.notify.webhookUrl });
+  const webhook = failuresOnly(createWebhookNotifier({ url: cfg.notify.webhookUrl }));
   const notifyKafka = notifyConnection(cfg);
   const kafkaNotifier =
     notifyKafka &&

@@ -69,6 +69,18 @@ export function createKafkaNotifier(opts: {
   };
 }
 
+/**
+ * The webhook stays a failure channel (its receivers page someone); run.completed, for status
+ * pages, goes to the Kafka topic only.
+ */
+export function failuresOnly(n: NotifierPort): NotifierPort {
+  return {
+    async notify(event) {
+      if (event.type !== 'run.completed') await n.notify(event);
+    },
+  };
+}
+
 /** Every notifier hears every event; each one handles its own failures. */
 export function fanOut(...notifiers: NotifierPort[]): NotifierPort {
   return {
