@@ -86,6 +86,20 @@ export function kafkaFailure(err: unknown, c: KafkaConnection, what: string): Ty
   return new TypedError(ErrorType.KafkaUnavailable, line, true);
 }
 
+const unknownTopic = (err: unknown) => /Unknown topic/i.test(messages(err).join(' '));
+
+/** A broker that creates topics on first use answers "unknown" until the new topic has a leader. */
+async function withCreation<T>(fetch: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch();
+    } catch (err) {
+      if (!unknownTopic(err) || i >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /**
  * Checks, before anything is written, that the cluster answers with these credentials and that
  * every topic exists (or is created on first use where the broker allows it). Throws a
@@ -96,9 +110,11 @@ export async function checkTopics(c: KafkaConnection, topics: string[], what: st
   try {
     for (const topic of topics) {
       try {
-        await admin.metadata({ topics: [topic], autocreateTopics: true });
+        await withCreation(() =>
+          admin.metadata({ topics: [topic], autocreateTopics: true, forceUpdate: true }),
+        );
       } catch (err) {
-        if (/Unknown topic/i.test(messages(err).join(' '))) {
+        if (unknownTopic(err)) {
           throw new TypedError(
             ErrorType.Config,
             `${what}: topic ${topic} does not exist on ${c.brokers.join(',')} and the cluster does not create topics on first use; create it (kafka-topics.sh --bootstrap-server ${c.brokers[0]} --create --topic ${topic}) and start again`,

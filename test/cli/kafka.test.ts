@@ -6,8 +6,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/devserver/ports';
 import { BIN, runWdsync } from '../helpers/cli';
-import { SASL_USER, startTestBroker } from '../helpers/kafka';
-import { tempDir } from '../storage/helpers';
+import { createKafkaEventSink } from '../../src/sinks/kafka-events';
+import { readCommitted, SASL_USER, startTestBroker } from '../helpers/kafka';
+import { dropSchema, openTestDb, randomSchema, tempDir, workers } from '../storage/helpers';
 
 const execFileP = promisify(execFile);
 const run = runWdsync;
@@ -61,6 +62,31 @@ describe('wdsync kafka', { timeout: 180_000 }, () => {
       );
       const { stdout } = await execFileP('kcat', ['-b', `127.0.0.1:${port}`, '-L', '-m', '30']);
       assert.match(stdout, /1 brokers:/);
+      // The dev broker creates topics on first use: a sink's first delivery to new topics succeeds
+      // (the topics take a moment to get a leader; the sink waits for them, not fails).
+      const db = await openTestDb('postgres');
+      const schema = randomSchema('kcli');
+      try {
+        const sink = createKafkaEventSink({
+          name: 'events',
+          db,
+          schema,
+          tenant: 'acme',
+          connection: { brokers: [`127.0.0.1:${port}`], clientId: 'test' },
+          topic: 'wd.fresh',
+          payload: 'both',
+        });
+        await sink.init();
+        const r = await sink.deliverPage(
+          { key: { runId: 'r1', page: 1 }, asOfEntry: new Date().toISOString() },
+          workers(1, 5),
+        );
+        assert.equal(r.inserted, 5);
+        assert.equal((await readCommitted(`127.0.0.1:${port}`, 'wd.fresh')).length, 5);
+      } finally {
+        await dropSchema(db, schema);
+        await db.close();
+      }
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
