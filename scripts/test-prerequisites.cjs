@@ -1,7 +1,9 @@
 // What `npm test` needs beyond npm packages: xmllint (XSD validation of the simulator's and the
 // client's XML), Chromium (the Web UI test, driven by playwright-core), openssl and nginx (TLS
-// proxies for the TLS tests) and PostgreSQL (the
-// production sink and state store, tested for real: see test-postgres.cjs). Installs what is missing
+// proxies for the TLS tests), PostgreSQL (the production sink and state store, tested for real:
+// see test-postgres.cjs), and for the event sink an Apache Kafka broker (fetched from Maven
+// Central with Maven into .wdsync/kafka; Java 17) and kcat, the independent read_committed
+// consumer the Kafka tests count events with. Installs what is missing
 // from Debian when it can (root with apt-get, as on CI), else says exactly what to install: a test
 // run without them would fail or silently test less.
 const { spawnSync } = require('node:child_process');
@@ -44,6 +46,16 @@ function ensureTestPrerequisites() {
     problems.push(
       `nginx with the stream module is missing: install Debian's nginx-light and libnginx-mod-stream (${streamModule})`,
     );
+  if (!has('java', ['-version']) && canApt) apt('openjdk-17-jre-headless');
+  if (!has('mvn', ['-v']) && canApt) apt('maven');
+  try {
+    // Loaded here, not at the top: the caller registers tsx first.
+    require('../src/kafka/install.ts').ensureKafka();
+  } catch (err) {
+    problems.push(err.message);
+  }
+  if (!has('kcat', ['-V']) && !(canApt && apt('kcat')))
+    problems.push("kcat is missing: install Debian's kcat (the Kafka tests' independent consumer)");
   const pg = ensureTestPostgres(canApt ? apt : undefined);
   if (pg.problem) problems.push(pg.problem);
   else process.env.DATABASE_URL = pg.url;

@@ -9,6 +9,8 @@ import { openDb } from './db/open';
 import type { Db } from './db/types';
 import { createWebhookSigner } from './notify/signature';
 import { createWebhookNotifier } from './notify/webhook';
+import { createKafkaNotifier, failuresOnly, fanOut, notifyConnection } from './notify/kafka';
+import { tenantOf } from './workday/config';
 import { buildSink } from './sinks/registry';
 import type { Sink } from './sinks/types';
 import { createFsStaging } from './staging/fs';
@@ -90,15 +92,26 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
   }
   const staging = await buildStaging(cfg, db, cipher);
   const workday = createWorkdayClient(cfg.workday);
+  const webhook = failuresOnly(
+    createWebhookNotifier({
+      url: cfg.notify.webhookUrl,
+      sign: cfg.notify.webhookSecret && createWebhookSigner(cfg.notify.webhookSecret),
+    }),
+  );
+  const notifyKafka = notifyConnection(cfg);
+  const kafkaNotifier =
+    notifyKafka &&
+    createKafkaNotifier({
+      connection: notifyKafka,
+      topic: cfg.notify.kafka!.topic,
+      tenant: tenantOf(cfg.workday),
+    });
   const activities: ActivityDeps = {
     workday: workdayPort(workday),
     staging,
     sinks,
     audit: auditPort(audit),
-    notifier: createWebhookNotifier({
-      url: cfg.notify.webhookUrl,
-      sign: cfg.notify.webhookSecret && createWebhookSigner(cfg.notify.webhookSecret),
-    }),
+    notifier: kafkaNotifier ? fanOut(webhook, kafkaNotifier) : webhook,
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
     workdayFamily: familyOfVersion(cfg.workday.version),
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
@@ -117,6 +130,7 @@ export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
       db.kind === 'pglite' ? `the embedded database ${cfg.database.url}` : redactUrl(cfg.database.url),
     async close() {
       for (const s of sinks.values()) await s.close();
+      await kafkaNotifier?.close();
       await staging.close();
       await db.close();
     },

@@ -6,6 +6,7 @@ import { reducedGroups } from './scope-key';
 /** Adapts the audit store to the narrow port the activities use. */
 export function auditPort(store: AuditStore): AuditPort {
   const groupsByRun = new Map<string, Promise<ReturnType<typeof reducedGroups>>>();
+  const effectiveByRun = new Map<string, Promise<string | undefined>>();
   return {
     recordRunStart: (r) =>
       store.recordRunStart({
@@ -50,6 +51,17 @@ export function auditPort(store: AuditStore): AuditPort {
         groupsByRun.set(runId, groups);
       }
       return groups;
+    },
+    // Pinned once per run, like its scope.
+    runEffectiveDate: (runId) => {
+      let day = effectiveByRun.get(runId);
+      if (!day) {
+        if (effectiveByRun.size >= 1000) effectiveByRun.clear();
+        day = store.getRun(runId).then((run) => run?.asOfEffective ?? undefined);
+        day.catch(() => effectiveByRun.delete(runId));
+        effectiveByRun.set(runId, day);
+      }
+      return day;
     },
   };
 }

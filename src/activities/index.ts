@@ -236,6 +236,15 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
           input.runId,
         );
       }
+      if (input.summary.status === 'COMPLETED') {
+        // Status pages follow every run, not only the failed ones.
+        await deps.notifier.notify({
+          type: 'run.completed',
+          runId: input.runId,
+          command: `wdsync status ${input.runId}`,
+          details: { ...input.summary },
+        });
+      }
       if (input.summary.status === 'COMPLETED_WITH_FAILURES') {
         const { failedPages, sinkFailures, reconciliation, totalsMismatch } = input.summary;
         const sinkPages = Object.values(sinkFailures).some((p) => p.length > 0);

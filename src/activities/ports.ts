@@ -87,10 +87,17 @@ export interface AuditPort {
    * Sinks keep the sections of the others.
    */
   runResponseGroups?(runId: string): Promise<ResponseGroups | undefined>;
+  /** The As_Of_Effective_Date a run pinned (YYYY-MM-DD), when recorded. */
+  runEffectiveDate?(runId: string): Promise<string | undefined>;
 }
 
 export interface NotifyEvent {
-  type: 'page.failed' | 'run.degraded' | 'run.completed_with_failures' | 'dead_letters.threshold';
+  type:
+    | 'page.failed'
+    | 'run.degraded'
+    | 'run.completed_with_failures'
+    | 'dead_letters.threshold'
+    | 'run.completed';
   runId: string;
   page?: number;
   error?: string;

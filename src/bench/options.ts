@@ -3,7 +3,7 @@
  * run, same dataset, same latency model), so the results are ratios measured side by side.
  */
 
-export const SCENARIOS = ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'sink'] as const;
+export const SCENARIOS = ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'sink', 'events'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** What each scenario is, for --help and the printed table. */
@@ -15,6 +15,7 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
   sink: '5 PostgreSQL sink upsert rows/s and a 2% churn second sync',
   faults: '6 10% page faults vs fault-free',
   rss: '7 worker peak RSS during scenario 1',
+  events: '8 Kafka event sink beside PostgreSQL: events/s, full and after 2% churn',
 };
 
 /**
@@ -91,6 +92,7 @@ export interface BenchOptions {
 /** Scenarios that need scenario 1's run (its time, its sink table, its staged pages). */
 export function withDependencies(selected: readonly Scenario[]): Scenario[] {
   const set = new Set(selected);
-  if (['rss', 'batch', 'pool', 'faults', 'sink'].some((s) => set.has(s as Scenario))) set.add('wdsync');
+  if (['rss', 'batch', 'pool', 'faults', 'sink', 'events'].some((s) => set.has(s as Scenario)))
+    set.add('wdsync');
   return SCENARIOS.filter((s) => set.has(s));
 }

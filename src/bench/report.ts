@@ -66,6 +66,21 @@ export function benchRows(r: BenchResults): Row[] {
     rows.push(['', 'second sync: written / skipped', `${n(second.written, 0)} / ${n(second.skipped, 0)}`]);
     rows.push(['', 'second sync wall time', s(second.wallMs)]);
   }
+  const ev = sc.events;
+  if (ev) {
+    rows.push([
+      '8 event sink',
+      'full: PostgreSQL alone / + Kafka events',
+      `${s(ev.aloneWallMs)} / ${s(ev.besideWallMs)}`,
+    ]);
+    rows.push(['', 'ratio', x(ev.ratio), target('events', 'full run')]);
+    rows.push(['', 'full sync events/s', `${n(ev.fullEventsPerSec, 0)} (${n(ev.fullEvents, 0)} events)`]);
+    rows.push([
+      '',
+      'delta after churn events/s',
+      `${n(ev.deltaEventsPerSec, 0)} (${n(ev.deltaEvents, 0)} events)`,
+    ]);
+  }
   const f = sc.faults;
   if (f) {
     rows.push(['6 faults', 'wall time', s(f.wallMs)]);

@@ -9,6 +9,7 @@ import type { Db } from '../db/types';
 import { startDevServer } from '../devserver/dev-server';
 import { startSync } from '../runs/start';
 import { waitForRun } from '../runs/status';
+import { startBroker } from '../kafka/broker';
 import { createPostgresSink } from '../sinks/postgres';
 import { stagingCipher } from '../deps';
 import { createFsStaging } from '../staging/fs';
@@ -52,6 +53,8 @@ export interface WdsyncRunResult {
   maxInFlight: number;
   bytes: number;
   perSink: { inserted: number; updated: number; unchanged: number };
+  /** Every sink of the run (scenario 8 runs two). */
+  allSinks?: Record<string, { inserted: number; updated: number; unchanged: number }>;
   pagesFailed: number;
   /** CPU used during the run by each process (ms): what bounds the run when wall ≈ CPU. */
   cpuMs: { worker: number; simulator: number; temporal: number; bench: number };
@@ -130,6 +133,8 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     batch: `bench_${tag}_batch`,
     pool: `bench_${tag}_pool`,
     sink: `bench_${tag}_sink`,
+    eventsBase: `bench_${tag}_evbase`,
+    eventsPg: `bench_${tag}_evpg`,
   };
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'wdsync-bench-'));
   const stagingDir = path.join(tmp, 'staging');
@@ -189,6 +194,9 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     say('Starting the Temporal dev server, the simulator and a worker process ...');
     const server = await startDevServer({ headless: true, logFile: path.join(tmp, 'temporal.log') });
     cleanups.push(() => server.stop());
+    // Scenario 8's broker: the project's own single-node KRaft broker, topics created on first use.
+    const broker = has('events') ? await startBroker({ dir: path.join(tmp, 'kafka') }) : undefined;
+    if (broker) cleanups.push(() => broker.stop());
 
     const l = o.latency;
     const sim = await startCli({
@@ -239,6 +247,13 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       sinks: [
         { name: 'sync', type: 'postgres', schema: schemas.sync },
         { name: 'faults', type: 'postgres', schema: schemas.faults },
+        ...(broker
+          ? [
+              { name: 'evbase', type: 'postgres', schema: schemas.eventsBase },
+              { name: 'evpg', type: 'postgres', schema: schemas.eventsPg },
+              { name: 'events', type: 'kafka', brokers: [broker.bootstrap], topic: `wd.bench.${tag}` },
+            ]
+          : []),
       ],
       // The default 10 requests/s is a production guard for a real tenant; the simulator is local.
       limits: {
@@ -296,7 +311,12 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 
-    const runWdsync = async (label: string, sink: string, tuning?: ActivityTuning) => {
+    const runWdsync = async (
+      label: string,
+      sink: string,
+      tuning?: ActivityTuning,
+      more: { sinks?: string[]; mode?: 'full' | 'delta' } = {},
+    ) => {
       await admin('POST', 'reset-stats');
       const pids = { worker: worker.pid, simulator: sim.pid, temporal: server.process.pid };
       const cpu0 = {
@@ -309,7 +329,8 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       const { runId, handle } = await startSync(client, cfg, {
         pageSize: o.pageSize,
         concurrency: o.concurrency,
-        sinks: [sink],
+        sinks: [sink, ...(more.sinks ?? [])],
+        mode: more.mode,
         tuning,
       });
       let lastSaid = 0;
@@ -356,6 +377,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         maxInFlight: s.maxInFlight,
         bytes: s.bytesSent,
         perSink: summary.perSink[sink] ?? { inserted: 0, updated: 0, unchanged: 0 },
+        allSinks: summary.perSink,
         pagesFailed: summary.pagesFailed,
         cpuMs: {
           worker: workersCpuMs() - cpu0.worker,
@@ -611,6 +633,39 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
           status: second.status,
         },
       };
+    }
+    // ---- 8. Kafka event sink beside PostgreSQL (after 5: it churns the dataset again) ---------
+    if (broker) {
+      say('Scenario 8: full sync to PostgreSQL alone, then to PostgreSQL + the Kafka event sink ...');
+      const alone = await runWdsync('postgres alone', 'evbase');
+      const beside = await runWdsync('postgres + events', 'evpg', undefined, { sinks: ['events'] });
+      const sent = (r: WdsyncRunResult) =>
+        (r.allSinks?.events?.inserted ?? 0) + (r.allSinks?.events?.updated ?? 0);
+      const n = Math.max(1, Math.round(o.churn * o.workers));
+      await admin('POST', 'churn', { apply: n });
+      say(`  churned ${n} changes; delta sync to PostgreSQL + events ...`);
+      const delta = await runWdsync('events delta', 'evpg', undefined, { sinks: ['events'], mode: 'delta' });
+      const ratio = beside.wallMs / alone.wallMs;
+      scenarios.events = {
+        aloneWallMs: alone.wallMs,
+        besideWallMs: beside.wallMs,
+        ratio,
+        fullEvents: sent(beside),
+        fullEventsPerSec: (sent(beside) / beside.wallMs) * 1000,
+        churnChanges: n,
+        deltaWorkers: delta.workers,
+        deltaEvents: sent(delta),
+        deltaWallMs: delta.wallMs,
+        deltaEventsPerSec: (sent(delta) / delta.wallMs) * 1000,
+        workerCpuMs: { alone: alone.cpuMs.worker, beside: beside.cpuMs.worker },
+      };
+      results.targets.push({
+        scenario: 'events',
+        name: 'full run with the event sink beside PostgreSQL / without',
+        value: ratio,
+        target: '≤ 1.1x',
+        met: ratio <= 1.1,
+      });
     }
     return finish();
   } catch (err) {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './bench-command';
 import { registerDemoCommand } from './demo-command';
 import { registerDevCommand } from './dev-command';
+import { registerKafkaCommand } from './kafka-command';
 import { registerRunCommands } from './run-commands';
 import { registerScheduleCommands } from './schedule-commands';
 import { registerStagingCommands } from './staging-command';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .version(require('../../package.json').version);
   registerDemoCommand(program);
   registerDevCommand(program);
+  registerKafkaCommand(program);
   registerWorkerCommand(program);
   registerSimulatorCommand(program);
   registerTargetSimulatorCommand(program);

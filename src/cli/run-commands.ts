@@ -22,7 +22,7 @@ import { checkDatabase } from './preflight';
 import { intArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
-import { connectClient } from './temporal';
+import { connectClient, connectForSinks } from './temporal';
 
 export function registerRunCommands(program: Command) {
   addScopeOptions(
@@ -64,7 +64,8 @@ export function registerRunCommands(program: Command) {
       const asOf = parseAsOfFlags(o, cfg.workday.timezone);
       if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
       await checkDatabase(cfg);
-      const client = await connectClient(cfg);
+      // A sink that cannot take records (a Kafka broker, credentials, topic) stops the run here.
+      const client = await connectForSinks(cfg, o.sink as string[] | undefined);
       const { runId, handle, attached } = await startSync(
         client,
         cfg,

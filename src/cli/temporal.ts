@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { WdsyncConfig } from '../config/config';
+import { preflightNotify } from '../notify/kafka';
+import { preflightSinks } from '../sinks/registry';
 import { selectSinks } from '../sinks/names';
 import { diagnoseTemporalTls, temporalConnectionOptions } from '../temporal/connection';
 import { dataConverterFor } from '../temporal/data-converter';
@@ -29,9 +31,12 @@ export async function connectClient(cfg: WdsyncConfig): Promise<Client> {
 
 /** Checks the sinks a command names against the configuration, then connects. */
 export async function connectForSinks(cfg: WdsyncConfig, sinks: string[] | undefined): Promise<Client> {
-  selectSinks(
+  const names = selectSinks(
     cfg.sinks.map((s) => s.name),
     sinks,
   );
+  // No run starts half-configured: a sink that cannot take records says so before anything starts.
+  await preflightSinks(cfg, names);
+  await preflightNotify(cfg);
   return connectClient(cfg);
 }

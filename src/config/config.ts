@@ -6,6 +6,7 @@ import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
 import { webhookSecretProblem } from '../notify/signature';
 import { checkWorkdayConnection, Secret, workdayFields } from '../workday/config';
+import { KafkaSecurity, parseKafkaTarget } from '../kafka/target';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -46,6 +47,17 @@ const SinkConfig = z.discriminatedUnion('type', [
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
     apiVersion: z.string().optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('kafka'),
+    brokers: z.array(z.string().regex(/^[^\s:/,]+:\d{1,5}$/, 'a broker is host:port')).min(1),
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic is letters, digits, . _ and -'),
+    /** What each change event carries: the field-level diff, the full record, or both. */
+    payload: z.enum(['diff', 'full', 'both']).default('both'),
+    /** Where the page-delivered markers go (in the same transaction); default <topic>.wdsync-delivered. */
+    markerTopic: z.string().optional(),
+    ...KafkaSecurity.shape,
   }),
 ]);
 export type SinkConfig = z.infer<typeof SinkConfig>;
@@ -153,6 +165,10 @@ export const ConfigSchema = z.object({
     pageSize: z.coerce.number().int().min(1).max(999).default(999),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
   }),
+  /** Connection settings every Kafka client of wdsync shares unless a sink sets its own. */
+  kafka: z
+    .object({ clientId: z.string().default('wdsync'), ...KafkaSecurity.shape })
+    .default({ clientId: 'wdsync' }),
   notify: z.object({
     webhookUrl: z.url().optional(),
     /** Signs every webhook (Standard Webhooks). From the config file or WDSYNC_WEBHOOK_SECRET_FILE. */
@@ -164,6 +180,8 @@ export const ConfigSchema = z.object({
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .optional(),
+    /** Operational events as CloudEvents on Kafka: brokers and topic (WDSYNC_EVENTS_KAFKA=<brokers>/<topic>). */
+    kafka: z.object({ brokers: z.array(z.string()).min(1), topic: z.string() }).optional(),
     deadLetterThreshold: positiveInt.default(100),
   }),
 });
@@ -175,29 +193,64 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out,crm=salesforce:map.json` (name=type[:arg]). */
+/**
+ * Splits `WDSYNC_SINKS` into items. A Kafka item's broker list has commas of its own
+ * (`events=kafka:h1:9092,h2:9092/topic`), so an item continues until its topic is given.
+ */
+function sinkItems(value: string): string[] {
+  const items: string[] = [];
+  for (const part of value.split(',').map((s) => s.trim())) {
+    const last = items[items.length - 1];
+    if (last !== undefined && /(^|=)kafka:/.test(last) && !last.includes('/'))
+      items[items.length - 1] = `${last},${part}`;
+    else if (part) items.push(part);
+  }
+  return items;
+}
+
+/** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out,events=kafka:host:9092/topic` (name=type[:arg]). */
 export function parseSinksEnv(value: string): unknown[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((item) => {
-      const [maybeName, rest] = item.includes('=') ? item.split('=', 2) : [undefined, item];
-      const [type, arg] = rest!.split(/:(.*)/s, 2);
-      const name = maybeName ?? type;
-      if (type === 'jsonl') return { name, type, dir: arg || path.join(STATE_DIR, 'out', name!) };
-      if (type === 'postgres') return { name, type, ...(arg ? { url: arg } : {}) };
-      if (type === 'salesforce') {
-        if (!arg)
-          throw new ConfigError(
-            `WDSYNC_SINKS: "${item}" needs a mapping file, e.g. crm=salesforce:examples/salesforce-contact.json`,
-          );
-        return { name, type, mapping: arg };
-      }
-      throw new ConfigError(
-        `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir> or salesforce:<mapping.json>`,
-      );
-    });
+  return sinkItems(value).map((item) => {
+    // At the first '=' only: a Kafka spec's ?payload= has one of its own.
+    const eq = item.indexOf('=');
+    const [maybeName, rest] = eq >= 0 ? [item.slice(0, eq), item.slice(eq + 1)] : [undefined, item];
+    const [type, arg] = rest!.split(/:(.*)/s, 2);
+    const name = maybeName ?? type;
+    if (type === 'jsonl') return { name, type, dir: arg || path.join(STATE_DIR, 'out', name!) };
+    if (type === 'postgres') return { name, type, ...(arg ? { url: arg } : {}) };
+    if (type === 'kafka') return { name, type, ...kafkaSinkArg(item, arg) };
+    if (type === 'salesforce') {
+      if (!arg)
+        throw new ConfigError(
+          `WDSYNC_SINKS: "${item}" needs a mapping file, e.g. crm=salesforce:examples/salesforce-contact.json`,
+        );
+      return { name, type, mapping: arg };
+    }
+    throw new ConfigError(
+      `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir>, kafka:<host:port,...>/<topic> or salesforce:<mapping.json>`,
+    );
+  });
+}
+
+function kafkaSinkArg(item: string, arg: string | undefined) {
+  const [target, query] = (arg ?? '').split('?', 2);
+  const t = parseKafkaTarget(target!);
+  const payload = query ? new URLSearchParams(query).get('payload') : undefined;
+  if (!t || (query && !['diff', 'full', 'both'].includes(payload ?? ''))) {
+    throw new ConfigError(
+      `WDSYNC_SINKS: malformed kafka sink "${item}"; use name=kafka:<host:port,...>/<topic>[?payload=diff|full|both], e.g. events=kafka:127.0.0.1:9092/wd.workers`,
+    );
+  }
+  return { ...t, ...(payload ? { payload } : {}) };
+}
+
+function eventsKafkaEnv(value: string) {
+  const t = parseKafkaTarget(value);
+  if (!t)
+    throw new ConfigError(
+      `WDSYNC_EVENTS_KAFKA: malformed "${value}"; use <host:port,...>/<topic>, e.g. 127.0.0.1:9092/wd.operations`,
+    );
+  return t;
 }
 
 /** postgres:// or postgresql:// with a host, or pglite:<dir|memory>. */
@@ -375,12 +428,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
       ...section('defaults'),
       ...defined({ pageSize: env.WDSYNC_PAGE_SIZE, concurrency: env.WDSYNC_CONCURRENCY }),
     },
+    kafka: section('kafka'),
     notify: {
       ...Object.fromEntries(Object.entries(section('notify')).filter(([k]) => k !== 'webhookSecretFile')),
       ...defined({
         webhookSecret,
         webhookUrl: env.WDSYNC_WEBHOOK_URL,
         deadLetterThreshold: env.WDSYNC_DEAD_LETTER_THRESHOLD,
+        kafka: env.WDSYNC_EVENTS_KAFKA === undefined ? undefined : eventsKafkaEnv(env.WDSYNC_EVENTS_KAFKA),
       }),
     },
   };
@@ -419,7 +474,10 @@ export function redacted(cfg: WdsyncConfig): RedactedConfig {
         ? { ...s, url: hide(s.url) }
         : s.type === 'salesforce' && s.clientSecret
           ? { ...s, clientSecret: '***' }
-          : s,
+          : s.type === 'kafka' && s.sasl
+            ? { ...s, sasl: { ...s.sasl, password: '***' } }
+            : s,
     ),
+    kafka: cfg.kafka.sasl ? { ...cfg.kafka, sasl: { ...cfg.kafka.sasl, password: '***' } } : cfg.kafka,
   };
 }

@@ -6,7 +6,7 @@ import type { NormalizedWorker } from '../domain/worker-record';
 
 export type DeliveryPorts = {
   sinks: ReadonlyMap<string, Sink>;
-  audit: Pick<AuditPort, 'lastDeliveredHashes' | 'runResponseGroups' | 'recordEvents'>;
+  audit: Pick<AuditPort, 'lastDeliveredHashes' | 'runResponseGroups' | 'recordEvents' | 'runEffectiveDate'>;
 };
 
 /** One batch of records to one sink: a staged page, part of one, or a released dead letter. */
@@ -50,8 +50,17 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
         d.records.map((r) => r.wid),
       );
   const responseGroups = await ports.audit.runResponseGroups?.(d.sourceRunId);
+  const asOfEffective = await ports.audit.runEffectiveDate?.(d.sourceRunId);
   const res = await sink.deliverPage(
-    { key: d.ledger, asOfEntry: d.asOfEntry, heartbeat: d.heartbeat, deliveredHashes, responseGroups },
+    {
+      key: d.ledger,
+      sourceRunId: d.sourceRunId,
+      asOfEntry: d.asOfEntry,
+      asOfEffective,
+      heartbeat: d.heartbeat,
+      deliveredHashes,
+      responseGroups,
+    },
     d.records,
   );
   const outcomes: RecordOutcome[] = res.alreadyDelivered

@@ -24,6 +24,8 @@ export const ErrorType = {
   DatabaseRefused: 'DatabaseRefused',
   DatabaseStatement: 'DatabaseStatementError',
   InvalidData: 'InvalidData',
+  KafkaUnavailable: 'KafkaUnavailable',
+  KafkaRefused: 'KafkaRefused',
   PagesFailed: 'PagesFailed',
   SinkDeliveryFailed: 'SinkDeliveryFailed',
   ReconciliationMismatch: 'ReconciliationMismatch',

@@ -1,8 +1,11 @@
 import type { SinkConfig, WdsyncConfig } from '../config/config';
+import { tenantOf } from '../workday/config';
+import { checkTopics } from '../kafka/client';
 import { openDb } from '../db/open';
 import type { Db } from '../db/types';
 import { createJsonlSink } from './jsonl';
 import { loadMapping } from '../mapping/mapping-file';
+import { createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
 import { createSalesforceSink, salesforceCredentials } from './salesforce';
 import type { Sink } from './types';
@@ -35,7 +38,50 @@ const BUILDERS: Builders = {
       mapping: loadMapping(s.mapping),
       credentials: salesforceCredentials(s),
     }),
+  kafka: async (s, { cfg, db }) =>
+    createKafkaEventSink({
+      name: s.name,
+      db,
+      schema: cfg.database.schema,
+      tenant: tenantOf(cfg.workday),
+      connection: kafkaConnection(s, cfg),
+      topic: s.topic,
+      markerTopic: s.markerTopic,
+      payload: s.payload,
+      crashAt: crashPoint(process.env.WDSYNC_TEST_KAFKA_CRASH),
+    }),
 };
+
+/** A Kafka sink's connection: its own SASL/TLS, else the config file's kafka section. */
+export function kafkaConnection(s: Extract<SinkConfig, { type: 'kafka' }>, cfg: WdsyncConfig) {
+  return {
+    brokers: s.brokers,
+    clientId: cfg.kafka.clientId,
+    sasl: s.sasl ?? cfg.kafka.sasl,
+    tls: s.tls ?? cfg.kafka.tls,
+  };
+}
+
+/** The crash tests' fault point, `produced:<page>` or `committed:<page>` (never set in production). */
+function crashPoint(v: string | undefined) {
+  const m = /^(produced|committed):(\d+)$/.exec(v ?? '');
+  return m ? { point: m[1] as 'produced' | 'committed', page: Number(m[2]) } : undefined;
+}
+
+/**
+ * What can be checked of the sinks before a run starts, so no run starts half-configured: a
+ * Kafka sink's brokers, credentials and topics.
+ */
+export async function preflightSinks(cfg: WdsyncConfig, names: readonly string[]): Promise<void> {
+  for (const s of cfg.sinks) {
+    if (!names.includes(s.name) || s.type !== 'kafka') continue;
+    await checkTopics(
+      kafkaConnection(s, cfg),
+      [s.topic, markerTopicOf(s.topic, s.markerTopic)],
+      `sink ${s.name}`,
+    );
+  }
+}
 
 export function buildSink(s: SinkConfig, ctx: SinkBuildContext): Promise<Sink> {
   return (BUILDERS[s.type] as (s: SinkConfig, ctx: SinkBuildContext) => Promise<Sink>)(s, ctx);

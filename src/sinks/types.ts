@@ -22,6 +22,10 @@ export interface DeliveryContext {
    * value for a WID after a newer run's.
    */
   asOfEntry: string;
+  /** The run that fetched the records (the ledger key may be a replay's or a release's). */
+  sourceRunId?: string;
+  /** That run's pinned As_Of_Effective_Date (YYYY-MM-DD), when known; event sinks put it in events. */
+  asOfEffective?: string;
   /** Called during long writes so the activity can heartbeat. */
   heartbeat?: () => void;
   /**

@@ -45,6 +45,15 @@ const REQUIRED: Record<(typeof SCENARIOS)[number], string[]> = {
     'second.written',
     'second.skipped',
   ],
+  events: [
+    'aloneWallMs',
+    'besideWallMs',
+    'ratio',
+    'fullEvents',
+    'fullEventsPerSec',
+    'deltaEvents',
+    'deltaEventsPerSec',
+  ],
 };
 
 function at(obj: unknown, dotted: string): unknown {

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { formatUsageError } from '../../src/cli/errors';
 import { buildProgram } from '../../src/cli/program';
 import { freePort } from '../../src/devserver/ports';
 import { startSync } from '../../src/runs/start';
+import { runWdsync } from '../helpers/cli';
 import { createHarness, type Harness } from '../helpers/harness';
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wdsync.cjs');
-
-function wdsync(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const wdsync = runWdsync;
 
 /** Bad input gets one line saying what is wrong and what to do, a non-zero exit, no stack trace. */
 function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp) {

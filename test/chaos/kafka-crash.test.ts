@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startReplay } from '../../src/replay/start';
+import { type StartOptions, startSync } from '../../src/runs/start';
+import { progressQuery } from '../../src/workflows/messages';
+import type { RunSummary } from '../../src/workflows/types';
+import { createHarness, type Harness } from '../helpers/harness';
+import {
+  assertValidEvents,
+  countByKey,
+  readCommitted,
+  startTestBroker,
+  type TestBroker,
+} from '../helpers/kafka';
+import { assertSinksHoldSnapshot, until } from '../helpers/snapshot';
+
+const WORKERS = 1000;
+const SINKS = ['ev1', 'ev2', 'ev3', 'ev4'] as const;
+const topicOf = (sink: string) => `wd.${sink}`;
+const FAST: StartOptions = {
+  pageSize: 100,
+  concurrency: 3,
+  tuning: {
+    workdayInitialIntervalMs: 200,
+    workdayMaximumAttempts: 4,
+    sinkInitialIntervalMs: 200,
+    sinkMaximumAttempts: 30,
+    heartbeatTimeoutMs: 5000,
+  },
+  recovery: { passes: 1, cooldownSeconds: 1 },
+};
+const NO_FAULTS = { rules: [], latency: { baseMs: 0, perWorkerMs: 0, jitterMs: 0, slowTailRate: 0 } };
+
+/**
+ * Exactly once for read_committed consumers, shown with real processes: a real Kafka broker, real
+ * `wdsync worker` processes SIGKILLed at chosen points of a page's transaction, and an
+ * independent consumer (kcat on librdkafka) counting events per WID.
+ */
+describe('Kafka event sink: crashes between produce, commit and completion; broker restart; sink down', {
+  timeout: 900_000,
+}, () => {
+  let h: Harness;
+  let kafka: TestBroker;
+
+  before(async () => {
+    kafka = await startTestBroker();
+    await kafka.createTopics(...SINKS.flatMap((s) => [topicOf(s), `${topicOf(s)}.wdsync-delivered`]));
+    h = await createHarness({
+      workers: WORKERS,
+      config: {
+        sinks: [
+          { name: 'postgres', type: 'postgres' },
+          ...SINKS.map((name) => ({ name, type: 'kafka', brokers: [kafka.bootstrap], topic: topicOf(name) })),
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await h?.close();
+    await kafka?.close();
+  });
+
+  const sinksEnv = () =>
+    ['postgres', ...SINKS.map((s) => `${s}=kafka:${kafka.bootstrap}/${topicOf(s)}`)].join(',');
+  const worker = (extra: Record<string, string> = {}) =>
+    h.spawnWorker({ WDSYNC_SINKS: sinksEnv(), ...extra });
+  const run = (sink: string, opts: StartOptions = {}) =>
+    startSync(h.client, h.cfg, { ...FAST, sinks: ['postgres', sink], ...opts });
+  const slowPages = () =>
+    h.sim.admin.setFaults({ ...NO_FAULTS, latency: { baseMs: 300, perWorkerMs: 0, jitterMs: 0 } });
+
+  /** The summary's status, with the failures spelled out when it is not the one expected. */
+  async function assertStatus(summary: RunSummary, status: RunSummary['status']) {
+    if (summary.status === status) return;
+    const pages = await h.cli(['audit', 'run', summary.runId, '--json']);
+    assert.fail(
+      `run ${summary.status}, expected ${status}: ${JSON.stringify(summary.sinkFailures)} ${pages.stdout.slice(0, 3000)} ${pages.stderr}`,
+    );
+  }
+
+  /** Every worker of the snapshot exactly once on the topic, every event valid against the schema. */
+  async function assertExactlyOnce(sink: string, summary: RunSummary) {
+    const events = await readCommitted(kafka.bootstrap, topicOf(sink));
+    assertValidEvents(events);
+    const counts = countByKey(events);
+    const expected = h.sim.admin.workersAsOf(summary.asOf);
+    assert.equal(counts.size, expected.length, `${sink}: one WID per worker of the snapshot`);
+    for (const w of expected)
+      assert.equal(counts.get(w.wid), 1, `${sink}: worker ${w.wid} seen ${counts.get(w.wid)} times`);
+    assert.equal(events.length, expected.length, `${sink}: no duplicate event`);
+    return events;
+  }
+
+  test('SIGKILL between produce and commit: the open transaction is aborted, the retry sends the page once', async () => {
+    const w1 = await worker({ WDSYNC_TEST_KAFKA_CRASH: 'produced:3' });
+    const exited = new Promise((r) => w1.once('exit', r));
+    const { handle } = await run('ev1');
+    await exited;
+    const w2 = await worker();
+    const summary: RunSummary = await handle.result();
+    await assertStatus(summary, 'COMPLETED');
+    await assertExactlyOnce('ev1', summary);
+    await assertSinksHoldSnapshot(h, summary, { jsonl: false });
+    w2.kill('SIGTERM');
+  });
+
+  test('SIGKILL between commit and activity completion: the retry finds the marker and sends nothing again', async () => {
+    const w1 = await worker({ WDSYNC_TEST_KAFKA_CRASH: 'committed:4' });
+    const exited = new Promise((r) => w1.once('exit', r));
+    const { handle } = await run('ev2');
+    await exited;
+    const w2 = await worker();
+    const summary: RunSummary = await handle.result();
+    await assertStatus(summary, 'COMPLETED');
+    await assertExactlyOnce('ev2', summary);
+    w2.kill('SIGTERM');
+  });
+
+  test('the broker is killed and restarted mid-run: every worker once', async () => {
+    slowPages();
+    const w = await worker();
+    const { handle } = await run('ev3');
+    await until(async () => (await handle.query(progressQuery)).pagesDone >= 3, 'three pages done');
+    await kafka.restart(true, 1500);
+    h.sim.admin.setFaults(NO_FAULTS);
+    const summary: RunSummary = await handle.result();
+    await assertStatus(summary, 'COMPLETED');
+    await assertExactlyOnce('ev3', summary);
+    w.kill('SIGTERM');
+  });
+
+  test('a broker that is down fails only the event sink; replay --failed then sends each event once, a second replay nothing', async () => {
+    const w = await worker();
+    await kafka.broker.stop();
+    const { handle, runId } = await run('ev4', {
+      tuning: { ...FAST.tuning, sinkMaximumAttempts: 2 },
+      recovery: { passes: 0, cooldownSeconds: 1 },
+    });
+    const summary: RunSummary = await handle.result();
+    assert.equal(summary.status, 'COMPLETED_WITH_FAILURES');
+    assert.equal(summary.sinkFailures.ev4?.length, WORKERS / 100, 'every page failed on the event sink');
+    assert.equal(summary.sinkFailures.postgres?.length ?? 0, 0, 'postgres is not held up by the event sink');
+    await assertSinksHoldSnapshot(h, summary, { jsonl: false });
+
+    await kafka.restart(false, 0);
+    const replay = await startReplay(h.client, h.cfg, { runId, target: { failed: true }, sinks: ['ev4'] });
+    const r1 = await replay.handle.result();
+    assert.equal(r1.status, 'COMPLETED');
+    const first = await assertExactlyOnce('ev4', summary);
+
+    const again = await startReplay(h.client, h.cfg, { runId, target: { pages: [1, 2] }, sinks: ['ev4'] });
+    assert.equal((await again.handle.result()).status, 'COMPLETED');
+    const second = await readCommitted(kafka.bootstrap, topicOf('ev4'));
+    assert.equal(second.length, first.length, 'a replay of delivered pages sends nothing');
+    w.kill('SIGTERM');
+  });
+});
