@@ -297,6 +297,15 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     }
   }
 
+  /** Moves unchanged workers' snapshot marker forward (never back); their record and hash stay. */
+  async function confirmSnapshot(wids: string[], asOfEntry: string) {
+    await o.db.query(
+      `UPDATE ${s}.event_sink_state SET as_of_entry = $3::timestamptz
+       WHERE sink = $1 AND wid = ANY($2::text[]) AND as_of_entry < $3::timestamptz`,
+      [o.name, wids, asOfEntry],
+    );
+  }
+
   /** After the transaction: the sink's state and ledger learn what was delivered, in one database transaction. */
   async function recordDelivered(
     runId: string,
@@ -380,10 +389,14 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       unchanged: 0,
       outcomes: [],
     };
+    // Unchanged workers this (newer) snapshot confirms: their state's snapshot moves up to it, so a
+    // late page of an older run cannot publish a stale event after it (README, newest-snapshot rule).
+    const confirmed: string[] = [];
     records.forEach((r, i) => {
       const prev = state.get(r.wid);
       const changed =
         last.get(r.wid) === i && !prev?.newer && (!prev || prev.removed || prev.hash !== hashes[i]);
+      if (!changed && prev && !prev.newer && !prev.removed && prev.hash === hashes[i]) confirmed.push(r.wid);
       let action: RecordAction = 'unchanged';
       if (changed) {
         action = !prev || prev.removed ? 'inserted' : 'updated';
@@ -422,6 +435,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       };
     }
     await recordDelivered(runId, page, marker, ctx.asOfEntry, written);
+    if (confirmed.length) await confirmSnapshot(confirmed, ctx.asOfEntry);
     return result;
   }
 

@@ -154,6 +154,21 @@ describe('Kafka event sink on a real broker', { timeout: 300_000 }, () => {
     );
   });
 
+  test('an older snapshot never publishes after a newer one confirmed the worker unchanged (issue 19)', async () => {
+    const s = await sink('wd.order', { name: 'order', payload: 'diff' });
+    // R0 delivers X; run A pins a snapshot (ASOF2) where X changed, but delivers late; run B, at a
+    // later snapshot, sees X back as R0 had it and confirms it unchanged.
+    await s.deliverPage(ctx('r0', 1), workers(1, 10));
+    const b = await s.deliverPage(ctx('run-b', 1, '2026-11-03T08:00:00.000Z'), workers(1, 10));
+    assert.equal(b.unchanged, 10);
+    const stale = workers(1, 10);
+    stale[0] = worker(1, 2);
+    const a = await s.deliverPage(ctx('run-a', 1, ASOF2), stale);
+    assert.equal(a.updated, 0, 'the older snapshot writes nothing');
+    const events = await readCommitted(kafka.bootstrap, 'wd.order');
+    assert.equal(events.length, 10, 'only R0 created events: none from the older run A');
+  });
+
   test('event ids are deterministic: the same change delivered anew carries the same id', async () => {
     const a = await sink('wd.ids-a', { name: 'ids-a' });
     const b = await sink('wd.ids-b', { name: 'ids-b' });
