@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Admin, type BaseOptions } from '@platformatic/kafka';
+import type { BaseOptions } from '@platformatic/kafka';
+import { kafkaLib } from './lib';
 import { ErrorType, TypedError } from '../errors/types';
 import type { KafkaSecurity } from './target';
 
@@ -106,7 +107,7 @@ async function withCreation<T>(fetch: () => Promise<T>): Promise<T> {
  * non-retryable error with one line otherwise.
  */
 export async function checkTopics(c: KafkaConnection, topics: string[], what: string): Promise<void> {
-  const admin = new Admin({ ...clientOptions(c), retries: 1 });
+  const admin = new (kafkaLib().Admin)({ ...clientOptions(c), retries: 1 });
   try {
     for (const topic of topics) {
       try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Producer, stringSerializers } from '@platformatic/kafka';
+import type { Producer } from '@platformatic/kafka';
+import { kafkaLib } from '../kafka/lib';
 import type { NotifierPort, NotifyEvent } from '../activities/ports';
 import type { WdsyncConfig } from '../config/config';
 import {
@@ -45,11 +46,11 @@ export function createKafkaNotifier(opts: {
   return {
     async notify(event) {
       const ce = operationalEvent(event, opts.tenant);
-      producer ??= new Producer({
+      producer ??= new (kafkaLib().Producer)({
         ...clientOptions(opts.connection),
         ...NEW_PRODUCER,
         idempotent: true,
-        serializers: stringSerializers,
+        serializers: kafkaLib().stringSerializers,
       });
       try {
         await producer.send({

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Consumer,
-  type MessageToProduce,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} from '@platformatic/kafka';
+import type { MessageToProduce } from '@platformatic/kafka';
+import { kafkaLib } from '../kafka/lib';
 import { quoteSchema } from '../db/ident';
 import type { Db, Queryable } from '../db/types';
 import {
@@ -186,7 +181,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
 
   /** The marker partition's end now: a marker written after this moment is at or past it. */
   async function markerEnd(isolationLevel = 0): Promise<bigint> {
-    const c = new Consumer({ ...client, groupId: `wdsync-probe-${randomUUID()}` });
+    const c = new (kafkaLib().Consumer)({ ...client, groupId: `wdsync-probe-${randomUUID()}` });
     try {
       const offsets = await c.listOffsets({ topics: [markerTopic], isolationLevel });
       return offsets.get(markerTopic)?.[0] ?? 0n;
@@ -199,10 +194,10 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
   async function findMarker(from: bigint, key: string): Promise<Marker | undefined> {
     const end = await markerEnd(READ_COMMITTED);
     if (from >= end) return undefined;
-    const c = new Consumer({
+    const c = new (kafkaLib().Consumer)({
       ...client,
       groupId: `wdsync-marker-${randomUUID()}`,
-      deserializers: stringDeserializers,
+      deserializers: kafkaLib().stringDeserializers,
     });
     try {
       const stream = await c.consume({
@@ -258,7 +253,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
         [o.name, runId, page, from.toString(), asOfEntry],
       );
     }
-    const producer = new Producer({
+    const producer = new (kafkaLib().Producer)({
       ...client,
       // One transactional id per page: a retry fences the attempt before it (a killed worker's
       // open transaction is aborted, a live zombie's commit is refused).
@@ -266,7 +261,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
       ...NEW_PRODUCER,
       idempotent: true,
       acks: -1,
-      serializers: stringSerializers,
+      serializers: kafkaLib().stringSerializers,
     });
     try {
       const tx = await producer.beginTransaction();

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Connection, OAuth2 } from 'jsforce';
+import type { Connection } from 'jsforce';
+
+/** jsforce, loaded on first use: most commands never talk to Salesforce. */
+const jsforce = (): typeof import('jsforce') => require('jsforce');
 import { z } from 'zod';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
@@ -93,7 +96,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   const ext = file.matchKey.field;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const mappingDigest = createHash('sha256').update(JSON.stringify(file)).digest('hex').slice(0, 16);
-  const oauth2 = new OAuth2({
+  const oauth2 = new (jsforce().OAuth2)({
     loginUrl: credentials.loginUrl,
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
@@ -103,7 +106,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   async function login(): Promise<Connection> {
     try {
       const t = await oauth2.requestToken({ grant_type: 'client_credentials' });
-      conn = new Connection({
+      conn = new (jsforce().Connection)({
         instanceUrl: t.instance_url,
         accessToken: t.access_token,
         version: credentials.apiVersion,
