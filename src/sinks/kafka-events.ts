@@ -29,7 +29,9 @@ import type {
   RecordOutcome,
   Sink,
 } from './types';
+import { newDeliveryResult } from './types';
 import { firstMissing } from '../domain/page';
+import { ACTION_CODE, CODE_ACTION } from './ledger-codes';
 
 export interface KafkaEventSinkOptions {
   name: string;
@@ -50,8 +52,6 @@ export interface KafkaEventSinkOptions {
   crashAt?: { point: 'produced' | 'committed'; page: number };
 }
 
-const ACTION_CODE: Record<RecordAction, string> = { inserted: 'i', updated: 'u', unchanged: 'n' };
-const CODE_ACTION: Record<string, RecordAction> = { i: 'inserted', u: 'updated', n: 'unchanged' };
 /** Ledger page of a run's removals (finalize), beside its real pages 1..n. */
 const REMOVALS_PAGE = 0;
 const READ_COMMITTED = 1;
@@ -352,15 +352,16 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     const records = fetched.map((r) => mergeUnfetched(r, state.get(r.wid)?.record, unfetched));
     const hashes = records.map((r) => contentHash(r));
     const hashOf = new Map(records.map((r, i) => [r.wid, hashes[i]!]));
-    if (done?.status === 'delivered')
-      return {
-        alreadyDelivered: true,
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-        outcomes: [],
-        previousOutcomes: previous(done, hashOf),
-      };
+    // A page already delivered writes nothing and reports what its delivery did.
+    const deliveredBefore = (row: Parameters<typeof previous>[0]): DeliveryResult => ({
+      alreadyDelivered: true,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      outcomes: [],
+      previousOutcomes: previous(row, hashOf),
+    });
+    if (done?.status === 'delivered') return deliveredBefore(done);
 
     // Last occurrence of a WID wins; an earlier duplicate in the same page counts as unchanged.
     const last = new Map<string, number>();
@@ -377,13 +378,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     };
     const events: WorkerChangeEvent[] = [];
     const written: { wid: string; workerId: string; hash: string; record: NormalizedWorker }[] = [];
-    const result: DeliveryResult = {
-      alreadyDelivered: false,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      outcomes: [],
-    };
+    const result = newDeliveryResult();
     // Unchanged workers this (newer) snapshot confirms: their state's snapshot moves up to it, so a
     // late page of an older run cannot publish a stale event after it (README, newest-snapshot rule).
     const confirmed: string[] = [];
@@ -420,14 +415,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
         ctx.asOfEntry,
         written.filter((w) => codes.get(w.wid) !== 'n'),
       );
-      return {
-        alreadyDelivered: true,
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-        outcomes: [],
-        previousOutcomes: previous(earlier, hashOf),
-      };
+      return deliveredBefore(earlier);
     }
     await recordDelivered(runId, page, marker, ctx.asOfEntry, written);
     if (confirmed.length) await confirmSnapshot(confirmed, ctx.asOfEntry);

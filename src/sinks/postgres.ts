@@ -13,7 +13,9 @@ import type {
   RecordOutcome,
   Sink,
 } from './types';
+import { newDeliveryResult } from './types';
 import { firstMissing } from '../domain/page';
+import { ACTION_CODE, CODE_ACTION } from './ledger-codes';
 import { WORKER_COLUMN_TYPES, WORKER_COLUMNS, workerColumns } from './worker-row';
 
 export interface PostgresSinkOptions {
@@ -25,9 +27,6 @@ export interface PostgresSinkOptions {
   /** Close the db when the sink closes (when the sink owns it). */
   ownsDb?: boolean;
 }
-
-const ACTION_CODE: Record<RecordAction, string> = { inserted: 'i', updated: 'u', unchanged: 'n' };
-const CODE_ACTION: Record<string, RecordAction> = { i: 'inserted', u: 'updated', n: 'unchanged' };
 
 function upsertSql(s: string): string {
   const n = WORKER_COLUMNS.length;
@@ -151,13 +150,7 @@ export function createPostgresSink(options: PostgresSinkOptions): Sink {
       }
     }
 
-    const result: DeliveryResult = {
-      alreadyDelivered: false,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      outcomes: [],
-    };
+    const result = newDeliveryResult();
     records.forEach((r, i) => {
       const action = last.get(r.wid) === i ? (actions.get(r.wid) ?? 'unchanged') : 'unchanged';
       result[action]++;

@@ -69,6 +69,15 @@ export interface DeliveryResult {
   failures?: RecordFailure[];
 }
 
+/** A fresh result for a page being written: counts start at zero and grow record by record. */
+export const newDeliveryResult = (): DeliveryResult => ({
+  alreadyDelivered: false,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  outcomes: [],
+});
+
 export interface FinalizeContext {
   runId: string;
   mode: 'full' | 'delta';
