@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where the project keeps its own state and tools; never a global install. */
@@ -43,6 +43,8 @@ export function findTemporalBinary(opts: { install?: boolean; log?: (msg: string
   const python = onPath('python3') ?? onPath('python');
   if (!python)
     throw new Error('Installing the Temporal CLI needs python3; install it or put `temporal` on PATH');
+  // .wdsync/ holds staged pages and keys later on: owner-only from the start.
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   execFileSync(python, ['-m', 'venv', VENV], { stdio: 'inherit' });
   execFileSync(
     path.join(VENV, 'bin', 'pip'),

@@ -38,3 +38,14 @@ export function tightenTree(root: string): void {
 export function restrictFile(file: string): void {
   if (existsSync(file)) chmodSync(file, statSync(file).mode & 0o600);
 }
+
+/**
+ * Owner-only for a directory that may have been made by something other than wdsync (`npm test`
+ * installing the Temporal CLI into .wdsync/, say), if it exists and this user owns it. Its contents
+ * stay as they are: the directory alone already keeps other users out.
+ */
+export function restrictDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const st = statSync(dir);
+  if (st.uid === process.getuid?.() && st.mode & 0o077) chmodSync(dir, st.mode & 0o700);
+}

@@ -6,8 +6,8 @@
  * checked too, for code that embeds wdsync without its CLI.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -129,5 +129,16 @@ describe('owner-only files', { timeout: 170_000 }, () => {
       await db.close();
       assert.deepEqual(openToOthers(dir), []);
     });
+  });
+  test('a .wdsync made by something else with a looser mode (npm test installing the Temporal CLI) is made owner-only by the next command', async () => {
+    const home = path.join(base, 'loose-home');
+    mkdirSync(home, { mode: 0o755 });
+    chmodSync(home, 0o755);
+    const r = spawnSync(process.execPath, [BIN, '--help'], {
+      env: { ...process.env, WDSYNC_HOME: home },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(statSync(home).mode & 0o777, 0o700);
   });
 });
