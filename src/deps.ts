@@ -78,9 +78,10 @@ export async function withStaging<T>(cfg: WdsyncConfig, fn: (store: StagingStore
   }
 }
 
-export async function buildDeps(cfg: WdsyncConfig): Promise<Deps> {
+/** `cipher`: the staging cipher when the caller already loaded the key file (no second read). */
+export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {}): Promise<Deps> {
   // First, before any connection: a missing or unreadable key file stops the worker at start.
-  const cipher = stagingCipher(cfg);
+  const cipher = opts.cipher ?? stagingCipher(cfg);
   const db = await openDb(cfg.database.url);
   const audit = createAuditStore(db, cfg.database.schema);
   await audit.init();

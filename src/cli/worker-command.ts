@@ -19,10 +19,10 @@ export function registerWorkerCommand(program: Command) {
       action(async (cfg, o: { roles: WorkerRole[] }) => {
         // Local settings first (the key file), then Temporal: each fails fast with a clear line,
         // before anything is built.
-        stagingCipher(cfg);
+        const cipher = stagingCipher(cfg);
         const client = await connectClient(cfg);
         await client.connection.close();
-        const deps = await buildDeps(cfg);
+        const deps = await buildDeps(cfg, { cipher });
         const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles });
         console.log(
           `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,

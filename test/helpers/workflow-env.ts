@@ -1,3 +1,6 @@
+import type { syncRun } from '../../src/workflows/sync-run';
+import type { WorkflowHandle } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { activitiesByQueue } from '../../src/activities';
@@ -93,3 +96,14 @@ export function runInput(runId: string, over: Partial<SyncRunInput> = {}): SyncR
     ...over,
   };
 }
+
+/** A fresh run id for a test, so runs of one file never attach to each other. */
+export const newRunId = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
+
+/** Starts syncRun on the environment's workflows queue, under its own run id. */
+export const startSyncRun = (w: WorkflowEnv, input: SyncRunInput): Promise<WorkflowHandle<typeof syncRun>> =>
+  w.env.client.workflow.start<typeof syncRun>('syncRun', {
+    taskQueue: TASK_QUEUES.workflows,
+    workflowId: input.runId!,
+    args: [input],
+  });

@@ -1,20 +1,23 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { auditPort } from '../../src/activities/audit-adapter';
 import { type AuditStore, createAuditStore } from '../../src/audit/store';
 import { innermostMessage } from '../../src/errors/causes';
 import { openDb } from '../../src/db/open';
 import type { Db } from '../../src/db/types';
 import { getRunStatus, reconcileRunRecord } from '../../src/runs/status';
-import { TASK_QUEUES } from '../../src/workflows/activity-options';
 import { cancelSignal, pauseSignal, progressQuery } from '../../src/workflows/messages';
-import type { syncRun } from '../../src/workflows/sync-run';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { fakePorts, workdayFault } from '../helpers/fake-ports';
 import { until } from '../helpers/snapshot';
-import { createWorkflowEnv, runInput, type WorkflowEnv } from '../helpers/workflow-env';
+import {
+  createWorkflowEnv,
+  newRunId,
+  runInput,
+  startSyncRun,
+  type WorkflowEnv,
+} from '../helpers/workflow-env';
 import { DATABASE_URL, dropSchema, randomSchema } from '../storage/helpers';
 
 /*
@@ -30,13 +33,8 @@ after(async () => {
   await w?.close();
 });
 
-const newId = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
-const start = (input: SyncRunInput): Promise<WorkflowHandle<typeof syncRun>> =>
-  w.env.client.workflow.start<typeof syncRun>('syncRun', {
-    taskQueue: TASK_QUEUES.workflows,
-    workflowId: input.runId!,
-    args: [input],
-  });
+const newId = newRunId;
+const start = (input: SyncRunInput) => startSyncRun(w, input);
 /** The run's result, or fails the test when it takes longer than a cancel should. */
 const endsWithin = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TASK_QUEUES } from '../../src/workflows/activity-options';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/messages';
-import type { syncRun } from '../../src/workflows/sync-run';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { type FakePorts, fakePorts, workdayFault } from '../helpers/fake-ports';
 import { until } from '../helpers/snapshot';
-import { createWorkflowEnv, runInput, type WorkflowEnv } from '../helpers/workflow-env';
+import {
+  createWorkflowEnv,
+  newRunId,
+  runInput,
+  startSyncRun,
+  type WorkflowEnv,
+} from '../helpers/workflow-env';
 
 /*
  * syncRun's control flow in seconds: the real workflows and activities on a local Temporal
@@ -24,13 +27,8 @@ after(async () => {
   await w?.close();
 });
 
-const newId = (label: string) => `${label}-${randomBytes(3).toString('hex')}`;
-const start = (input: SyncRunInput): Promise<WorkflowHandle<typeof syncRun>> =>
-  w.env.client.workflow.start<typeof syncRun>('syncRun', {
-    taskQueue: TASK_QUEUES.workflows,
-    workflowId: input.runId!,
-    args: [input],
-  });
+const newId = newRunId;
+const start = (input: SyncRunInput) => startSyncRun(w, input);
 const progress = (h: WorkflowHandle) => h.query(progressQuery);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const once = (p: FakePorts) => {
