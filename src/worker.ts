@@ -86,7 +86,7 @@ export async function startWorkers(opts: {
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.workflows,
-        workflowBundle: await workflowBundle(),
+        workflowBundle: await workflowBundle(common.dataConverter?.failureConverterPath),
       }),
     );
   }

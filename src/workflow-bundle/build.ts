@@ -11,11 +11,15 @@ const quietBundlerLogger = {
   log: noop,
 };
 
-/** Webpacks src/workflows for the Temporal worker's sandbox. */
-export async function buildWorkflowBundle(): Promise<string> {
+/**
+ * Webpacks src/workflows for the Temporal worker's sandbox. A prebuilt bundle carries its failure
+ * converter inside it, so a deployment that encodes failures needs a bundle built with it.
+ */
+export async function buildWorkflowBundle(failureConverterPath?: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     logger: quietBundlerLogger,
+    ...(failureConverterPath ? { failureConverterPath } : {}),
   });
   return code;
 }
@@ -23,12 +27,12 @@ export async function buildWorkflowBundle(): Promise<string> {
 // Run as a script (by workflowBundle()): build into the given file, atomically, so workers
 // starting at the same time never load half a bundle.
 if (require.main === module) {
-  const out = process.argv[2];
+  const [out, failureConverterPath] = process.argv.slice(2);
   if (!out) {
-    console.error('usage: build.ts <output.js>');
+    console.error('usage: build.ts <output.js> [failure-converter-module]');
     process.exit(2);
   }
-  buildWorkflowBundle()
+  buildWorkflowBundle(failureConverterPath)
     .then((code) => writeFileAtomic(out, code))
     .catch((err) => {
       console.error(err);

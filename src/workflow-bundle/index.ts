@@ -20,9 +20,10 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-function bundleKey(): string {
+function bundleKey(failureConverterPath: string | undefined): string {
   const h = createHash('sha256');
   h.update(require('@temporalio/worker/package.json').version as string);
+  h.update(`failures:${failureConverterPath ? path.relative(SRC, failureConverterPath) : 'default'}`);
   for (const f of sourceFiles(SRC)) {
     h.update(path.relative(SRC, f));
     h.update(readFileSync(f));
@@ -30,7 +31,8 @@ function bundleKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-let bundle: Promise<{ codePath: string } | { code: string }> | undefined;
+type Bundle = { codePath: string } | { code: string };
+const bundles = new Map<string, Promise<Bundle>>();
 
 /**
  * The workflow bundle, built once per source version into .wdsync/bundles/ by a child process.
@@ -39,22 +41,31 @@ let bundle: Promise<{ codePath: string } | { code: string }> | undefined;
  * started later load the file in milliseconds. If the directory is not writable, the bundle is
  * built in-process as before.
  */
-export function workflowBundle(): Promise<{ codePath: string } | { code: string }> {
-  bundle ??= (async () => {
-    const codePath = path.join(STATE_DIR, 'bundles', `workflows-${bundleKey()}.js`);
+export function workflowBundle(failureConverterPath?: string): Promise<Bundle> {
+  const known = bundles.get(failureConverterPath ?? '');
+  if (known) return known;
+  const bundle = (async (): Promise<Bundle> => {
+    const codePath = path.join(STATE_DIR, 'bundles', `workflows-${bundleKey(failureConverterPath)}.js`);
     if (existsSync(codePath)) return { codePath };
     try {
       await promisify(execFile)(
         process.execPath,
-        ['--require', require.resolve('tsx/cjs'), BUILD_SCRIPT, codePath],
+        [
+          '--require',
+          require.resolve('tsx/cjs'),
+          BUILD_SCRIPT,
+          codePath,
+          ...(failureConverterPath ? [failureConverterPath] : []),
+        ],
         {
           maxBuffer: 16 << 20,
         },
       );
       return { codePath };
     } catch {
-      return { code: await buildWorkflowBundle() };
+      return { code: await buildWorkflowBundle(failureConverterPath) };
     }
   })();
+  bundles.set(failureConverterPath ?? '', bundle);
   return bundle;
 }

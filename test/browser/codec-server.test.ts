@@ -12,7 +12,11 @@ import { startSync } from '../../src/runs/start';
 import { startCodecServer } from '../../src/temporal/codec-server';
 import { dataConverterFor } from '../../src/temporal/data-converter';
 import { framesText } from '../helpers/browser';
+import { faultySinks, newFaults } from '../helpers/faults';
 import { createHarness, type Harness } from '../helpers/harness';
+import { buildDeps, type Deps } from '../../src/deps';
+import { startWorkers, type WorkerHandle } from '../../src/worker';
+import { pageWorkflowId } from '../../src/workflows/ids';
 
 const CHROMIUM = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -28,6 +32,10 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
   let codec: Awaited<ReturnType<typeof startCodecServer>> | undefined;
   let runId: string;
   let keyFile: string;
+  let client: Client;
+  let deps: Deps;
+  let workers: WorkerHandle;
+  const faults = newFaults();
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
@@ -53,8 +61,12 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu'],
     });
-    await h.startInProcessWorkers();
-    const client = new Client({ connection: h.client.connection, dataConverter: dataConverterFor(h.cfg) });
+    deps = await buildDeps(h.cfg);
+    workers = await startWorkers({
+      cfg: h.cfg,
+      deps: { ...deps.activities, sinks: faultySinks(deps.activities.sinks, faults) },
+    });
+    client = new Client({ connection: h.client.connection, dataConverter: dataConverterFor(h.cfg) });
     const started = await startSync(client, h.cfg, { pageSize: 40, concurrency: 2 });
     runId = started.runId;
     assert.equal((await started.handle.result()).status, 'COMPLETED');
@@ -62,6 +74,8 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
   after(async () => {
     await browser?.close();
     await codec?.close();
+    await workers?.shutdown().catch(() => {});
+    await deps?.close().catch(() => {});
     await h?.close();
   });
 
@@ -74,6 +88,37 @@ describe('Temporal payloads encrypted, decoded in the Web UI by the codec server
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const enc = Buffer.from(started!.input!.payloads![0]!.metadata!.encoding!).toString();
     assert.equal(enc, 'binary/encrypted');
+  });
+
+  test('failure texts are sealed too: history shows "Encoded failure", a client with the key reads the error', async () => {
+    const failing = `codec-failure-${Date.now()}`;
+    faults.runId = failing;
+    faults.sink.set('postgres', new Set([2]));
+    const started = await startSync(client, h.cfg, {
+      runId: failing,
+      pageSize: 40,
+      concurrency: 2,
+      recovery: { passes: 0, cooldownSeconds: 1 },
+    });
+    const summary = await started.handle.result();
+    assert.equal(summary.status, 'COMPLETED_WITH_FAILURES');
+
+    const page = client.workflow.getHandle(pageWorkflowId(failing, 2));
+    const history = await page.fetchHistory();
+    const json = JSON.stringify(history);
+    assert.ok(!json.includes('injected fault'), 'no error text in clear anywhere in the page history');
+    const failed = history.events?.find(
+      (e) => e.activityTaskFailedEventAttributes,
+    )?.activityTaskFailedEventAttributes;
+    assert.ok(failed, 'the sink activity failed in the page history');
+    assert.equal(failed.failure?.message, 'Encoded failure');
+    const enc = Buffer.from(failed.failure!.encodedAttributes!.metadata!.encoding!).toString();
+    assert.equal(enc, 'binary/encrypted');
+    const [opened] = await createEncryptionCodec(createCipher(loadKeyring(keyFile))).decode([
+      failed.failure!.encodedAttributes!,
+    ]);
+    const attrs = JSON.parse(Buffer.from(opened!.data!).toString()) as { message: string };
+    assert.match(attrs.message, /injected fault on page 2/, 'with the key, the error text is there');
   });
 
   test("with the codec server, the Web UI shows the run's input in clear; without it, encrypted", async () => {

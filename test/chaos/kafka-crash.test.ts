@@ -4,7 +4,7 @@ import { startReplay } from '../../src/replay/start';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import { progressQuery } from '../../src/workflows/messages';
 import type { RunSummary } from '../../src/workflows/types';
-import { createHarness, type Harness } from '../helpers/harness';
+import { createHarness, type Harness, resultWhileAlive } from '../helpers/harness';
 import {
   assertValidEvents,
   countByKey,
@@ -97,7 +97,7 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     const { handle } = await run('ev1');
     await exited;
     const w2 = await worker();
-    const summary: RunSummary = await handle.result();
+    const summary: RunSummary = await resultWhileAlive(handle.result(), w2);
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev1', summary);
     await assertSinksHoldSnapshot(h, summary, { jsonl: false });
@@ -110,7 +110,7 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     const { handle } = await run('ev2');
     await exited;
     const w2 = await worker();
-    const summary: RunSummary = await handle.result();
+    const summary: RunSummary = await resultWhileAlive(handle.result(), w2);
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev2', summary);
     w2.kill('SIGTERM');
@@ -120,10 +120,11 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     slowPages();
     const w = await worker();
     const { handle } = await run('ev3');
+    const result = resultWhileAlive(handle.result(), w);
     await until(async () => (await handle.query(progressQuery)).pagesDone >= 3, 'three pages done');
     await kafka.restart(true, 1500);
     h.sim.admin.setFaults(NO_FAULTS);
-    const summary: RunSummary = await handle.result();
+    const summary: RunSummary = await result;
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev3', summary);
     w.kill('SIGTERM');
@@ -136,7 +137,7 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
       tuning: { ...FAST.tuning, sinkMaximumAttempts: 2 },
       recovery: { passes: 0, cooldownSeconds: 1 },
     });
-    const summary: RunSummary = await handle.result();
+    const summary: RunSummary = await resultWhileAlive(handle.result(), w);
     assert.equal(summary.status, 'COMPLETED_WITH_FAILURES');
     assert.equal(summary.sinkFailures.ev4?.length, WORKERS / 100, 'every page failed on the event sink');
     assert.equal(summary.sinkFailures.postgres?.length ?? 0, 0, 'postgres is not held up by the event sink');
@@ -144,12 +145,12 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
 
     await kafka.restart(false, 0);
     const replay = await startReplay(h.client, h.cfg, { runId, target: { failed: true }, sinks: ['ev4'] });
-    const r1 = await replay.handle.result();
+    const r1 = await resultWhileAlive(replay.handle.result(), w);
     assert.equal(r1.status, 'COMPLETED');
     const first = await assertExactlyOnce('ev4', summary);
 
     const again = await startReplay(h.client, h.cfg, { runId, target: { pages: [1, 2] }, sinks: ['ev4'] });
-    assert.equal((await again.handle.result()).status, 'COMPLETED');
+    assert.equal((await resultWhileAlive(again.handle.result(), w)).status, 'COMPLETED');
     const second = await readCommitted(kafka.bootstrap, topicOf('ev4'));
     assert.equal(second.length, first.length, 'a replay of delivered pages sends nothing');
     w.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +15,38 @@ const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wdsync.cjs');
 export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+
+const workerOutputs = new WeakMap<ChildProcess, () => string>();
+/** What a worker started by `spawnWorker` printed so far (stdout and stderr). */
+export const workerOutput = (child: ChildProcess): string => workerOutputs.get(child)?.() ?? '';
+
+/**
+ * A run's result, failing at once (with the worker's output) if `worker` exits first, and after
+ * `ms` at the latest: a run whose only worker died would otherwise wait out the file's timeout.
+ */
+export async function resultWhileAlive<T>(
+  result: Promise<T>,
+  worker: ChildProcess,
+  ms = 240_000,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const died = new Promise<never>((_, reject) => {
+    const fail = (why: string) =>
+      reject(new Error(`${why}; its output ends:\n${workerOutput(worker).slice(-6000)}`));
+    if (worker.exitCode !== null || worker.signalCode !== null) fail('the worker had already exited');
+    worker.once('exit', (code, signal) =>
+      fail(`the worker exited (code ${code}, signal ${signal}) before the run ended`),
+    );
+    timer = setTimeout(() => fail(`the run did not end within ${ms / 1000} s`), ms);
+  });
+  // The test kills the worker after the run: that later rejection is nobody's business.
+  died.catch(() => {});
+  try {
+    return await Promise.race([result, died]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Everything a real end-to-end test needs: a Temporal dev server (real process), the Workday
@@ -136,8 +168,25 @@ export async function createHarness(opts: {
       });
       children.push(child);
       let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
+      const log = path.join(dir, `worker-${child.pid}.log`);
+      const keep = (d: Buffer) => {
+        out += d;
+        appendFileSync(log, d);
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      workerOutputs.set(child, () => out);
+      // A worker that dies by itself (not killed by the test, not its own crash-point SIGKILL)
+      // would otherwise leave a run waiting for ever with no clue; say why in the test output.
+      child.once('exit', (code, signal) => {
+        if (
+          (code !== null && code !== 0) ||
+          (signal !== null && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+        )
+          console.error(
+            `wdsync worker ${child.pid} exited (code ${code}, signal ${signal}); its output ends:\n${out.slice(-6000)}`,
+          );
+      });
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 60_000);
         child.stdout!.on('data', () => {
