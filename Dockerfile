@@ -1,6 +1,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patch-package (postinstall) applies these to node_modules: see patches/README.md.
+COPY patches ./patches
 # npm install, not npm ci: see .ci/run (the lock file lists only this platform's optional binaries).
 RUN npm install --omit=dev --no-audit --no-fund
 COPY bin ./bin
