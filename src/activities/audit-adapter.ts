@@ -23,6 +23,7 @@ export function auditPort(store: AuditStore): AuditPort {
         status: summary.status,
         summary: summary as unknown as Record<string, unknown>,
       }),
+    openRunIds: async () => (await store.listRuns({ status: 'RUNNING', limit: 100_000 })).map((r) => r.runId),
     recordRunClosed: (runId, status, error, errorType) =>
       store.recordRunEnd({ runId, status, summary: { error, ...(errorType ? { errorType } : {}) } }),
     recordPage: async (p) => {

@@ -9,6 +9,7 @@ import type { AsOf } from '../domain/as-of';
 import type { DeltaWindow, SyncScope } from '../domain/scope';
 import type { SyncMode } from '../domain/run';
 import { deliverHeartbeating, heartbeating } from './heartbeat';
+import { cleanupStaging } from '../staging/cleanup';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
@@ -303,6 +304,17 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
     async notify(event: NotifyEvent) {
       const command = event.type === 'run.degraded' ? `wdsync resume ${event.runId}` : event.command;
       await deps.notifier.notify({ ...event, command });
+    },
+
+    /**
+     * Staging retention (the Schedule `wdsync worker` keeps): deletes runs staged longer ago than
+     * the setting, except runs still going, whose retries and replays read their pages.
+     */
+    async expireStaging(input: { olderThanDays: number }) {
+      return cleanupStaging(deps.staging, {
+        olderThanMs: input.olderThanDays * 86_400_000,
+        keep: new Set(await deps.audit.openRunIds()),
+      });
     },
 
     ...createReplayBookkeeping(deps),

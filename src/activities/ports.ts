@@ -70,6 +70,8 @@ export interface AuditPort {
   /** Moves forward only. */
   setWatermark(tenant: string, scopeKey: string, updatedThrough: string, runId: string): Promise<void>;
   recordRunEnd(runId: string, summary: RunSummary): Promise<void>;
+  /** Ids of runs that started and have not ended (their staged pages are still needed). */
+  openRunIds(): Promise<string[]>;
   /**
    * A run that ended without a summary (failed, cancelled or terminated): its status and why. A
    * row that was never started is created, as recordRunEnd does.

@@ -3,6 +3,7 @@ import { buildDeps, stagingCipher } from '../deps';
 import { ALL_ROLES, startWorkers, type WorkerRole } from '../worker';
 import { action } from './action';
 import { connectClient } from './temporal';
+import { ensureStagingRetention, STAGING_RETENTION_SCHEDULE } from '../runs/staging-retention';
 
 export function registerWorkerCommand(program: Command) {
   program
@@ -21,7 +22,18 @@ export function registerWorkerCommand(program: Command) {
         // before anything is built.
         const cipher = stagingCipher(cfg);
         const client = await connectClient(cfg);
-        await client.connection.close();
+        try {
+          // The workers that run workflows keep the namespace's staging-retention Schedule.
+          if (o.roles.includes('workflows')) {
+            const r = await ensureStagingRetention(client, cfg);
+            if (r === 'created' || r === 'updated')
+              console.log(
+                `staging retention: pages staged more than ${cfg.staging.retentionDays} days ago are deleted hourly (Schedule ${STAGING_RETENTION_SCHEDULE})`,
+              );
+          }
+        } finally {
+          await client.connection.close();
+        }
         const deps = await buildDeps(cfg, { cipher });
         const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles });
         console.log(

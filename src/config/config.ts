@@ -121,6 +121,16 @@ export const ConfigSchema = z.object({
   staging: z.object({
     kind: z.enum(['fs', 'postgres']).default('fs'),
     dir: z.string().default(path.join(STATE_DIR, 'staging')),
+    /**
+     * Staged pages are raw Workday responses (names, addresses, pay): a Temporal Schedule that
+     * `wdsync worker` creates deletes runs staged longer ago than this. 0: kept until removed by hand.
+     */
+    retentionDays: z.coerce
+      .number({ error: 'WDSYNC_STAGING_RETENTION_DAYS must be a number of days, e.g. 7 (0 keeps pages)' })
+      .int()
+      .min(0)
+      .max(3650)
+      .default(7),
   }),
   /** Encryption at rest of staged pages (raw Workday responses: names, addresses, pay). */
   encryption: z
@@ -404,7 +414,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
       ...temporalTlsFromEnv(env, section('temporal').tls),
     },
     database: { ...section('database'), ...defined({ url: env.DATABASE_URL, schema: env.WDSYNC_DB_SCHEMA }) },
-    staging: { ...section('staging'), ...defined({ kind: env.WDSYNC_STAGING, dir: env.WDSYNC_STAGING_DIR }) },
+    staging: {
+      ...section('staging'),
+      ...defined({
+        kind: env.WDSYNC_STAGING,
+        dir: env.WDSYNC_STAGING_DIR,
+        retentionDays: env.WDSYNC_STAGING_RETENTION_DAYS,
+      }),
+    },
     encryption: {
       ...section('encryption'),
       ...defined({

@@ -5,6 +5,8 @@ export interface CleanupOptions {
   olderThanMs?: number;
   /** Remove this run only. */
   runId?: string;
+  /** Runs never removed whatever their age (runs still going, which replays and retries read). */
+  keep?: ReadonlySet<string>;
   now?: Date;
 }
 
@@ -29,6 +31,7 @@ export async function cleanupStaging(store: StagingStore, options: CleanupOption
   const cutoff = (options.now ?? new Date()).getTime() - (options.olderThanMs ?? 0);
   const runs = (await store.listRuns()).filter(
     (r) =>
+      !options.keep?.has(r.runId) &&
       (options.runId === undefined || r.runId === options.runId) &&
       (options.olderThanMs === undefined || r.updatedAt.getTime() <= cutoff),
   );

@@ -216,6 +216,9 @@ export class MemoryAudit implements AuditPort {
   async recordRunEnd(runId: string, summary: RunSummary) {
     this.runs.set(runId, { status: summary.status, summary });
   }
+  async openRunIds() {
+    return [...this.runs].filter(([, r]) => r.status === 'RUNNING').map(([id]) => id);
+  }
   async recordRunClosed(runId: string, status: string, error: string, _errorType?: string) {
     this.runs.set(runId, { ...this.runs.get(runId), status, error });
   }
