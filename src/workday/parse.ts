@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { DeadLetter } from '../domain/dead-letter';
 import {
   type AnyWorkdayError,
@@ -13,6 +12,7 @@ import { type MapResult, mapWorker } from './map';
 import type { SchemaFamily } from './schema-family';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { type BadChar, TreeBuilder, replaceNonXmlChars, serialize } from './xml-tree';
+import { createUtf8Decoder, INVALID_UTF8 } from './utf8';
 import { localName } from './xml';
 import { XmlDtdError, XmlLimitError, type XmlLimits, XmlTokenizer } from './xml-tokenizer';
 
@@ -63,7 +63,7 @@ const DEFAULT_FAULT_CONTEXT: HttpContext = { endpoint: 'Workday', authMode: 'pas
  * worker however big the page, and a bad worker becomes a dead letter without touching its page.
  */
 export function createPageParser(options: PageParserOptions = {}): PageParser {
-  const decoder = new StringDecoder('utf8');
+  const decoder = createUtf8Decoder();
   // Local names of open elements outside the tree being captured.
   const stack: string[] = [];
   // Namespace declarations seen on ancestors, so a dead-letter fragment stands alone as XML.
@@ -214,13 +214,18 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
  * a dead letter: PostgreSQL would refuse the whole batch. The letter itself is stored, so its
  * ids and fragment carry U+FFFD in place of those characters.
  */
+const UNICODE_OF_INVALID = `U+${INVALID_UTF8.charCodeAt(0).toString(16).toUpperCase()}`;
+
 function badCharLetter(r: MapResult, bad: BadChar, fragment: string): DeadLetter {
   const wid = r.ok ? r.record.wid : r.wid;
   const workerId = r.ok ? r.record.workerId : r.workerId;
   return {
     wid: wid === undefined ? undefined : replaceNonXmlChars(wid),
     workerId: workerId === undefined ? undefined : replaceNonXmlChars(workerId),
-    reason: `${bad.path} holds the character ${bad.code}, which XML does not allow and PostgreSQL cannot store (shown as U+FFFD in the fragment); correct the record in Workday`,
+    reason:
+      bad.code === UNICODE_OF_INVALID
+        ? `${bad.path} holds bytes that are not valid UTF-8 (or the character U+FFFE), which cannot be stored faithfully (shown as U+FFFD in the fragment); correct the record in Workday`
+        : `${bad.path} holds the character ${bad.code}, which XML does not allow and PostgreSQL cannot store (shown as U+FFFD in the fragment); correct the record in Workday`,
     fragment: replaceNonXmlChars(fragment),
   };
 }

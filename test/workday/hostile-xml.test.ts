@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPageParser, parsePage } from '../../src/workday/parse';
+import { createUtf8Decoder, INVALID_UTF8 } from '../../src/workday/utf8';
 import { type XNode, serialize } from '../../src/workday/xml-tree';
 import { XmlLimitError, XmlTokenizer } from '../../src/workday/xml-tokenizer';
 import { envelopeXml, syntheticWorker, workerXml } from './fixtures/worker-xml';
@@ -78,6 +79,61 @@ describe('hostile Get_Workers bodies', () => {
       assert.doesNotMatch(JSON.stringify(l), /\\u0000|\\ud8/i);
       assert.match(l.fragment, /\uFFFD/);
     }
+  });
+
+  test('bytes that are not UTF-8 cost their record only; real characters split across chunks, and a real U+FFFD, arrive intact', () => {
+    const marker = (i: number, first: string) => workerXml({ ...syntheticWorker(i), first });
+    const xml = page([
+      marker(1, 'Ren\u00e9e \u{1F600}'),
+      marker(2, 'BAD1'),
+      marker(3, 'Kept \uFFFD as sent'),
+      marker(4, 'BAD2'),
+      marker(5, 'BAD3'),
+      marker(6, '\u4e2d\u6587'),
+    ]);
+    const bad: Record<string, number[]> = {
+      BAD1: [0x41, 0xc3, 0x28, 0x42], // a lead byte without its continuation
+      BAD2: [0xc0, 0xaf, 0xff], // an overlong '/' and a byte UTF-8 never uses
+      BAD3: [0xed, 0xa0, 0x80], // a surrogate encoded as if it were a character
+    };
+    // Every place the name appears (legal, formatted, reporting name) gets the same bytes.
+    const body = Buffer.concat(
+      xml.split(/(BAD[123])/).map((part) => (bad[part] ? Buffer.from(bad[part]) : Buffer.from(part))),
+    );
+    for (const size of [1, 7, 4096, body.length]) {
+      const parser = createPageParser();
+      for (let i = 0; i < body.length; i += size) parser.write(body.subarray(i, i + size));
+      const r = parser.end();
+      assert.equal(r.rows, 6, `chunks of ${size}`);
+      assert.deepEqual(
+        r.records.map((x) => x.personal?.legalName?.first),
+        ['Ren\u00e9e \u{1F600}', 'Kept \uFFFD as sent', '\u4e2d\u6587'],
+        `chunks of ${size}: valid text decoded whole`,
+      );
+      assert.deepEqual(
+        r.deadLetters.map((l) => l.workerId),
+        [2, 4, 5].map((i) => syntheticWorker(i).workerId),
+      );
+      for (const l of r.deadLetters) {
+        assert.match(l.reason, /holds bytes that are not valid UTF-8/);
+        assert.doesNotMatch(l.fragment, /\uFFFE/);
+      }
+    }
+  });
+
+  test('the decoder: a character split over chunks waits for its end; one never finished is not UTF-8', () => {
+    const d = createUtf8Decoder();
+    const euro = Buffer.from('\u20ac');
+    assert.equal(d.write(Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)])), 'a');
+    assert.equal(d.write(euro.subarray(1, 2)), '');
+    assert.equal(d.write(Buffer.concat([euro.subarray(2), Buffer.from('b')])), '\u20acb');
+    assert.equal(d.write(euro.subarray(0, 2)), '');
+    assert.equal(d.end(), `${INVALID_UTF8}${INVALID_UTF8}`);
+    assert.equal(
+      createUtf8Decoder().write(Buffer.from([0x80, 0x41])),
+      `${INVALID_UTF8}A`,
+      'a stray continuation byte',
+    );
   });
 
   test('a text node of 50 MB costs linear time; the default cap refuses it', () => {
