@@ -10,6 +10,7 @@ import type { DeltaWindow, SyncScope } from '../domain/scope';
 import type { SyncMode } from '../domain/run';
 import { deliverHeartbeating, heartbeating } from './heartbeat';
 import { cleanupStaging } from '../staging/cleanup';
+import { createRecordsPacker } from '../staging/codec';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
@@ -55,6 +56,8 @@ export function createWorkdayActivities(deps: ActivityDeps) {
       const gz: Buffer[] = [];
       gzip.on('data', (c: Buffer) => gz.push(c));
       const sha = createHash('sha256');
+      // Records go to the packer as they are parsed: the page is held as gzip, never as objects.
+      const packer = createRecordsPacker();
       try {
         const result = await heartbeating(
           () =>
@@ -67,6 +70,7 @@ export function createWorkdayActivities(deps: ActivityDeps) {
               onProgress: (b) => {
                 bytes = b;
               },
+              onRecord: (r) => packer.add(r),
             }),
           () => ({ page, bytes }),
         );
@@ -75,7 +79,10 @@ export function createWorkdayActivities(deps: ActivityDeps) {
           gzip.once('end', () => resolve(Buffer.concat(gz)));
           gzip.end();
         });
-        await deps.staging.put(key, { rawGzip, records: result.records, deadLetters: result.deadLetters });
+        // A port that does not stream (test doubles) returns its records instead.
+        for (const r of result.records) packer.add(r);
+        const records = await packer.finish();
+        await deps.staging.put(key, { rawGzip, records, deadLetters: result.deadLetters });
         const checksum = sha.digest('hex');
         if (result.deadLetters.length) {
           await deps.audit.addDeadLetters(spec.runId, page, result.deadLetters);
@@ -100,13 +107,14 @@ export function createWorkdayActivities(deps: ActivityDeps) {
           totalResults: result.totalResults,
           totalPages: result.totalPages,
           rows: result.rows,
-          valid: result.records.length,
+          valid: records.count,
           deadLettered: result.deadLetters.length,
           bytes: result.bytes,
           checksum,
         };
       } catch (err) {
         gzip.destroy();
+        packer.discard();
         throw err;
       }
     },

@@ -24,6 +24,8 @@ export interface WorkdayPort {
       signal?: AbortSignal;
       onRawChunk?: (chunk: Buffer) => void;
       onProgress?: (bytes: number) => void;
+      /** Valid records as they are parsed; a port that calls it leaves them out of `records`. */
+      onRecord?: (record: NormalizedWorker) => void;
     },
   ): Promise<{
     totalResults: number;

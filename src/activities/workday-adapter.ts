@@ -72,6 +72,7 @@ type PageClient = {
       signal?: AbortSignal;
       onRawChunk?: (c: Buffer) => void;
       onProgress?: (bytes: number, workers: number) => void;
+      onRecord?: (record: import('../domain/worker-record').NormalizedWorker) => void;
     },
   ): Promise<{
     totalResults: number;

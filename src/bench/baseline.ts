@@ -3,6 +3,7 @@ import { createGzip } from 'node:zlib';
 import { workdayPort } from '../activities/workday-adapter';
 import type { Db } from '../db/types';
 import { createPostgresSink } from '../sinks/postgres';
+import { createRecordsPacker } from '../staging/codec';
 import type { StagingStore } from '../staging/types';
 import { createWorkdayClient, parseWorkdayConfig } from '../workday';
 import type { PageRequestSpec } from '../workflows/types';
@@ -66,12 +67,14 @@ export async function runBaseline(
     const gz: Buffer[] = [];
     gzip.on('data', (c: Buffer) => gz.push(c));
     const sha = createHash('sha256');
+    const packer = createRecordsPacker();
     const f0 = performance.now();
     const res = await workday.fetchPage(spec, page, o.pageSize, {
       onRawChunk: (chunk) => {
         gzip.write(chunk);
         sha.update(chunk);
       },
+      onRecord: (rec) => packer.add(rec),
     });
     const rawGzip = await new Promise<Buffer>((resolve, reject) => {
       gzip.once('error', reject);
@@ -80,7 +83,7 @@ export async function runBaseline(
     });
     sha.digest('hex');
     r.fetchMs += performance.now() - f0;
-    await env.staging.put(key, { rawGzip, records: res.records, deadLetters: res.deadLetters });
+    await env.staging.put(key, { rawGzip, records: await packer.finish(), deadLetters: res.deadLetters });
     // As deliverPage does: the sink reads the page back from staging.
     const records = await env.staging.getRecords(key);
     const s0 = performance.now();

@@ -5,7 +5,7 @@ import type { NormalizedWorker } from '../domain/worker-record';
 import type { Cipher } from '../crypto/cipher';
 import { writeFileAtomic } from './atomic';
 import { pageSealing } from './sealing';
-import { gunzipBuffer, packJson, unpackJson } from './codec';
+import { gunzipBuffer, gzipText, packRecords, unpackJson } from './codec';
 import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
 import type { DeadLetter } from '../domain/dead-letter';
 import type { PageKey } from '../domain/page';
@@ -61,8 +61,14 @@ export function createFsStaging(options: FsStagingOptions = {}): StagingStore {
     kind: 'fs',
     async put(key, page) {
       const f = files(key);
-      const payload: StagedPayload = { v: 1, records: page.records, deadLetters: page.deadLetters };
-      const packed = await packJson(payload);
+      // The StagedPayload JSON, as three gzip members around the records packed while fetching
+      // (gunzip reads concatenated members as one text): the records are never re-serialized.
+      const records = await packRecords(page.records);
+      const packed = Buffer.concat([
+        await gzipText(`{"v":1,"deadLetters":${JSON.stringify(page.deadLetters)},"records":`),
+        records.gzip,
+        await gzipText('}'),
+      ]);
       const raw = sealing.seal(key, 'raw', page.rawGzip);
       const json = sealing.seal(key, 'records', packed);
       await writeFileAtomic(f.raw, raw);

@@ -4,7 +4,7 @@ import { ensureSchema } from '../db/migrate';
 import type { NormalizedWorker } from '../domain/worker-record';
 import type { Cipher } from '../crypto/cipher';
 import type { PageKey } from '../domain/page';
-import { gunzipBuffer, packJson, unpackJson } from './codec';
+import { gunzipBuffer, packJson, packRecords, unpackJson } from './codec';
 import { pageSealing, type StagedPart } from './sealing';
 import { type StagedRunInfo, type StagingStore, StagingMissingError } from './types';
 import type { DeadLetter } from '../domain/dead-letter';
@@ -43,10 +43,11 @@ export function createPgStaging(options: PgStagingOptions): StagingStore {
     kind: 'postgres',
     async put(key, page) {
       await ready();
-      const [packedRecords, packedDeadLetters] = await Promise.all([
-        packJson(page.records),
+      const [packed, packedDeadLetters] = await Promise.all([
+        packRecords(page.records),
         packJson(page.deadLetters),
       ]);
+      const packedRecords = packed.gzip;
       const raw = sealing.seal(key, 'raw', page.rawGzip);
       const records = sealing.seal(key, 'records', packedRecords);
       const deadLetters = sealing.seal(key, 'dead_letters', packedDeadLetters);
@@ -57,7 +58,7 @@ export function createPgStaging(options: PgStagingOptions): StagingStore {
          ON CONFLICT (run_id, page) DO UPDATE SET raw = excluded.raw, records = excluded.records,
            dead_letters = excluded.dead_letters, record_count = excluded.record_count,
            dead_letter_count = excluded.dead_letter_count, bytes = excluded.bytes, updated_at = now()`,
-        [key.runId, key.page, raw, records, deadLetters, page.records.length, page.deadLetters.length, bytes],
+        [key.runId, key.page, raw, records, deadLetters, packed.count, page.deadLetters.length, bytes],
       );
       return { ref: `pg:${schema}.staged_pages/${encodeURIComponent(key.runId)}/${key.page}`, bytes };
     },

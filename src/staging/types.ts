@@ -2,10 +2,16 @@ import type { DeadLetter } from '../domain/dead-letter';
 import type { PageKey } from '../domain/page';
 import type { NormalizedWorker } from '../domain/worker-record';
 
+/** A page's records as a gzip'd JSON array, packed while the page streamed in (createRecordsPacker). */
+export interface PackedRecords {
+  readonly count: number;
+  readonly gzip: Buffer;
+}
+
 export interface StagedPageInput {
   /** The raw SOAP response body, already gzip-compressed. */
   rawGzip: Buffer;
-  records: NormalizedWorker[];
+  records: NormalizedWorker[] | PackedRecords;
   deadLetters: DeadLetter[];
 }
 

@@ -43,6 +43,8 @@ export interface GetWorkersPageOptions {
    * page. If getWorkersPage then rejects, discard what was received.
    */
   onRawChunk?(chunk: Buffer): void;
+  /** Each valid record as it is parsed; the result's `records` is then empty (see PageParserOptions). */
+  onRecord?(record: NormalizedWorker): void;
 }
 
 export interface WorkdayClient {
@@ -115,6 +117,7 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
           faultContext: ctx,
           maxRows: count,
           family,
+          onRecord: opts.onRecord,
         });
         for await (const chunk of res.body) {
           opts.onRawChunk?.(chunk);

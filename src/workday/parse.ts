@@ -46,6 +46,11 @@ export interface PageParserOptions {
   family?: SchemaFamily;
   /** Caps on text, attributes, depth and pending markup; DEFAULT_XML_LIMITS when absent. */
   xmlLimits?: Partial<XmlLimits>;
+  /**
+   * Takes each valid record as soon as its Worker element closes; the parser then keeps none
+   * (`records` comes back empty), so a page streams to staging instead of being held.
+   */
+  onRecord?(record: NormalizedWorker): void;
 }
 
 export interface PageParser {
@@ -125,8 +130,10 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
         const bad = capture.builder.badChar;
         const r = mapWorker(root, options.family);
         if (bad) deadLetters.push(badCharLetter(r, bad, serialize(root, nsDecls)));
-        else if (r.ok) records.push(r.record);
-        else
+        else if (r.ok) {
+          if (options.onRecord) options.onRecord(r.record);
+          else records.push(r.record);
+        } else
           deadLetters.push({
             wid: r.wid,
             workerId: r.workerId,

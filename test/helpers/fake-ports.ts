@@ -7,6 +7,7 @@ import type {
   WorkdayPort,
 } from '../../src/activities/ports';
 import { contentHash } from '../../src/sinks/hash';
+import { unpackJson } from '../../src/staging/codec';
 import type { DeliveryResult, FinalizeContext, Sink } from '../../src/sinks/types';
 import { type StagedPageInput, type StagingStore, StagingMissingError } from '../../src/staging/types';
 import type { PageKey } from '../../src/domain/page';
@@ -112,7 +113,7 @@ export class MemoryStaging implements StagingStore {
   async getRecords(key: PageKey) {
     const p = this.pages.get(this.k(key));
     if (!p) throw new StagingMissingError(key);
-    return p.records;
+    return Array.isArray(p.records) ? p.records : unpackJson<NormalizedWorker[]>(p.records.gzip);
   }
   async getDeadLetters(key: PageKey) {
     return this.pages.get(this.k(key))?.deadLetters ?? [];

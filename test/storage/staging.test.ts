@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/types';
 import { createCipher } from '../../src/crypto/cipher';
 import { loadKeyring } from '../../src/crypto/keyring';
 import { cleanupStaging } from '../../src/staging/cleanup';
+import { createRecordsPacker } from '../../src/staging/codec';
 import { createFsStaging } from '../../src/staging/fs';
 import { createPgStaging } from '../../src/staging/postgres';
 import { type StagingStore, StagingMissingError } from '../../src/staging/types';
@@ -35,6 +36,24 @@ function suite(name: string, open: () => Promise<{ store: StagingStore; done: ()
       assert.deepEqual(await store.getRecords(key), workers(1, 50));
       assert.deepEqual(await store.getDeadLetters(key), deadLetters);
       assert.deepEqual(await store.getRaw(key), raw(1));
+    });
+
+    test('records packed one by one while a page streams in read back as the same list', async () => {
+      const key = { runId: 'wdsync/streamed-1', page: 1 };
+      const packer = createRecordsPacker();
+      for (const w of workers(1, 40)) packer.add(w);
+      const records = await packer.finish();
+      assert.equal(records.count, 40);
+      await store.put(key, { rawGzip: gzipSync(raw(1)), records, deadLetters });
+      assert.deepEqual(await store.getRecords(key), workers(1, 40));
+      assert.deepEqual(await store.getDeadLetters(key), deadLetters);
+      const empty = createRecordsPacker();
+      await store.put(
+        { runId: 'wdsync/streamed-1', page: 2 },
+        { rawGzip: gzipSync(raw(2)), records: await empty.finish(), deadLetters: [] },
+      );
+      assert.deepEqual(await store.getRecords({ runId: 'wdsync/streamed-1', page: 2 }), []);
+      assert.equal(await store.deleteRun('wdsync/streamed-1'), 2);
     });
 
     test('putting a page again replaces it', async () => {

@@ -20,6 +20,30 @@ function parseChunked(xml: Buffer, size = 37) {
 }
 
 describe('streaming Get_Workers parser', () => {
+  it('with onRecord, hands each valid record on as its Worker closes and keeps none', () => {
+    const xml = Buffer.from(
+      envelopeXml({
+        workers: [1, 2, 3].map((i) => workerXml(syntheticWorker(i))),
+        page: 1,
+        count: 3,
+        totalResults: 3,
+      }),
+    );
+    const seen: string[] = [];
+    const p = createPageParser({ onRecord: (r) => seen.push(r.workerId) });
+    const firstWorkerEnds = xml.indexOf('</wd:Worker>') + '</wd:Worker>'.length;
+    p.write(xml.subarray(0, firstWorkerEnds));
+    assert.deepEqual(seen, [syntheticWorker(1).workerId], 'the first record left before the body ended');
+    p.write(xml.subarray(firstWorkerEnds));
+    const page = p.end();
+    assert.deepEqual(
+      seen,
+      [1, 2, 3].map((i) => syntheticWorker(i).workerId),
+    );
+    assert.deepEqual(page.records, [], 'nothing held');
+    assert.equal(page.rows, 3);
+  });
+
   it('maps a hand-written page with a non-wd prefix', () => {
     const page = parseChunked(handWritten);
     assert.equal(page.totalResults, 5);
