@@ -3,13 +3,16 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # patch-package (postinstall) applies these to node_modules: see patches/README.md.
 COPY patches ./patches
+COPY scripts ./scripts
 # npm install, not npm ci: see .ci/run (the lock file lists only this platform's optional binaries).
 RUN npm install --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src
 COPY tsconfig.json ./
+# Compiled JavaScript, so every wdsync command starts without transpiling (see scripts/build.cjs).
+RUN node scripts/build.cjs
 # The workflow bundle is built once here, not by every worker at start (see src/workflow-bundle).
-RUN node -e "require('tsx/cjs'); require('./src/workflow-bundle').workflowBundle().then((b) => console.log(b))"
+RUN node -e "require('./dist/workflow-bundle').workflowBundle().then((b) => console.log(b))"
 # A capped V8 heap and two malloc arenas keep a worker's RSS flat (see README, Performance).
 ENV NODE_OPTIONS="--max-old-space-size=384 --max-semi-space-size=8" MALLOC_ARENA_MAX=2
 USER node

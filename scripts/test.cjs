@@ -17,6 +17,14 @@ if (problems.length) {
 
 process.env.WDSYNC_TEMPORAL_BIN = findTemporalBinary({ install: true });
 
+// The tests start `wdsync` processes: from compiled JavaScript, as users do, so an edited src/ is
+// compiled again first (about a second).
+const { compiledIsCurrent } = require('./src-fingerprint.cjs');
+if (!compiledIsCurrent(path.resolve(__dirname, '..'))) {
+  const b = spawnSync(process.execPath, [path.join(__dirname, 'build.cjs')], { stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+}
+
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);

@@ -3,7 +3,17 @@
  * run, same dataset, same latency model), so the results are ratios measured side by side.
  */
 
-export const SCENARIOS = ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'sink', 'events'] as const;
+export const SCENARIOS = [
+  'startup',
+  'parse',
+  'wdsync',
+  'rss',
+  'batch',
+  'pool',
+  'faults',
+  'sink',
+  'events',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** What each scenario is, for --help and the printed table. */
@@ -16,6 +26,7 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
   faults: '6 10% page faults vs fault-free',
   rss: '7 worker peak RSS during scenario 1',
   events: '8 Kafka event sink beside PostgreSQL: events/s, full and after 2% churn',
+  startup: '9 CLI start-up: wdsync --help from compiled JavaScript vs transpiled TypeScript',
 };
 
 /**

@@ -48,6 +48,15 @@ export function benchRows(r: BenchResults): Row[] {
     rows.push(['', 'pool ratio to ideal', x(p.ratioToIdeal)]);
     rows.push(['', 'wdsync overhead', x(p.overhead), target('pool', 'durability')]);
   }
+  const st = sc.startup;
+  if (st) {
+    rows.push([
+      '9 CLI start-up',
+      `wdsync --help, median of ${st.runs}: compiled / tsx`,
+      `${n((st.compiledMs as number) / 1000, 2)} s / ${n((st.sourceMs as number) / 1000, 2)} s`,
+    ]);
+    rows.push(['', 'speed-up of compiled JavaScript', x(st.speedup), target('startup', 'CLI start-up')]);
+  }
   const ps = sc.parse;
   if (ps) {
     const wd = ps.wdsync as Obj;

@@ -21,6 +21,7 @@ import { type BaselineResult, runBaseline } from './baseline';
 import { type BenchOptions, DEPLOYED_WORKER, type Scenario } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
 import { type CliProcess, cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
+import { compareStartup } from './startup';
 
 /** What the bench reads of the simulator's admin API stats. */
 type SimStats = Pick<
@@ -272,6 +273,21 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
 
     // ---- 4. parsing (nothing else of ours running) -------------------------------------------
     let parse: ParseComparison | undefined;
+    if (has('startup')) {
+      say('Scenario 9: `wdsync --help` from compiled JavaScript and from TypeScript source ...');
+      const st = compareStartup(o.quick ? 3 : 7);
+      scenarios.startup = { ...st };
+      if (!st.compiledCurrent)
+        errors.push('dist/ does not match src/: run `npm run build` (or `npm install`) first');
+      results.targets.push({
+        scenario: 'startup',
+        name: 'CLI start-up (wdsync --help)',
+        value: st.compiledMs / 1000,
+        target: '≤ 0.4 s',
+        met: st.compiledCurrent && st.compiledMs <= 400,
+      });
+    }
+
     if (has('parse')) {
       say('Scenario 4: parsing a 999-worker page, wdsync vs the soap package ...');
       const body = await fetchRawPage(endpoint, credentials, Math.min(999, Math.max(1, o.workers)));
@@ -286,7 +302,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       });
     }
 
-    const needWorker = o.scenarios.some((s) => s !== 'parse');
+    const needWorker = o.scenarios.some((s) => s !== 'parse' && s !== 'startup');
     if (!needWorker) return finish();
 
     // Scale-out is adding worker processes; the first one is the one profiled and whose RSS counts.

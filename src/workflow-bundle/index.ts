@@ -7,15 +7,16 @@ import { STATE_DIR } from '../devserver/temporal-binary';
 import { buildWorkflowBundle } from './build';
 
 const SRC = path.resolve(__dirname, '..');
-const BUILD_SCRIPT = path.join(__dirname, 'build.ts');
+// Run from src/ (tsx) or from dist/ (compiled by npm install): the same script either way.
+const BUILD_SCRIPT = path.join(__dirname, path.extname(__filename) === '.js' ? 'build.js' : 'build.ts');
 
-/** Every .ts file under src/, so any change a workflow could import yields a new bundle. */
+/** Every source file (.ts under src/, .js under dist/), so any change a workflow could import yields a new bundle. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) return sourceFiles(p);
-      return e.name.endsWith('.ts') ? [p] : [];
+      return /\.(ts|js)$/.test(e.name) ? [p] : [];
     })
     .sort();
 }

@@ -16,6 +16,7 @@ const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wdsync.cjs');
 
 /** The figures each scenario must report (dotted paths into its object). */
 const REQUIRED: Record<(typeof SCENARIOS)[number], string[]> = {
+  startup: ['runs', 'compiledMs', 'sourceMs', 'speedup'],
   parse: ['pageBytes', 'workers', 'wdsync.mbPerSecCpu', 'wdsync.msPerPage', 'soap.mbPerSecCpu', 'ratio'],
   wdsync: [
     'wallMs',
