@@ -21,6 +21,6 @@ export async function otherConnectionProblem(
   }
   const own = connectionKey(connectionOf(cfg));
   if (!pinned || pinned === own) return undefined;
-  const name = pinned.split(':', 1)[0];
+  const name = pinned.split('/', 1)[0];
   return `run ${runId} belongs to Workday connection ${pinned}, not ${own}; add --tenant ${name}`;
 }

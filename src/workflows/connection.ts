@@ -17,9 +17,12 @@ export interface WorkdayConnectionId {
   version: string;
 }
 
-/** `<name>:<tenant>@<host>/<version>`: one line naming the connection, for queues, logs and visibility. */
+/**
+ * `<name>/<tenant>/<host>/<version>`: one line naming the connection, for queues, messages and
+ * visibility (no `@`: error texts are scrubbed of anything that looks like an e-mail address).
+ */
 export function connectionKey(c: WorkdayConnectionId): string {
-  return `${c.name}:${c.tenant}@${c.host}/${c.version}`;
+  return `${c.name}/${c.tenant}/${c.host}/${c.version}`;
 }
 
 /**
