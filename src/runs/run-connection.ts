@@ -21,6 +21,10 @@ export async function otherConnectionProblem(
   }
   const own = connectionKey(connectionOf(cfg));
   if (!pinned || pinned === own) return undefined;
-  const name = pinned.split('/', 1)[0];
-  return `run ${runId} belongs to Workday connection ${pinned}, not ${own}; add --tenant ${name}`;
+  const name = pinned.split('/', 1)[0]!;
+  const fix =
+    name === cfg.connection
+      ? "use that Workday's configuration (its WORKDAY_ENDPOINT or config file)"
+      : `add --tenant ${name}`;
+  return `run ${runId} belongs to Workday connection ${pinned}, not ${own}; ${fix}`;
 }

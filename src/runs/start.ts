@@ -91,7 +91,7 @@ export function runStartOptions(input: SyncRunInput & { runId: string }) {
       ...connectionAttribute(input),
       { key: STATE, value: 'Running' },
     ],
-    staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+    staticSummary: `wdsync ${input.mode} sync of ${connectionLine(input)} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
     staticDetails: `Workday: ${connectionLine(input)}\nSinks: ${input.sinks.join(', ')}`,
   } satisfies WorkflowStartOptions<typeof syncRun>;
 }
@@ -103,7 +103,7 @@ export const connectionAttribute = (input: Pick<SyncRunInput, 'connection'>) =>
 /** The pinned connection as the Web UI shows it: name, tenant, host and version. */
 const connectionLine = (input: Pick<SyncRunInput, 'connection' | 'tenant'>) =>
   input.connection
-    ? `connection ${input.connection.name}: tenant ${input.connection.tenant} at ${input.connection.host}, ${input.connection.version}`
+    ? `${input.connection.tenant} at ${input.connection.host} ${input.connection.version} (connection ${input.connection.name})`
     : input.tenant;
 
 export class OverlapError extends Error {
