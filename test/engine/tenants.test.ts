@@ -17,7 +17,7 @@ import { assertSinksHoldSnapshot } from '../helpers/snapshot';
  * worker` processes, runs started through the CLI at the same time.
  */
 
-const WORKERS = 600;
+const WORKERS = 300;
 
 /** The summary a `start --wait --json` printed as its last line. */
 function summaryOf(r: { code: number; stdout: string; stderr: string }): RunSummary {
