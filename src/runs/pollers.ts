@@ -51,11 +51,11 @@ export function noPollerMessage(
       : ` (or one with --roles ${missing.map((q) => q.role).join(' ')})`;
   const tenant = connection && connection.name !== 'default' ? ` --tenant ${connection.name}` : '';
   const forWhom = connection
-    ? ` for Workday connection ${connection.name} (tenant ${connection.tenant} at ${connection.host})`
+    ? `, configured for Workday connection ${connection.name} (tenant ${connection.tenant} at ${connection.host})`
     : '';
   return (
     `no worker is polling task queue${missing.length > 1 ? 's' : ''} ${queues}, so the run waits: ` +
-    `start \`wdsync worker${tenant}\`${roles}${forWhom} against Temporal ${address}, namespace ${namespace}`
+    `start \`wdsync worker${tenant}\`${roles} against Temporal ${address}, namespace ${namespace}${forWhom}`
   );
 }
 

@@ -138,7 +138,7 @@ describe('runs bound to their Workday connection, several tenants in one deploym
     });
     assert.equal(
       lines[0],
-      `wdsync: warning: no worker is polling task queues ${queues.workday}, ${queues.sinks}, so the run waits: start \`wdsync worker\` (or one with --roles workday sinks) for Workday connection default (tenant acme at ${new URL(simB.endpoint).host}) against Temporal ${h.server.address}, namespace default`,
+      `wdsync: warning: no worker is polling task queues ${queues.workday}, ${queues.sinks}, so the run waits: start \`wdsync worker\` (or one with --roles workday sinks) against Temporal ${h.server.address}, namespace default, configured for Workday connection default (tenant acme at ${new URL(simB.endpoint).host})`,
     );
     const runId = /started run (\S+)/.exec(r.stdout)?.[1];
     assert.ok(runId, r.stdout);
