@@ -231,6 +231,21 @@ describe('runs bound to their Workday connection, several tenants in one deploym
       const st = await h.cli(['status', p!.runId, '--tenant', 'sandbox'], env);
       assert.match(st.stderr, /belongs to Workday connection prod\/acme\/.*; add --tenant prod\n$/);
 
+      // A replay runs on its connection's workers, against its staging and sinks.
+      const replay = await h.cli(
+        ['replay', p!.runId, '--pages', '1', '--wait', '--json', '--tenant', 'prod'],
+        env,
+      );
+      assert.equal(replay.code, 0, replay.stderr);
+      const replayed = JSON.parse(replay.stdout.trim().split('\n').pop()!);
+      assert.equal(replayed.status, 'COMPLETED');
+      assert.equal(replayed.perSink.postgres.alreadyDelivered, 1, 'the prod ledger already holds page 1');
+      const wrongReplay = await h.cli(['replay', p!.runId, '--pages', '1', '--tenant', 'sandbox'], env);
+      assert.match(
+        wrongReplay.stderr,
+        /^wdsync: error: run \S+ belongs to Workday connection prod\/.*; add --tenant prod\n$/,
+      );
+
       // A delta of the sandbox uses the sandbox's own watermark.
       const delta = summaryOf(
         await h.cli(['start', '--mode', 'delta', '--wait', '--json', '--tenant', 'sandbox'], env),
