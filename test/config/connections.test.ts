@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { connectionOf, loadConfig } from '../../src/config/config';
+import { isScheduleOf, SCHEDULE_CONNECTION_MEMO, scheduleIdFor } from '../../src/runs/schedules';
 import { connectionQueues } from '../../src/workflows/connection';
 
 /** Issue 12, point 2: several Workday connections in one config file, each with its own settings and state. */
@@ -155,5 +156,16 @@ describe('connections in the config file', () => {
     assert.equal(dflt.connection, 'default', 'a top-level Workday is the default');
     assert.deepEqual(dflt.connectionNames, ['default', 'prod', 'sandbox']);
     assert.equal(dflt.database.schema, 'sync');
+  });
+
+  test("each connection has its own schedules: a named connection's ids carry its name", () => {
+    const prod = load(prodAndSandbox, { WDSYNC_TENANT: 'prod' });
+    const dflt = loadConfig({}, dir);
+    assert.equal(scheduleIdFor(prod, 'nightly'), 'prod-nightly');
+    assert.equal(scheduleIdFor(dflt, 'nightly'), 'nightly', 'the default connection keeps its names');
+    assert.ok(isScheduleOf(prod, { [SCHEDULE_CONNECTION_MEMO]: 'prod' }));
+    assert.ok(!isScheduleOf(prod, { [SCHEDULE_CONNECTION_MEMO]: 'sandbox' }));
+    assert.ok(!isScheduleOf(prod, undefined), 'a schedule without the memo is the default connection’s');
+    assert.ok(isScheduleOf(dflt, undefined));
   });
 });
