@@ -71,7 +71,7 @@ export const DEFAULT_CONNECTION = 'default';
 /**
  * One named connection of the config file (`connections: { prod: {...}, sandbox: {...} }`): its
  * own Workday (credentials, `passwordFile`), sinks, limits and defaults, and its own state: the
- * database schema (default `<database.schema>_<name>`) and staging folder (`<staging.dir>/<name>`),
+ * database schema (default `<database.schema>_<name>`) and staging folder (`<staging.dir>-<name>`),
  * so a production tenant and its sandbox, same WIDs and all, never share a row or a file.
  */
 const ConnectionFile = z
@@ -450,9 +450,18 @@ function checkConnectionsApart(
     (Array.isArray(sinks) ? sinks : [])
       .filter((s): s is { type: string; dir: string } => s?.type === 'jsonl' && typeof s.dir === 'string')
       .map((s) => path.resolve(s.dir));
+  /** A postgres sink given a schema of its own writes there, not in its connection's schema. */
+  const sinkSchemas = (sinks: unknown, url: string | undefined) =>
+    (Array.isArray(sinks) ? sinks : [])
+      .filter(
+        (s): s is { type: string; schema: string; url?: string } =>
+          s?.type === 'postgres' && typeof s.schema === 'string',
+      )
+      .map((s) => `schema "${s.schema}" of database ${s.url ?? url ?? '(default)'}`);
   if (hasDefault) {
     claim(`schema "${baseSchema}" of database ${db.url ?? '(default)'}`, DEFAULT_CONNECTION);
     for (const d of jsonlDirs(file.sinks)) claim(`the folder ${d}`, DEFAULT_CONNECTION);
+    for (const place of sinkSchemas(file.sinks, db.url)) claim(place, DEFAULT_CONNECTION);
   }
   for (const [name, c] of Object.entries(connections)) {
     claim(
@@ -461,6 +470,7 @@ function checkConnectionsApart(
     );
     if (c.staging?.dir) claim(`the staging folder ${path.resolve(c.staging.dir)}`, name);
     for (const d of jsonlDirs(c.sinks)) claim(`the folder ${d}`, name);
+    for (const place of sinkSchemas(c.sinks, c.database?.url ?? db.url)) claim(place, name);
   }
 }
 
@@ -600,7 +610,8 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       url: selected.own.database?.url ?? cfg.database.url,
       schema: selected.own.database?.schema ?? ownSchema(cfg.database.schema, selected.name),
     },
-    staging: { ...cfg.staging, dir: selected.own.staging?.dir ?? path.join(cfg.staging.dir, selected.name) },
+    // Beside the default connection's folder, not in it: run ids name folders there.
+    staging: { ...cfg.staging, dir: selected.own.staging?.dir ?? `${cfg.staging.dir}-${selected.name}` },
   };
 }
 

@@ -71,8 +71,8 @@ describe('connections in the config file', () => {
     assert.equal(prod.database.schema, 'sync_prod', 'default: <database.schema>_<name>');
     assert.equal(sandbox.database.schema, 'sync_sbx');
     assert.equal(prod.database.url, sandbox.database.url, 'one database for both');
-    assert.equal(prod.staging.dir, path.join(dir, 'staging', 'prod'));
-    assert.equal(sandbox.staging.dir, path.join(dir, 'staging', 'sandbox'));
+    assert.equal(prod.staging.dir, `${path.join(dir, 'staging')}-prod`);
+    assert.equal(sandbox.staging.dir, `${path.join(dir, 'staging')}-sandbox`);
     // Same tenant name, different Workdays: different identities and queues.
     assert.deepEqual(connectionOf(sandbox), {
       name: 'sandbox',
@@ -130,6 +130,20 @@ describe('connections in the config file', () => {
           { WDSYNC_TENANT: 'prod' },
         ),
       /connections "prod" and "sandbox" .* share the folder .*prod; give each its own/,
+    );
+    // A postgres sink with a schema of its own that is another connection's.
+    assert.throws(
+      () =>
+        load(
+          {
+            connections: {
+              prod,
+              sandbox: { ...sandbox, sinks: [{ name: 'pg', type: 'postgres', schema: 'wdsync_prod' }] },
+            },
+          },
+          { WDSYNC_TENANT: 'prod' },
+        ),
+      /connections "prod" and "sandbox" .* share schema "wdsync_prod" of database /,
     );
   });
 
