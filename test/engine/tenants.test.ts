@@ -158,7 +158,9 @@ describe('runs bound to their Workday connection, several tenants in one deploym
         writeFileSync(f, value, { mode: 0o600 });
         return f;
       };
-      const connection = (name: string, sim: Simulator) => ({
+      // Each its own Workday rate limit, on its own queue.
+      const RPS = { prod: 2, sandbox: 4 } as const;
+      const connection = (name: keyof typeof RPS, sim: Simulator) => ({
         workday: {
           endpoint: sim.endpoint,
           username: sim.credentials.username,
@@ -168,7 +170,7 @@ describe('runs bound to their Workday connection, several tenants in one deploym
           { name: 'postgres', type: 'postgres' },
           { name: 'files', type: 'jsonl', dir: path.join(dir, name, 'jsonl') },
         ],
-        limits: { workdayRequestsPerSecond: 100 },
+        limits: { workdayRequestsPerSecond: RPS[name] },
       });
       const file = path.join(dir, 'wdsync.config.json');
       writeFileSync(
@@ -184,7 +186,7 @@ describe('runs bound to their Workday connection, several tenants in one deploym
         h.spawnWorker(env, ['--connection', 'sandbox']),
       ]);
       const start = (t: string) =>
-        h.cli(['start', '--wait', '--json', '--page-size', '100', '--tenant', t], env);
+        h.cli(['start', '--wait', '--json', '--page-size', '25', '--tenant', t], env);
       const [p, s] = (await Promise.all([start('prod'), start('sandbox')])).map(summaryOf);
       assert.equal(p!.status, 'COMPLETED');
       assert.equal(s!.status, 'COMPLETED');
@@ -192,6 +194,22 @@ describe('runs bound to their Workday connection, several tenants in one deploym
       assert.equal(requestsOf(prod, p!), 1 + p!.pagesTotal);
       assert.equal(requestsOf(sandbox, s!), 1 + s!.pagesTotal);
       assert.equal(requestsOf(prod, s!) + requestsOf(sandbox, p!), 0);
+      // Both limits held at the same time: the runs overlapped, and each kept to its own rate.
+      const times = (sim: Simulator) => sim.admin.requestLog().map((e) => Date.parse(e.receivedAt));
+      const [tp, ts] = [times(prod), times(sandbox)];
+      assert.ok(tp[0]! < ts.at(-1)! && ts[0]! < tp.at(-1)!, 'the two runs overlapped');
+      for (const [name, t] of [
+        ['prod', tp],
+        ['sandbox', ts],
+      ] as const) {
+        const spanS = (t.at(-1)! - t[0]!) / 1000;
+        // Temporal's limiter lets a burst of about 2 s worth through first (as in workday-limits.test.ts).
+        const burst = 2 * RPS[name];
+        assert.ok(
+          spanS >= (t.length - 1 - burst) / RPS[name],
+          `${name}: ${t.length} requests in ${spanS.toFixed(1)} s is faster than ${RPS[name]}/s`,
+        );
+      }
 
       await assertSinksHoldSnapshot(
         { ...h, sim: prod, schema: `${h.schema}_prod`, dir: path.join(dir, 'prod') },
