@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { DEFAULT_CONNECTION } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { connectionQueues, type WorkdayConnectionId } from '../workflows/connection';
 
@@ -49,7 +50,7 @@ export function noPollerMessage(
     missing.length === queuesOf(connection).length
       ? ''
       : ` (or one with --roles ${missing.map((q) => q.role).join(' ')})`;
-  const tenant = connection && connection.name !== 'default' ? ` --tenant ${connection.name}` : '';
+  const tenant = connection && connection.name !== DEFAULT_CONNECTION ? ` --tenant ${connection.name}` : '';
   const forWhom = connection
     ? `, configured for Workday connection ${connection.name} (tenant ${connection.tenant} at ${connection.host})`
     : '';
