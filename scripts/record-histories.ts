@@ -1,5 +1,6 @@
-// Records workflow histories of a small real sync (parent with a continue-as-new, pages, a paused
-// and resumed run, a cancelled run, a run cancelled while planning, a failed run) into
+// Records workflow histories of a small real sync (parent with a continue-as-new, a run bound to
+// its Workday connection, pages, a paused and resumed run, a cancelled run, a run cancelled while
+// planning, a failed run) into
 // test/replay/histories/, for the determinism replay test. Re-record after an intentional,
 // versioned workflow change: `npx tsx scripts/record-histories.ts [name ...]` (names: only those
 // recordings, e.g. `history-failed`; none: all).
@@ -32,6 +33,13 @@ async function main() {
         concurrency: 3,
         pagesPerExecution: 4,
       });
+      await a.handle.result();
+      ids.push(a.runId, `${a.runId}/page-1`);
+    }
+    if (wanted('history-bound')) {
+      // A run bound to its Workday connection: activities on the connection's queues, each input
+      // carrying the connection (issue 12).
+      const a = await startSync(h.client, h.cfg, { runId: 'history-bound', pageSize: 100, concurrency: 3 });
       await a.handle.result();
       ids.push(a.runId, `${a.runId}/page-1`);
     }

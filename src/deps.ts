@@ -4,7 +4,7 @@ import { stagingKeyring } from './crypto/keyring';
 import type { ActivityDeps } from './activities/ports';
 import { workdayPort } from './activities/workday-adapter';
 import { type AuditStore, createAuditStore } from './audit/store';
-import type { WdsyncConfig } from './config/config';
+import { connectionOf, type WdsyncConfig } from './config/config';
 import { openDb } from './db/open';
 import type { Db } from './db/types';
 import { createWebhookSigner } from './notify/signature';
@@ -116,6 +116,7 @@ export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {
     recovery: { audit, store: createRecoveryStore(db, cfg.database.schema) },
     workdayFamily: familyOfVersion(cfg.workday.version),
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
+    connection: connectionOf(cfg),
   };
   return {
     activities,

@@ -4,9 +4,10 @@ import { diagnoseTemporalTls, temporalConnectionOptions } from './temporal/conne
 import { dataConverterFor } from './temporal/data-converter';
 import { activitiesByQueue, type ActivityDeps } from './activities';
 import { failureMapping } from './activities/failures';
-import type { WdsyncConfig } from './config/config';
+import { connectionOf, type WdsyncConfig } from './config/config';
 import { workflowBundle } from './workflow-bundle';
 import { TASK_QUEUES } from './workflows/activity-options';
+import { connectionQueues } from './workflows/connection';
 
 export { workflowBundle };
 
@@ -80,6 +81,8 @@ export async function startWorkers(opts: {
     interceptors: { activity: [failureMapping] },
     dataConverter: dataConverterFor(cfg),
   };
+  // Workday and sink work of this worker's connection only (src/workflows/connection.ts).
+  const queues = connectionQueues(connectionOf(cfg));
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {
     workers.push(
@@ -94,7 +97,7 @@ export async function startWorkers(opts: {
     workers.push(
       await Worker.create({
         ...common,
-        taskQueue: TASK_QUEUES.workday,
+        taskQueue: queues.workday,
         activities: activities.workday,
         maxConcurrentActivityTaskExecutions: cfg.limits.workdayConcurrencyPerWorker,
         maxTaskQueueActivitiesPerSecond: cfg.limits.workdayRequestsPerSecond,
@@ -105,7 +108,7 @@ export async function startWorkers(opts: {
     workers.push(
       await Worker.create({
         ...common,
-        taskQueue: TASK_QUEUES.sinks,
+        taskQueue: queues.sinks,
         activities: activities.sinks,
         maxConcurrentActivityTaskExecutions: cfg.limits.sinkConcurrencyPerWorker,
       }),

@@ -16,6 +16,7 @@ import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
 import { createReleaseBookkeeping, createReleaseSinkActivities } from './release';
 import { createReplayBookkeeping, createReplaySinkActivities } from './replay';
+import { connectionMismatch, type WorkdayConnectionId } from '../workflows/connection';
 
 export type { ActivityDeps } from './ports';
 
@@ -337,9 +338,33 @@ export type BookkeepingActivities = ReturnType<typeof createBookkeepingActivitie
 /** What each activity task queue's workers register: exactly the group its proxies call. */
 export function activitiesByQueue(deps: ActivityDeps) {
   return {
-    workday: createWorkdayActivities(deps),
-    sinks: { ...createSinkActivities(deps), ...createBookkeepingActivities(deps) },
+    workday: boundToConnection(deps.connection, createWorkdayActivities(deps)),
+    sinks: boundToConnection(deps.connection, {
+      ...createSinkActivities(deps),
+      ...createBookkeepingActivities(deps),
+    }),
   };
+}
+
+/**
+ * Every activity's input carries the connection its run is pinned to (src/workflows/proxies.ts
+ * adds it). A task of another connection, say through a hand-made start naming this worker's
+ * queue, is refused here, before the activity reaches Workday, staging, a sink or the state store.
+ */
+function boundToConnection<T extends Record<string, (input: never) => Promise<unknown>>>(
+  own: WorkdayConnectionId | undefined,
+  group: T,
+): T {
+  const bound: Record<string, (input: Record<string, unknown> | undefined) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(group)) {
+    bound[name] = async (input) => {
+      const { connection, ...rest } = input ?? {};
+      const problem = connectionMismatch(own, connection as WorkdayConnectionId | undefined);
+      if (problem) throw new TypedError(ErrorType.WrongConnection, problem);
+      return (fn as (i: unknown) => Promise<unknown>)(input === undefined ? input : rest);
+    };
+  }
+  return bound as unknown as T;
 }
 
 /** YYYY-MM-DD plus n calendar days. */

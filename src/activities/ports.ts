@@ -1,3 +1,4 @@
+import type { WorkdayConnectionId } from '../workflows/connection';
 import type { SchemaFamily } from '../workday/schema-family';
 import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
@@ -127,6 +128,11 @@ export interface ActivityDeps {
   workdayFamily?: SchemaFamily;
   /** Bounds on a run's Total_Results; DEFAULT_PLAN_LIMITS when absent. */
   planLimits?: PlanLimits;
+  /**
+   * The Workday connection this worker is configured for (set by buildDeps). Every task must be
+   * pinned to it: work of another connection is refused before Workday or a sink is touched.
+   */
+  connection?: WorkdayConnectionId;
 }
 
 export type { PageKey };

@@ -3,6 +3,7 @@ import { startReplay } from '../replay/start';
 import { replayIdProblem, runIdProblem } from '../workflows/ids';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
+import { otherConnectionProblem } from '../runs/run-connection';
 import { checkedArgs, UserError } from './errors';
 import { connectForSinks } from './temporal';
 
@@ -120,6 +121,8 @@ Examples:
       if (!target) return;
       await action(async (cfg) => {
         const client = await connectForSinks(cfg, o.sink);
+        const other = await otherConnectionProblem(client, cfg, runId);
+        if (other) throw new UserError(other);
         const { workflowId, handle } = await startReplay(client, cfg, {
           runId,
           target,

@@ -2,8 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
 import { announceRunReport } from '../report/write';
 import { listRuns } from '../runs/list';
-import { watchPollers } from '../runs/pollers';
+import { noPollerMessage, queuesWithoutPollers, watchPollers } from '../runs/pollers';
 import { startSync } from '../runs/start';
+import { connectionOf } from '../config/config';
+import { connectionKey } from '../workflows/connection';
+import { otherConnectionProblem } from '../runs/run-connection';
 import { getRunStatus, reconcileRunRecord, waitForRun } from '../runs/status';
 import {
   cancelSignal,
@@ -82,7 +85,15 @@ export function registerRunCommands(program: Command) {
         },
         { refuseOverlap: !o.allowOverlap },
       );
+      const connection = connectionOf(cfg);
       if (!o.wait) {
+        // Without --wait nobody would see the run wait for a worker that does not exist: say so now.
+        const missing = await queuesWithoutPollers(client, connection).catch(() => []);
+        if (missing.length) {
+          process.stderr.write(
+            `wdsync: warning: ${noPollerMessage(missing, cfg.temporal.address, cfg.temporal.namespace, connection)}\n`,
+          );
+        }
         if (!o.json) {
           console.log(attached ? `attached to running run ${runId}` : `started run ${runId}`);
           return;
@@ -100,6 +111,7 @@ export function registerRunCommands(program: Command) {
       const stopWatching = watchPollers(client, (line) => process.stderr.write(`wdsync: ${line}\n`), {
         address: cfg.temporal.address,
         namespace: cfg.temporal.namespace,
+        connection,
       });
       const summary = await waitForRun(handle, (p) => r.update(p))
         .catch(async (err: unknown) => {
@@ -132,6 +144,8 @@ export function registerRunCommands(program: Command) {
     .action(
       action(async (cfg, runId: string, o: { watch?: boolean; json?: boolean }) => {
         const client = await connectClient(cfg);
+        const other = await otherConnectionProblem(client, cfg, runId);
+        if (other) throw new UserError(other);
         const st = await getRunStatus(client, runId);
         if (st.running && o.watch) {
           const r = createProgressRenderer();
@@ -215,7 +229,7 @@ export function registerRunCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { limit: number; json?: boolean }) => {
-        const rows = await listRuns(await connectClient(cfg), o.limit);
+        const rows = await listRuns(await connectClient(cfg), o.limit, connectionKey(connectionOf(cfg)));
         if (o.json) return console.log(JSON.stringify(rows));
         if (!rows.length) return console.log('no runs yet; start one with `wdsync start`');
         for (const r of rows) {

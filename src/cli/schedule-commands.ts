@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { createSchedule, scheduleNameProblem } from '../runs/schedules';
+import { createSchedule, isScheduleOf, scheduleIdFor, scheduleNameProblem } from '../runs/schedules';
 import { action } from './action';
 import { intArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
@@ -35,7 +35,7 @@ export function registerScheduleCommands(program: Command) {
       .option('--sink <name...>', 'deliver to these configured sinks only'),
   ).action(
     action(async (cfg, name: string, o: Record<string, unknown>) => {
-      const badName = scheduleNameProblem(name);
+      const badName = scheduleNameProblem(scheduleIdFor(cfg, name));
       if (badName) throw new UserError(badName);
       if (!o.every === !o.cron)
         throw new UserError('give exactly one of --every <duration> or --cron "<spec>"');
@@ -57,7 +57,7 @@ export function registerScheduleCommands(program: Command) {
         sinks: o.sink as string[] | undefined,
         scope: scopeFromFlags(o as ScopeFlags),
       });
-      console.log(`created schedule ${name}`);
+      console.log(`created schedule ${scheduleIdFor(cfg, name)}`);
     }),
   );
 
@@ -70,8 +70,10 @@ export function registerScheduleCommands(program: Command) {
         const client = await connectClient(cfg);
         const rows = [];
         for await (const s of client.schedule.list()) {
+          if (!isScheduleOf(cfg, s.memo)) continue;
           rows.push({
-            name: s.scheduleId,
+            // As the user names it: without the connection's prefix.
+            name: s.scheduleId.slice(scheduleIdFor(cfg, '').length),
             paused: s.state.paused,
             next: s.info.nextActionTimes[0]?.toISOString(),
             recent: s.info.recentActions.map((a) => a.action.workflow.workflowId),
@@ -91,7 +93,7 @@ export function registerScheduleCommands(program: Command) {
     .action(
       action(async (cfg, name: string, o: { json?: boolean }) => {
         const client = await connectClient(cfg);
-        const d = await client.schedule.getHandle(name).describe();
+        const d = await client.schedule.getHandle(scheduleIdFor(cfg, name)).describe();
         const out = {
           name,
           paused: d.state.paused,
@@ -124,7 +126,7 @@ export function registerScheduleCommands(program: Command) {
       .action(
         action(async (cfg, name: string) => {
           const client = await connectClient(cfg);
-          await fn(client.schedule.getHandle(name));
+          await fn(client.schedule.getHandle(scheduleIdFor(cfg, name)));
           console.log(`${cmd}: ${name}`);
         }),
       );
@@ -157,7 +159,7 @@ export function registerScheduleCommands(program: Command) {
         const client = await connectClient(cfg);
         const overlap =
           o.overlap === 'skip' ? 'SKIP' : o.overlap === 'allow-all' ? 'ALLOW_ALL' : 'BUFFER_ALL';
-        await client.schedule.getHandle(name).backfill({ start, end, overlap });
+        await client.schedule.getHandle(scheduleIdFor(cfg, name)).backfill({ start, end, overlap });
         console.log(`backfill requested for ${name}: ${start.toISOString()} .. ${end.toISOString()}`);
       }),
     );

@@ -1,15 +1,17 @@
 import { type Command, Option } from 'commander';
+import { connectionOf } from '../config/config';
 import { buildDeps, stagingCipher } from '../deps';
+import { connectionKey } from '../workflows/connection';
 import { ALL_ROLES, startWorkers, type WorkerRole } from '../worker';
 import { action } from './action';
 import { connectClient } from './temporal';
-import { ensureStagingRetention, STAGING_RETENTION_SCHEDULE } from '../runs/staging-retention';
+import { ensureStagingRetention, stagingRetentionScheduleId } from '../runs/staging-retention';
 
 export function registerWorkerCommand(program: Command) {
   program
     .command('worker')
     .description(
-      'run a wdsync worker (workflows, Workday fetches and sink deliveries); start more to scale out',
+      'run a wdsync worker (workflows, Workday fetches and sink deliveries) for one Workday connection (--tenant NAME); start more to scale out',
     )
     .addOption(
       new Option('--roles <roles...>', 'run only these roles (e.g. a Workday-only worker host)')
@@ -28,7 +30,7 @@ export function registerWorkerCommand(program: Command) {
             const r = await ensureStagingRetention(client, cfg);
             if (r === 'created' || r === 'updated')
               console.log(
-                `staging retention: pages staged more than ${cfg.staging.retentionDays} days ago are deleted hourly (Schedule ${STAGING_RETENTION_SCHEDULE})`,
+                `staging retention: pages staged more than ${cfg.staging.retentionDays} days ago are deleted hourly (Schedule ${stagingRetentionScheduleId(cfg)})`,
               );
           }
         } finally {
@@ -37,7 +39,7 @@ export function registerWorkerCommand(program: Command) {
         const deps = await buildDeps(cfg, { cipher });
         const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles });
         console.log(
-          `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
+          `wdsync worker running (${o.roles.join(', ')}) for Workday connection ${connectionKey(connectionOf(cfg))} against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
         );
         await handle.done;
         await deps.close();

@@ -5,7 +5,8 @@ import { DEFAULT_PLAN_LIMITS } from '../activities/plan-limits';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { isTimeZone } from '../time/tenant-date';
 import { webhookSecretProblem } from '../notify/signature';
-import { checkWorkdayConnection, Secret, workdayFields } from '../workday/config';
+import { checkWorkdayConnection, Secret, tenantOf, workdayFields } from '../workday/config';
+import type { WorkdayConnectionId } from '../workflows/connection';
 import { KafkaSecurity, parseKafkaTarget } from '../kafka/target';
 
 /**
@@ -64,7 +65,40 @@ export type SinkConfig = z.infer<typeof SinkConfig>;
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** The name of the connection of the config file's top level (and of the WORKDAY_* variables). */
+export const DEFAULT_CONNECTION = 'default';
+
+/**
+ * One named connection of the config file (`connections: { prod: {...}, sandbox: {...} }`): its
+ * own Workday (credentials, `passwordFile`), sinks, limits and defaults, and its own state: the
+ * database schema (default `<database.schema>_<name>`) and staging folder (`<staging.dir>-<name>`),
+ * so a production tenant and its sandbox, same WIDs and all, never share a row or a file.
+ */
+const ConnectionFile = z
+  .object({
+    workday: z.record(z.string(), z.unknown()),
+    sinks: z.array(z.unknown()).optional(),
+    limits: z.record(z.string(), z.unknown()).optional(),
+    defaults: z.record(z.string(), z.unknown()).optional(),
+    database: z.object({ url: z.string().optional(), schema: z.string().optional() }).strict().optional(),
+    staging: z.object({ dir: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+type ConnectionFile = z.infer<typeof ConnectionFile>;
+const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+/** A named connection's schema by default: `<base>_<name>`, a plain identifier. */
+const ownSchema = (base: string, name: string) => `${base}_${name.replace(/-/g, '_')}`;
+
+/** Settings of one connection that the environment gives only to the default connection. */
+const CONNECTION_ENV =
+  /^(WORKDAY_|WDSYNC_SINKS$|WDSYNC_WORKDAY_RPS$|WDSYNC_WORKDAY_CONCURRENCY$|WDSYNC_SINK_CONCURRENCY$|WDSYNC_PAGE_SIZE$|WDSYNC_CONCURRENCY$)/;
+
 export const ConfigSchema = z.object({
+  /** The connection this configuration is of (`--tenant NAME`); `default` for the single-connection config. */
+  connection: z.string().default(DEFAULT_CONNECTION),
+  /** Every connection the configuration names, for messages. */
+  connectionNames: z.array(z.string()).default([DEFAULT_CONNECTION]),
   /** The Workday connection: the Workday client's own rules, plus the tenant's time zone. */
   workday: z
     .object({
@@ -336,18 +370,138 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
 }
 
+interface Selected {
+  name: string;
+  names: string[];
+  /** The file as the selected connection sees it: its own workday, sinks, limits and defaults at the top. */
+  file: Record<string, unknown>;
+  env: Env;
+  own?: ConnectionFile;
+}
+
+/**
+ * Picks the connection WDSYNC_TENANT (`--tenant`) names. The top level of the file (or the
+ * WORKDAY_* variables) is the connection `default`; with `connections` and no top-level Workday,
+ * a single connection is the default, and several need a name.
+ */
+function selectConnection(file: Record<string, unknown>, env: Env, where: string): Selected {
+  if (file.connections === undefined) {
+    const asked = env.WDSYNC_TENANT;
+    if (asked && asked !== DEFAULT_CONNECTION) {
+      throw new ConfigError(
+        `unknown tenant "${asked}": no connections are configured (only "${DEFAULT_CONNECTION}"); name them under "connections" in ${where}`,
+      );
+    }
+    return { name: DEFAULT_CONNECTION, names: [DEFAULT_CONNECTION], file, env };
+  }
+  const r = z.record(z.string(), ConnectionFile).safeParse(file.connections);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `connections.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const connections = r.data;
+  for (const n of Object.keys(connections)) {
+    if (!CONNECTION_NAME.test(n) || n === DEFAULT_CONNECTION) {
+      throw new ConfigError(
+        `connection name "${n}" in ${where}: use 1-40 lowercase letters, digits, - and _ (starting with a letter), not "${DEFAULT_CONNECTION}"`,
+      );
+    }
+  }
+  const hasDefault = file.workday !== undefined || env.WORKDAY_ENDPOINT !== undefined;
+  const names = [...(hasDefault ? [DEFAULT_CONNECTION] : []), ...Object.keys(connections)];
+  const only = names.length === 1 ? names[0] : undefined;
+  const name = env.WDSYNC_TENANT || (hasDefault ? DEFAULT_CONNECTION : only);
+  if (!name) {
+    throw new ConfigError(
+      `several connections are configured (${names.join(', ')}); pick one with --tenant NAME`,
+    );
+  }
+  if (!names.includes(name)) {
+    throw new ConfigError(`unknown tenant "${name}"; the configured connections are: ${names.join(', ')}`);
+  }
+  checkConnectionsApart(file, connections, hasDefault, where);
+  const { connections: _all, ...shared } = file;
+  const own = connections[name];
+  if (!own) return { name, names, file: shared, env };
+  const view: Record<string, unknown> = { ...shared, workday: own.workday };
+  if (own.sinks) view.sinks = own.sinks;
+  else delete view.sinks;
+  for (const k of ['limits', 'defaults'] as const) {
+    view[k] = { ...((shared[k] as Record<string, unknown> | undefined) ?? {}), ...own[k] };
+  }
+  // Shared settings (Temporal, database server, encryption, notify) still come from the environment.
+  const sharedEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !CONNECTION_ENV.test(k)));
+  return { name, names, file: view, env: sharedEnv, own };
+}
+
+/**
+ * Two connections writing one schema or one folder would overwrite each other's rows (a tenant
+ * and its sandbox share WIDs), so the configuration is refused instead.
+ */
+function checkConnectionsApart(
+  file: Record<string, unknown>,
+  connections: Record<string, ConnectionFile>,
+  hasDefault: boolean,
+  where: string,
+): void {
+  const db = (file.database ?? {}) as { url?: string; schema?: string };
+  const baseSchema = db.schema ?? 'wdsync';
+  const places = new Map<string, string>();
+  const claim = (place: string, name: string) => {
+    const other = places.get(place);
+    if (other !== undefined) {
+      throw new ConfigError(
+        `connections "${other}" and "${name}" in ${where} share ${place}; give each its own (database.schema, staging.dir, a jsonl sink's dir) so their records never overwrite each other`,
+      );
+    }
+    places.set(place, name);
+  };
+  const jsonlDirs = (sinks: unknown) =>
+    (Array.isArray(sinks) ? sinks : [])
+      .filter((s): s is { type: string; dir: string } => s?.type === 'jsonl' && typeof s.dir === 'string')
+      .map((s) => path.resolve(s.dir));
+  /** A postgres sink given a schema of its own writes there, not in its connection's schema. */
+  const sinkSchemas = (sinks: unknown, url: string | undefined) =>
+    (Array.isArray(sinks) ? sinks : [])
+      .filter(
+        (s): s is { type: string; schema: string; url?: string } =>
+          s?.type === 'postgres' && typeof s.schema === 'string',
+      )
+      .map((s) => `schema "${s.schema}" of database ${s.url ?? url ?? '(default)'}`);
+  if (hasDefault) {
+    claim(`schema "${baseSchema}" of database ${db.url ?? '(default)'}`, DEFAULT_CONNECTION);
+    for (const d of jsonlDirs(file.sinks)) claim(`the folder ${d}`, DEFAULT_CONNECTION);
+    for (const place of sinkSchemas(file.sinks, db.url)) claim(place, DEFAULT_CONNECTION);
+  }
+  for (const [name, c] of Object.entries(connections)) {
+    claim(
+      `schema "${c.database?.schema ?? ownSchema(baseSchema, name)}" of database ${c.database?.url ?? db.url ?? '(default)'}`,
+      name,
+    );
+    if (c.staging?.dir) claim(`the staging folder ${path.resolve(c.staging.dir)}`, name);
+    for (const d of jsonlDirs(c.sinks)) claim(`the folder ${d}`, name);
+    for (const place of sinkSchemas(c.sinks, c.database?.url ?? db.url)) claim(place, name);
+  }
+}
+
 /** Loads and validates configuration; throws ConfigError with every problem on one line each. */
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncConfig {
+export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): WdsyncConfig {
   const fileName =
-    env.WDSYNC_CONFIG ??
+    processEnv.WDSYNC_CONFIG ??
     (existsSync(path.join(cwd, 'wdsync.config.json')) ? 'wdsync.config.json' : undefined);
-  const file = fileName ? readJsonFile(path.resolve(cwd, fileName)) : {};
+  const selected = selectConnection(
+    fileName ? readJsonFile(path.resolve(cwd, fileName)) : {},
+    processEnv,
+    fileName ?? 'wdsync.config.json',
+  );
+  const { file, env } = selected;
   const section = (k: string) => (file[k] ?? {}) as Record<string, unknown>;
 
+  const passwordFile = env.WORKDAY_PASSWORD_FILE ?? section('workday').passwordFile;
   const password =
     env.WORKDAY_PASSWORD ||
-    (env.WORKDAY_PASSWORD_FILE
-      ? readSecretFile('WORKDAY_PASSWORD_FILE', env.WORKDAY_PASSWORD_FILE, 'the Workday password')
+    (typeof passwordFile === 'string'
+      ? readSecretFile('WORKDAY_PASSWORD_FILE', passwordFile, 'the Workday password')
       : undefined);
   const webhookSecretFile = env.WDSYNC_WEBHOOK_SECRET_FILE ?? section('notify').webhookSecretFile;
   const webhookSecret =
@@ -355,7 +509,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
       ? readSecretFile('WDSYNC_WEBHOOK_SECRET_FILE', webhookSecretFile, 'the webhook signing secret')
       : undefined;
   const d = SIMULATOR_DEFAULTS;
-  const fileWorkday = section('workday');
+  const { passwordFile: _passwordFile, ...fileWorkday } = section('workday');
   // The simulator's endpoint and credentials only when no Workday is configured at all: a real
   // endpoint with a missing password must fail, not try the simulator's password on it.
   const simulator = !env.WORKDAY_ENDPOINT && fileWorkday.endpoint === undefined;
@@ -363,6 +517,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
     throw new ConfigError('WORKDAY_PASSWORD is empty; set the Workday password or WORKDAY_PASSWORD_FILE');
   }
   const raw = {
+    connection: selected.name,
+    connectionNames: selected.names,
     workday: {
       ...(simulator
         ? {
@@ -458,10 +614,32 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const at = selected.own ? `connections.${selected.name}.` : '';
+    const problems = parsed.error.issues.map((i) => `${at}${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
-  return parsed.data;
+  const cfg = parsed.data;
+  if (!selected.own) return cfg;
+  // A named connection's own state: its schema and staging folder unless it names them.
+  return {
+    ...cfg,
+    database: {
+      url: selected.own.database?.url ?? cfg.database.url,
+      schema: selected.own.database?.schema ?? ownSchema(cfg.database.schema, selected.name),
+    },
+    // Beside the default connection's folder, not in it: run ids name folders there.
+    staging: { ...cfg.staging, dir: selected.own.staging?.dir ?? `${cfg.staging.dir}-${selected.name}` },
+  };
+}
+
+/** The identity of the configured Workday connection that runs pin (no secret in it). */
+export function connectionOf(cfg: Pick<WdsyncConfig, 'connection' | 'workday'>): WorkdayConnectionId {
+  return {
+    name: cfg.connection,
+    host: new URL(cfg.workday.endpoint).host,
+    tenant: tenantOf(cfg.workday),
+    version: cfg.workday.version,
+  };
 }
 
 type WorkdaySettings = WdsyncConfig['workday'];

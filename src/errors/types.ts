@@ -16,6 +16,7 @@ export const ErrorType = {
   ReplayPlan: 'ReplayPlanError',
   ReleasePlan: 'ReleasePlanError',
   WorkerMisconfigured: 'WorkerMisconfigured',
+  WrongConnection: 'WrongWorkdayConnection',
   PathOutsideRoot: 'PathOutsideRoot',
   PlanTooLarge: 'PlanTooLarge',
   InvalidRunId: 'InvalidRunId',

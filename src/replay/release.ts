@@ -1,5 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { WdsyncConfig } from '../config/config';
+import { connectionOf, type WdsyncConfig } from '../config/config';
 import { selectSinks } from '../sinks/names';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { releaseWorkflowId, runIdProblem } from '../workflows/ids';
@@ -47,6 +47,7 @@ export async function startRelease(
         runId: opts.runId,
         sinks: opts.sinks?.length ? opts.sinks : undefined,
         tuning: opts.tuning,
+        connection: connectionOf(cfg),
       },
     ],
     workflowIdConflictPolicy: 'USE_EXISTING',

@@ -2,7 +2,7 @@ import { selectSinks } from '../sinks/names';
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { WdsyncConfig } from '../config/config';
+import { connectionOf, type WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { replayIdProblem, replayWorkflowId, runIdProblem } from '../workflows/ids';
 import type { replayRun } from '../workflows/replay-run';
@@ -48,6 +48,7 @@ export async function startReplay(
     concurrency: opts.concurrency,
     tuning: opts.tuning,
     historySpec: await specFromHistory(client, opts.runId),
+    connection: connectionOf(cfg),
   };
   const workflowId = replayWorkflowId(opts.runId, replayId);
   const what =

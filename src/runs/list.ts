@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { MODE, STATE } from '../workflows/search-attributes';
+import { CONNECTION, MODE, STATE } from '../workflows/search-attributes';
 
 export interface RunListing {
   runId: string;
@@ -15,9 +15,11 @@ export interface RunListing {
  * one workflow id: it is listed once, with the status of its latest execution and the start time of
  * its first.
  */
-export async function listRuns(client: Client, limit: number): Promise<RunListing[]> {
+export async function listRuns(client: Client, limit: number, connection?: string): Promise<RunListing[]> {
   const byId = new Map<string, RunListing>();
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'syncRun'` })) {
+  // Runs of one connection: a tenant and its sandbox share everything else (tenant name, WIDs).
+  const ofConnection = connection ? ` AND ${CONNECTION.name} = ${JSON.stringify(connection)}` : '';
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'syncRun'${ofConnection}` })) {
     const startTime = w.startTime.toISOString();
     const seen = byId.get(w.workflowId);
     if (seen) {

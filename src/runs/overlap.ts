@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { STATE, TENANT } from '../workflows/search-attributes';
+import { CONNECTION, STATE, TENANT } from '../workflows/search-attributes';
 
 /** Memo key holding a run's scope key (src/activities/scope-key.ts), set by start and schedules. */
 export const SCOPE_MEMO = 'wdsyncScope';
@@ -20,9 +20,13 @@ const literal = (v: string) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
  */
 export async function findOverlappingRun(
   client: Client,
-  o: { tenant: string; scopeKey: string; runId: string },
+  o: { tenant: string; scopeKey: string; runId: string; connection?: string },
 ): Promise<RunningRun | undefined> {
-  const query = `WorkflowType = 'syncRun' AND ExecutionStatus = 'Running' AND ${TENANT.name} = ${literal(o.tenant)}`;
+  // A sandbox shares its production tenant's name: runs overlap only on the same connection.
+  const same = o.connection
+    ? `${CONNECTION.name} = ${literal(o.connection)}`
+    : `${TENANT.name} = ${literal(o.tenant)}`;
+  const query = `WorkflowType = 'syncRun' AND ExecutionStatus = 'Running' AND ${same}`;
   for await (const w of client.workflow.list({ query })) {
     if (w.workflowId === o.runId) continue;
     const scope = w.memo?.[SCOPE_MEMO];

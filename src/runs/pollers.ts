@@ -1,20 +1,34 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { DEFAULT_CONNECTION } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
+import { connectionQueues, type WorkdayConnectionId } from '../workflows/connection';
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
-/** Each queue a run needs, with the kind of poller that serves it. */
-const QUEUES = [
-  { name: TASK_QUEUES.workflows, type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, role: 'workflows' },
-  { name: TASK_QUEUES.workday, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'workday' },
-  { name: TASK_QUEUES.sinks, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'sinks' },
-] as const;
+interface Queue {
+  name: string;
+  type: (typeof TaskQueueType)[keyof typeof TaskQueueType];
+  role: 'workflows' | 'workday' | 'sinks';
+}
+
+/** Each queue a run of the connection needs, with the kind of poller that serves it. */
+function queuesOf(connection: WorkdayConnectionId | undefined): Queue[] {
+  const own = connectionQueues(connection);
+  return [
+    { name: TASK_QUEUES.workflows, type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, role: 'workflows' },
+    { name: own.workday, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'workday' },
+    { name: own.sinks, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, role: 'sinks' },
+  ];
+}
 
 /** The queues no worker polls, as Temporal's DescribeTaskQueue tells (pollers seen lately). */
-export async function queuesWithoutPollers(client: Client): Promise<(typeof QUEUES)[number][]> {
-  const missing: (typeof QUEUES)[number][] = [];
-  for (const q of QUEUES) {
+export async function queuesWithoutPollers(
+  client: Client,
+  connection?: WorkdayConnectionId,
+): Promise<Queue[]> {
+  const missing: Queue[] = [];
+  for (const q of queuesOf(connection)) {
     const r = await client.workflowService.describeTaskQueue({
       namespace: client.options.namespace,
       taskQueue: { name: q.name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -26,16 +40,23 @@ export async function queuesWithoutPollers(client: Client): Promise<(typeof QUEU
 }
 
 export function noPollerMessage(
-  missing: (typeof QUEUES)[number][],
+  missing: Queue[],
   address: string,
   namespace: string,
+  connection?: WorkdayConnectionId,
 ): string {
   const queues = missing.map((q) => q.name).join(', ');
   const roles =
-    missing.length === QUEUES.length ? '' : ` (or one with --roles ${missing.map((q) => q.role).join(' ')})`;
+    missing.length === queuesOf(connection).length
+      ? ''
+      : ` (or one with --roles ${missing.map((q) => q.role).join(' ')})`;
+  const tenant = connection && connection.name !== DEFAULT_CONNECTION ? ` --tenant ${connection.name}` : '';
+  const forWhom = connection
+    ? `, configured for Workday connection ${connection.name} (tenant ${connection.tenant} at ${connection.host})`
+    : '';
   return (
     `no worker is polling task queue${missing.length > 1 ? 's' : ''} ${queues}, so the run waits: ` +
-    `start \`wdsync worker\`${roles} against Temporal ${address}, namespace ${namespace}`
+    `start \`wdsync worker${tenant}\`${roles} against Temporal ${address}, namespace ${namespace}${forWhom}`
   );
 }
 
@@ -47,7 +68,13 @@ export function noPollerMessage(
 export function watchPollers(
   client: Client,
   say: (line: string) => void,
-  o: { address: string; namespace: string; intervalMs?: number; confirmMs?: number },
+  o: {
+    address: string;
+    namespace: string;
+    connection?: WorkdayConnectionId;
+    intervalMs?: number;
+    confirmMs?: number;
+  },
 ): () => void {
   let stopped = false;
   let reported = false;
@@ -55,13 +82,14 @@ export function watchPollers(
   void (async () => {
     while (!stopped) {
       try {
-        let missing = await queuesWithoutPollers(client);
+        let missing = await queuesWithoutPollers(client, o.connection);
         if (missing.length) {
           await sleep(o.confirmMs ?? 2000);
           if (stopped) return;
-          missing = await queuesWithoutPollers(client);
+          missing = await queuesWithoutPollers(client, o.connection);
         }
-        if (missing.length && !reported && !stopped) say(noPollerMessage(missing, o.address, o.namespace));
+        if (missing.length && !reported && !stopped)
+          say(noPollerMessage(missing, o.address, o.namespace, o.connection));
         reported = missing.length > 0;
       } catch {
         // Visibility is advice here; the wait itself reports a lost Temporal.

@@ -1,12 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { scopeKey } from '../activities/scope-key';
-import type { WdsyncConfig } from '../config/config';
+import { DEFAULT_CONNECTION, type WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem, scheduledWorkflowId } from '../workflows/ids';
 import { MODE, STATE, TENANT } from '../workflows/search-attributes';
 import type { syncRun } from '../workflows/sync-run';
 import { SCOPE_MEMO } from './overlap';
-import { buildRunInput, type StartOptions } from './start';
+import { buildRunInput, connectionAttribute, type StartOptions } from './start';
 
 export interface ScheduleOptions extends Omit<StartOptions, 'runId' | 'asOf'> {
   name: string;
@@ -33,6 +33,26 @@ export function scheduleNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** Memo key of a schedule: the connection whose runs it starts (`schedule list` shows only its own). */
+export const SCHEDULE_CONNECTION_MEMO = 'wdsyncConnection';
+
+/**
+ * The schedule id of `name` for the configured connection: the name itself for the default
+ * connection, `<connection>-<name>` for a named one, so a tenant and its sandbox can each have a
+ * schedule "nightly".
+ */
+export function scheduleIdFor(cfg: Pick<WdsyncConfig, 'connection'>, name: string): string {
+  return cfg.connection === DEFAULT_CONNECTION ? name : `${cfg.connection}-${name}`;
+}
+
+/** Whether a listed schedule belongs to the configured connection (schedules without the memo: the default). */
+export function isScheduleOf(
+  cfg: Pick<WdsyncConfig, 'connection'>,
+  memo: Record<string, unknown> | undefined,
+) {
+  return (memo?.[SCHEDULE_CONNECTION_MEMO] ?? DEFAULT_CONNECTION) === cfg.connection;
+}
+
 /**
  * A Temporal Schedule that starts syncRun. Each scheduled run's id is Temporal's
  * `wdsync-<name>-<timestamp>`, which syncRun uses as its run id, so scheduled runs carry the same
@@ -40,17 +60,19 @@ export function scheduleNameProblem(name: string): string | undefined {
  */
 export async function createSchedule(client: Client, cfg: WdsyncConfig, o: ScheduleOptions) {
   if (!o.every === !o.cron) throw new Error('give exactly one of --every or --cron');
-  const problem = scheduleNameProblem(o.name);
+  const scheduleId = scheduleIdFor(cfg, o.name);
+  const problem = scheduleNameProblem(scheduleId);
   if (problem) throw new Error(problem);
   const { runId: _fixed, ...input } = buildRunInput(cfg, o);
   return client.schedule.create({
-    scheduleId: o.name,
+    scheduleId,
+    memo: { [SCHEDULE_CONNECTION_MEMO]: cfg.connection },
     spec: o.every ? { intervals: [{ every: o.every as `${number}m` }] } : { cronExpressions: [o.cron!] },
     action: {
       type: 'startWorkflow',
       workflowType: 'syncRun',
       taskQueue: TASK_QUEUES.workflows,
-      workflowId: scheduledWorkflowId(o.name),
+      workflowId: scheduledWorkflowId(scheduleId),
       args: [input] as Parameters<typeof syncRun>,
       // Lets `wdsync start` see a scheduled run of the same scope (the schedule's own overlap
       // policy governs its runs among themselves).
@@ -58,6 +80,7 @@ export async function createSchedule(client: Client, cfg: WdsyncConfig, o: Sched
       typedSearchAttributes: [
         { key: MODE, value: input.mode },
         { key: TENANT, value: input.tenant },
+        ...connectionAttribute(input),
         { key: STATE, value: 'Running' },
       ],
       staticSummary: `wdsync scheduled ${input.mode} sync "${o.name}" of ${input.tenant}`,

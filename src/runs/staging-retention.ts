@@ -1,10 +1,15 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
-import type { WdsyncConfig } from '../config/config';
+import { connectionOf, type WdsyncConfig } from '../config/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import type { stagingRetention } from '../workflows/staging-retention';
+import { scheduleIdFor } from './schedules';
 
-/** One per namespace: every worker of a deployment keeps the same schedule. */
+/** One per connection (each has its own staging): every worker of it keeps the same schedule. */
 export const STAGING_RETENTION_SCHEDULE = 'wdsync-staging-retention';
+
+/** The retention schedule's id for the configured connection (`<connection>-…` for a named one). */
+export const stagingRetentionScheduleId = (cfg: Pick<WdsyncConfig, 'connection'>) =>
+  scheduleIdFor(cfg, STAGING_RETENTION_SCHEDULE);
 /** Often enough that pages outlive their retention by at most this; cheap when nothing expired. */
 const EVERY = '1h';
 
@@ -17,7 +22,8 @@ type Outcome = 'created' | 'updated' | 'removed' | 'off';
  */
 export async function ensureStagingRetention(client: Client, cfg: WdsyncConfig): Promise<Outcome> {
   const days = cfg.staging.retentionDays;
-  const handle = client.schedule.getHandle(STAGING_RETENTION_SCHEDULE);
+  const id = stagingRetentionScheduleId(cfg);
+  const handle = client.schedule.getHandle(id);
   if (days === 0) {
     try {
       await handle.delete();
@@ -31,13 +37,13 @@ export async function ensureStagingRetention(client: Client, cfg: WdsyncConfig):
     type: 'startWorkflow' as const,
     workflowType: 'stagingRetention',
     taskQueue: TASK_QUEUES.workflows,
-    workflowId: STAGING_RETENTION_SCHEDULE,
-    args: [{ olderThanDays: days }] as Parameters<typeof stagingRetention>,
-    staticSummary: `wdsync staging retention: delete staged pages older than ${days} days`,
+    workflowId: id,
+    args: [{ olderThanDays: days, connection: connectionOf(cfg) }] as Parameters<typeof stagingRetention>,
+    staticSummary: `wdsync staging retention of connection ${cfg.connection}: delete staged pages older than ${days} days`,
   };
   try {
     await client.schedule.create({
-      scheduleId: STAGING_RETENTION_SCHEDULE,
+      scheduleId: id,
       spec: { intervals: [{ every: EVERY }] },
       action,
       policies: { overlap: 'SKIP' },

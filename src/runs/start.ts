@@ -7,11 +7,12 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { scopeKey } from '../activities/scope-key';
-import type { WdsyncConfig } from '../config/config';
+import { connectionOf, type WdsyncConfig } from '../config/config';
 import { tenantOf } from '../workday/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem } from '../workflows/ids';
-import { MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
+import { CONNECTION, MODE, RUN_ID, STATE, TENANT } from '../workflows/search-attributes';
+import { connectionKey } from '../workflows/connection';
 import type { syncRun } from '../workflows/sync-run';
 import type { SyncRunInput } from '../workflows/types';
 import { findOverlappingRun, overlapMessage, SCOPE_MEMO } from './overlap';
@@ -56,6 +57,7 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     runId,
     mode: opts.mode ?? 'full',
     tenant,
+    connection: connectionOf(cfg),
     pageSize: opts.pageSize ?? cfg.defaults.pageSize,
     concurrency: opts.concurrency ?? cfg.defaults.concurrency,
     sinks,
@@ -86,12 +88,23 @@ export function runStartOptions(input: SyncRunInput & { runId: string }) {
       { key: RUN_ID, value: input.runId },
       { key: MODE, value: input.mode },
       { key: TENANT, value: input.tenant },
+      ...connectionAttribute(input),
       { key: STATE, value: 'Running' },
     ],
-    staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
-    staticDetails: `Sinks: ${input.sinks.join(', ')}`,
+    staticSummary: `wdsync ${input.mode} sync of ${connectionLine(input)} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+    staticDetails: `Workday: ${connectionLine(input)}\nSinks: ${input.sinks.join(', ')}`,
   } satisfies WorkflowStartOptions<typeof syncRun>;
 }
+
+/** Runs of one connection are found by WdsyncConnection (`wdsync runs --tenant`). */
+export const connectionAttribute = (input: Pick<SyncRunInput, 'connection'>) =>
+  input.connection ? [{ key: CONNECTION, value: connectionKey(input.connection) }] : [];
+
+/** The pinned connection as the Web UI shows it: name, tenant, host and version. */
+const connectionLine = (input: Pick<SyncRunInput, 'connection' | 'tenant'>) =>
+  input.connection
+    ? `${input.connection.tenant} at ${input.connection.host} ${input.connection.version} (connection ${input.connection.name})`
+    : input.tenant;
 
 export class OverlapError extends Error {
   override name = 'OverlapError';
@@ -118,6 +131,7 @@ export async function startSync(
       tenant: input.tenant,
       scopeKey: scope,
       runId: input.runId,
+      connection: input.connection && connectionKey(input.connection),
     });
     if (running) throw new OverlapError(overlapMessage(running, input.tenant));
   }

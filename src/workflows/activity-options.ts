@@ -2,8 +2,12 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type { ActivityTuning } from './types';
 
 /**
- * Task queues. Workday calls get their own queue so one server-side rate limit
- * (maxTaskQueueActivitiesPerSecond) protects the tenant across every worker process.
+ * Task queues. Workflows share one queue (their code touches neither Workday nor a sink). Workday
+ * calls and sink writes run on queues of the run's connection (connectionQueues in
+ * ./connection.ts), so only workers configured for that connection take them, and one
+ * server-side rate limit (maxTaskQueueActivitiesPerSecond) protects each tenant across every
+ * worker process. `workday` and `sinks` here are the shared queues of runs started before runs
+ * were bound to a connection.
  */
 export const TASK_QUEUES = {
   workflows: 'wdsync',

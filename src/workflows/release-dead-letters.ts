@@ -9,9 +9,9 @@ import { failureMessage } from './sync-page';
  * A letter is marked released only once every sink took it.
  */
 export async function releaseDeadLetters(input: ReleaseInput): Promise<ReleaseOutcome[]> {
-  const sinks = sinkActivities(input.tuning);
-  const books = tunedBookkeepingActivities(input.tuning);
-  const planning = tunedBookkeepingActivities(input.tuning, {
+  const sinks = sinkActivities(input.tuning, input.connection);
+  const books = tunedBookkeepingActivities(input.tuning, input.connection);
+  const planning = tunedBookkeepingActivities(input.tuning, input.connection, {
     nonRetryableErrorTypes: [ErrorType.ReleasePlan],
   });
   const plan = await planning.planRelease(input);

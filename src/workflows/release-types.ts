@@ -3,6 +3,7 @@
  * sink names and actions. Fragments, records and the validation reasons (which quote field values)
  * stay in the audit store (DESIGN.md invariant 1).
  */
+import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning } from './types';
 
 export interface ReleaseInput {
@@ -14,6 +15,8 @@ export interface ReleaseInput {
   /** Deliver to these sinks only (default: every sink configured on the workers). */
   sinks?: string[];
   tuning?: ActivityTuning;
+  /** The connection whose workers release them (its dead letters, sinks and state store). */
+  connection?: WorkdayConnectionId;
 }
 
 export type ReleaseResult =

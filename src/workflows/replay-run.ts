@@ -18,14 +18,17 @@ import type {
 } from './replay-types';
 import { runIdProblem } from './ids';
 import { failureMessage } from './sync-page';
+import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning } from './types';
 
-function proxies(tuning: ActivityTuning | undefined) {
+function proxies(tuning: ActivityTuning | undefined, connection: WorkdayConnectionId | undefined) {
   return {
-    workday: workdayActivities(tuning),
-    sinks: sinkActivities(tuning),
-    books: tunedBookkeepingActivities(tuning),
-    planning: tunedBookkeepingActivities(tuning, { nonRetryableErrorTypes: [ErrorType.ReplayPlan] }),
+    workday: workdayActivities(tuning, connection),
+    sinks: sinkActivities(tuning, connection),
+    books: tunedBookkeepingActivities(tuning, connection),
+    planning: tunedBookkeepingActivities(tuning, connection, {
+      nonRetryableErrorTypes: [ErrorType.ReplayPlan],
+    }),
   };
 }
 type Proxies = ReturnType<typeof proxies>;
@@ -41,7 +44,7 @@ export const DEFAULT_REPLAY_CONCURRENCY = 4;
 export async function replayRun(input: ReplayInput): Promise<ReplaySummary> {
   const badId = runIdProblem(input.runId) ?? runIdProblem(input.replayId, 'replay id');
   if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
-  const a = proxies(input.tuning);
+  const a = proxies(input.tuning, input.connection);
   const { planning, sinks, books } = a;
   const c: ReplayCarry = input.carry ?? {
     plan: await planning.planReplay(input),

@@ -5,6 +5,7 @@
 import type { ActivityTuning, PageRequestSpec, SinkTotals } from './types';
 import type { AsOf } from '../domain/as-of';
 import type { SyncMode } from '../domain/run';
+import type { WorkdayConnectionId } from './connection';
 
 export type ReplayTarget = { pages: number[] } | { failed: true } | { workerIds: string[] };
 
@@ -22,6 +23,8 @@ export interface ReplayInput {
   concurrency?: number;
   /** Retry and timeout tuning of the replay's activities (as for a sync run). */
   tuning?: ActivityTuning;
+  /** The connection whose workers replay it (its staging, sinks and state store). */
+  connection?: WorkdayConnectionId;
   /**
    * The sync run's request spec as its Temporal history holds it, read by the client that starts
    * the replay: the fallback for runs older than run_specs (activities do not read history).

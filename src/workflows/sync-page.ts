@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { innermostCause, innermostType } from '../errors/causes';
 import { sinkActivities, workdayActivities } from './proxies';
+import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
 
 export interface SyncPageInput {
@@ -8,6 +9,8 @@ export interface SyncPageInput {
   page: number;
   sinks: string[];
   tuning?: ActivityTuning;
+  /** The run's connection (absent in histories from before runs were bound). */
+  connection?: WorkdayConnectionId;
 }
 
 /**
@@ -16,8 +19,8 @@ export interface SyncPageInput {
  * staging on a replay. A fetch that fails for good fails this child, and the parent records it.
  */
 export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
-  const workday = workdayActivities(input.tuning);
-  const sinks = sinkActivities(input.tuning);
+  const workday = workdayActivities(input.tuning, input.connection);
+  const sinks = sinkActivities(input.tuning, input.connection);
   const fetch = await workday.fetchPage({ spec: input.spec, page: input.page });
   const delivered: Record<string, SinkDelivery> = {};
   const sinkErrors: Record<string, string> = {};

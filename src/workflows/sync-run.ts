@@ -38,9 +38,7 @@ import { failureMessage, failureType, syncPage } from './sync-page';
 import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
 import type { RunState } from '../domain/run';
 
-const books = bookkeepingActivities();
-/** Recording a run's end on the way out: a few quick attempts, then status reconciles it. */
-const closing = bookkeepingActivities({ maximumAttempts: 3 });
+type Books = ReturnType<typeof bookkeepingActivities>;
 
 export const DEFAULT_PAGES_PER_EXECUTION = 300;
 export { DEFAULT_MAX_CONSECUTIVE_FAILURES } from './run-rules';
@@ -55,8 +53,11 @@ export { buildSummary } from './run-rules';
  * reconciliation, auto-pause, thresholds, completion) live in RunRules; this is the control flow.
  */
 export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
-  const workday = workdayActivities(input.tuning);
-  const sinks = sinkActivities(input.tuning);
+  const workday = workdayActivities(input.tuning, input.connection);
+  const sinks = sinkActivities(input.tuning, input.connection);
+  const books = bookkeepingActivities(input.connection);
+  /** Recording a run's end on the way out: a few quick attempts, then status reconciles it. */
+  const closing = bookkeepingActivities(input.connection, { maximumAttempts: 3 });
   // Handlers are registered before the first await, so a run is queryable and pausable at once.
   const s: RunCarry = input.carry ?? newCarry(input);
   const runId = s.runId;
@@ -166,7 +167,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     try {
       const outcome = await executeChild(syncPage, {
         workflowId: pageWorkflowId(runId, page),
-        args: [{ spec: spec(), page, sinks: input.sinks, tuning: input.tuning }],
+        args: [
+          {
+            spec: spec(),
+            page,
+            sinks: input.sinks,
+            tuning: input.tuning,
+            ...(input.connection ? { connection: input.connection } : {}),
+          },
+        ],
       });
       const crossed = rules.pageSucceeded(outcome);
       if (crossed) await books.notify(crossed);
@@ -184,7 +193,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   };
 
   try {
-    const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday));
+    const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday, books));
     if (planned) {
       // --- the page loop: at most `concurrency` in flight, none started while paused ---
       const moreHere = () =>
@@ -251,7 +260,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     // A run that fails (an auth fault, a failed delta, refused data) or is cancelled through
     // Temporal must not stay RUNNING in the run records. patched() only on this path, so
     // histories of runs that ended normally replay as before.
-    if (patched('run-end-on-failure')) await recordClosed(runId, err);
+    if (patched('run-end-on-failure')) await recordClosed(runId, err, closing);
     throw err;
   }
 }
@@ -260,7 +269,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
  * Best effort, never cancelled: the run's row says FAILED or CANCELLED with the reason. When even
  * this fails, `wdsync status` reconciles the row from Temporal's state.
  */
-async function recordClosed(runId: string, err: unknown): Promise<void> {
+async function recordClosed(runId: string, err: unknown, closing: Books): Promise<void> {
   const cancelled = isCancellation(err);
   upsertSearchAttributes([{ key: STATE, value: cancelled ? 'Cancelled' : 'Failed' }]);
   await CancellationScope.nonCancellable(() =>
@@ -300,7 +309,12 @@ function newCarry(input: SyncRunInput): RunCarry {
 }
 
 /** First execution only: the delta window, the run record, and Total_Results of the snapshot. */
-async function planRun(input: SyncRunInput, rules: RunRules, workday: WorkdayProxy): Promise<void> {
+async function planRun(
+  input: SyncRunInput,
+  rules: RunRules,
+  workday: WorkdayProxy,
+  books: Books,
+): Promise<void> {
   const s = rules.s;
   if (s.mode === 'delta' && !s.window) {
     const delta = await books.resolveDeltaWindow({

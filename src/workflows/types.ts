@@ -1,6 +1,7 @@
 import type { AsOf } from '../domain/as-of';
 import type { RunState, SyncMode } from '../domain/run';
 import type { DeltaWindow, SyncScope } from '../domain/scope';
+import type { WorkdayConnectionId } from './connection';
 
 /**
  * Everything a workflow sees. Only page numbers, counts, hashes, references and error summaries:
@@ -64,6 +65,11 @@ export interface SyncRunInput {
   runId?: string;
   mode: SyncMode;
   tenant: string;
+  /**
+   * The Workday connection the run is bound to: its activities run on that connection's queues,
+   * and workers of any other connection refuse them. Absent only in histories from before.
+   */
+  connection?: WorkdayConnectionId;
   pageSize: number;
   concurrency: number;
   sinks: string[];

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { ActivityDeps } from '../../src/activities/ports';
 import { startSync } from '../../src/runs/start';
-import { ensureStagingRetention, STAGING_RETENTION_SCHEDULE } from '../../src/runs/staging-retention';
+import { connectionOf } from '../../src/config/config';
+import { ensureStagingRetention, stagingRetentionScheduleId } from '../../src/runs/staging-retention';
 import { createHarness, type Harness } from '../helpers/harness';
 import { until } from '../helpers/snapshot';
 
@@ -56,11 +57,13 @@ describe('staging retention through a Temporal Schedule', { timeout: 180_000 }, 
       'updated',
       'a second worker start changes nothing',
     );
-    const schedule = h.client.schedule.getHandle(STAGING_RETENTION_SCHEDULE);
+    const schedule = h.client.schedule.getHandle(stagingRetentionScheduleId(h.cfg));
     const described = await schedule.describe();
     assert.equal(described.spec.intervals?.[0]?.every, 3_600_000);
     assert.equal(described.action.type, 'startWorkflow');
-    assert.deepEqual((described.action as { args?: unknown[] }).args, [{ olderThanDays: 7 }]);
+    assert.deepEqual((described.action as { args?: unknown[] }).args, [
+      { olderThanDays: 7, connection: connectionOf(h.cfg) },
+    ]);
 
     await schedule.trigger();
     await until(async () => !(await staged()).has('expired-run'), 'the expired run deleted');

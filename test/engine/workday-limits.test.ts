@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSync } from '../../src/runs/start';
-import { TASK_QUEUES } from '../../src/workflows/activity-options';
+import { connectionOf } from '../../src/config/config';
+import { connectionQueues } from '../../src/workflows/connection';
 import { pageWorkflowId } from '../../src/workflows/ids';
 import { createHarness, type Harness } from '../helpers/harness';
 
@@ -71,9 +72,10 @@ describe('Workday protection: rate limit, per-worker concurrency, task queues', 
       const a = e.activityTaskScheduledEventAttributes;
       if (a?.activityType?.name && a.taskQueue?.name) queues.set(a.activityType.name, a.taskQueue.name);
     }
-    assert.equal(queues.get('fetchPage'), TASK_QUEUES.workday, 'fetchPage runs on the Workday queue');
-    assert.equal(queues.get('deliverPage'), TASK_QUEUES.sinks, 'deliverPage runs on the sink queue');
-    assert.notEqual(TASK_QUEUES.workday, TASK_QUEUES.sinks);
+    const own = connectionQueues(connectionOf(h.cfg));
+    assert.equal(queues.get('fetchPage'), own.workday, "fetchPage runs on the connection's Workday queue");
+    assert.equal(queues.get('deliverPage'), own.sinks, "deliverPage runs on the connection's sink queue");
+    assert.notEqual(own.workday, own.sinks);
   });
   test('starting the same run id again attaches to the running run instead of starting a second', async () => {
     const runId = `attach-${Date.now()}`;

@@ -65,8 +65,8 @@ export interface Harness {
   restartServer(downMs?: number): Promise<void>;
   /** The environment a `wdsync` process needs to act on this harness. */
   env(extra?: Record<string, string>): NodeJS.ProcessEnv;
-  /** Starts `wdsync worker` as a real child process (killed on close). */
-  spawnWorker(extra?: Record<string, string>): Promise<ChildProcess>;
+  /** Starts `wdsync worker [args]` as a real child process (killed on close). */
+  spawnWorker(extra?: Record<string, string>, args?: string[]): Promise<ChildProcess>;
   /** Runs the CLI to completion. */
   cli(
     args: string[],
@@ -161,8 +161,8 @@ export async function createHarness(opts: {
         logFile: path.join(dir, 'temporal.log'),
       });
     },
-    async spawnWorker(extra = {}) {
-      const child = spawn(process.execPath, [BIN, 'worker'], {
+    async spawnWorker(extra = {}, args = []) {
+      const child = spawn(process.execPath, [BIN, 'worker', ...args], {
         env: env(extra),
         stdio: ['ignore', 'pipe', 'pipe'],
       });

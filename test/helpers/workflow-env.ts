@@ -9,6 +9,7 @@ import { failureMapping } from '../../src/activities/failures';
 import { findTemporalBinary } from '../../src/devserver/temporal-binary';
 import { workflowBundle } from '../../src/worker';
 import { TASK_QUEUES } from '../../src/workflows/activity-options';
+import { connectionQueues, type WorkdayConnectionId } from '../../src/workflows/connection';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import type { SyncRunInput } from '../../src/workflows/types';
 
@@ -26,7 +27,15 @@ export interface WorkflowEnv {
    * Runs fn with workers for every task queue, the activities built over the ports' deps; then
    * unblocks held calls so the workers can stop.
    */
-  withWorkers<T>(ports: { deps: ActivityDeps; unblock?: () => void }, fn: () => Promise<T>): Promise<T>;
+  withWorkers<T>(
+    ports: {
+      deps: ActivityDeps;
+      unblock?: () => void;
+      /** Poll this connection's queues instead of those of deps.connection (a misrouted worker). */
+      queuesOf?: WorkdayConnectionId;
+    },
+    fn: () => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -47,8 +56,9 @@ export async function createWorkflowEnv(): Promise<WorkflowEnv> {
   const bundle = await workflowBundle();
   return {
     env,
-    async withWorkers({ deps, unblock }, fn) {
+    async withWorkers({ deps, unblock, queuesOf }, fn) {
       const activities = activitiesByQueue(deps);
+      const queues = connectionQueues(queuesOf ?? deps.connection);
       const common = {
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
@@ -58,8 +68,8 @@ export async function createWorkflowEnv(): Promise<WorkflowEnv> {
       };
       const workers = [
         await Worker.create({ ...common, taskQueue: TASK_QUEUES.workflows, workflowBundle: bundle }),
-        await Worker.create({ ...common, taskQueue: TASK_QUEUES.workday, activities: activities.workday }),
-        await Worker.create({ ...common, taskQueue: TASK_QUEUES.sinks, activities: activities.sinks }),
+        await Worker.create({ ...common, taskQueue: queues.workday, activities: activities.workday }),
+        await Worker.create({ ...common, taskQueue: queues.sinks, activities: activities.sinks }),
       ];
       const running = workers.map((w) => w.run());
       try {
