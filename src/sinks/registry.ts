@@ -8,6 +8,7 @@ import { loadMapping } from '../mapping/mapping-file';
 import { createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
 import { createSalesforceSink, salesforceCredentials } from './salesforce';
+import { createZendeskSink, zendeskCredentials } from './zendesk';
 import type { Sink } from './types';
 
 /** What building a sink may use: the main database, and a way to open another one it then owns. */
@@ -37,6 +38,12 @@ const BUILDERS: Builders = {
       name: s.name,
       mapping: loadMapping(s.mapping),
       credentials: salesforceCredentials(s),
+    }),
+  zendesk: async (s) =>
+    createZendeskSink({
+      name: s.name,
+      mapping: loadMapping(s.mapping, 'zendesk'),
+      credentials: zendeskCredentials(s),
     }),
   kafka: async (s, { cfg, db }) =>
     createKafkaEventSink({
