@@ -118,6 +118,8 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
     }),
     reset() {
       store.reset();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
       jobs.clear();
       faults.set([]);
       window.clear();
