@@ -97,7 +97,7 @@ describe('Zendesk simulator with node-zendesk', () => {
     assert.equal(second.result.id, first.result.id);
     assert.equal(second.result.name, 'Engines & Co');
     const r = (await zd.users.createOrUpdateMany({ users: [user(1, { organization_id: first.result.id })] } as never)) as unknown as {
-      result: { id: string };
+      result: { job_status: { id: string } };
     };
     await jobResult(r.result.job_status.id);
     assert.equal(sim.admin.users()[0]!.organization_id, first.result.id);
