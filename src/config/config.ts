@@ -61,6 +61,18 @@ const SinkConfig = z.discriminatedUnion('type', [
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('dynamics'),
+    /** The mapping file (README "The Dynamics 365 sink"). */
+    mapping: z.string().min(1, 'a dynamics sink needs a mapping file: dynamics:<mapping.json>'),
+    /** Default DATAVERSE_URL, DATAVERSE_TENANT_ID, DATAVERSE_CLIENT_ID, DATAVERSE_CLIENT_SECRET, DATAVERSE_AUTHORITY. */
+    url: z.string().optional(),
+    tenantId: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecret: z.string().optional(),
+    authority: z.string().optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
     type: z.literal('kafka'),
     brokers: z.array(z.string().regex(/^[^\s:/,]+:\d{1,5}$/, 'a broker is host:port')).min(1),
     topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic is letters, digits, . _ and -'),
@@ -489,7 +501,7 @@ export function redacted(cfg: WdsyncConfig): RedactedConfig {
     sinks: cfg.sinks.map((s) =>
       s.type === 'postgres' && s.url
         ? { ...s, url: hide(s.url) }
-        : s.type === 'salesforce' && s.clientSecret
+        : (s.type === 'salesforce' || s.type === 'dynamics') && s.clientSecret
           ? { ...s, clientSecret: '***' }
           : s.type === 'zendesk' && (s.apiToken || s.oauthToken)
             ? { ...s, ...(s.apiToken ? { apiToken: '***' } : {}), ...(s.oauthToken ? { oauthToken: '***' } : {}) }
