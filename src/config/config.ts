@@ -251,8 +251,7 @@ export function parseSinksEnv(value: string): unknown[] {
     if (type === 'kafka') return { name, type, ...kafkaSinkArg(item, arg) };
     const example = MAPPING_EXAMPLES[type as keyof typeof MAPPING_EXAMPLES];
     if (example) {
-      if (!arg)
-        throw new ConfigError(`WDSYNC_SINKS: "${item}" needs a mapping file, e.g. ${example}`);
+      if (!arg) throw new ConfigError(`WDSYNC_SINKS: "${item}" needs a mapping file, e.g. ${example}`);
       return { name, type, mapping: arg };
     }
     throw new ConfigError(
@@ -504,10 +503,14 @@ export function redacted(cfg: WdsyncConfig): RedactedConfig {
         : (s.type === 'salesforce' || s.type === 'dynamics') && s.clientSecret
           ? { ...s, clientSecret: '***' }
           : s.type === 'zendesk' && (s.apiToken || s.oauthToken)
-            ? { ...s, ...(s.apiToken ? { apiToken: '***' } : {}), ...(s.oauthToken ? { oauthToken: '***' } : {}) }
-          : s.type === 'kafka' && s.sasl
-            ? { ...s, sasl: { ...s.sasl, password: '***' } }
-            : s,
+            ? {
+                ...s,
+                ...(s.apiToken ? { apiToken: '***' } : {}),
+                ...(s.oauthToken ? { oauthToken: '***' } : {}),
+              }
+            : s.type === 'kafka' && s.sasl
+              ? { ...s, sasl: { ...s.sasl, password: '***' } }
+              : s,
     ),
     kafka: cfg.kafka.sasl ? { ...cfg.kafka, sasl: { ...cfg.kafka.sasl, password: '***' } } : cfg.kafka,
   };

@@ -1,9 +1,17 @@
 import type { DynamicsWebApi } from 'dynamics-web-api';
 import { z } from 'zod';
 import type { NormalizedWorker } from '../domain/worker-record';
+import { boundText } from '../errors/bound';
 import { ErrorType, TypedError } from '../errors/types';
 import type { Mapping } from '../mapping/mapping-file';
-import { type Held, mappedResult, mappingDigest, type PlannedWrite, planMappedWrites, writeValues } from './mapped-plan';
+import {
+  type Held,
+  mappedResult,
+  mappingDigest,
+  type PlannedWrite,
+  planMappedWrites,
+  writeValues,
+} from './mapped-plan';
 import {
   connectionFailure,
   httpFailure,
@@ -40,9 +48,15 @@ const API_VERSION = '9.2';
 export const DataverseCredentials = z.object({
   url: z.url('DATAVERSE_URL must be your environment URL, e.g. https://acme.crm.dynamics.com'),
   tenantId: z.string({ error: 'DATAVERSE_TENANT_ID is required: the Entra ID tenant (directory) id' }).min(1),
-  clientId: z.string({ error: 'DATAVERSE_CLIENT_ID is required: the app registration’s application (client) id' }).min(1),
-  clientSecret: z.string({ error: 'DATAVERSE_CLIENT_SECRET is required: a client secret of that app registration' }).min(1),
-  authority: z.url('DATAVERSE_AUTHORITY must be a URL such as https://login.microsoftonline.com').default('https://login.microsoftonline.com'),
+  clientId: z
+    .string({ error: 'DATAVERSE_CLIENT_ID is required: the app registration’s application (client) id' })
+    .min(1),
+  clientSecret: z
+    .string({ error: 'DATAVERSE_CLIENT_SECRET is required: a client secret of that app registration' })
+    .min(1),
+  authority: z
+    .url('DATAVERSE_AUTHORITY must be a URL such as https://login.microsoftonline.com')
+    .default('https://login.microsoftonline.com'),
 });
 export type DataverseCredentials = z.infer<typeof DataverseCredentials>;
 
@@ -69,15 +83,20 @@ export interface DataverseSinkOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** What dynamics-web-api rejects with, or returns in a batch for a failed operation. */
+/** What dynamics-web-api rejects with, or returns in a batch for a failed operation (envelope kept under `error`). */
 interface DwaError {
   status?: number;
   code?: string;
   message: string;
   headers?: Record<string, string>;
+  error?: { code?: string; message?: string };
 }
 
-const isDwaError = (x: unknown): x is DwaError => x instanceof Error && typeof (x as DwaError).status === 'number';
+const codeOf = (e: DwaError) => e.code ?? e.error?.code;
+const messageOf = (e: DwaError) => e.error?.message ?? e.message;
+
+const isDwaError = (x: unknown): x is DwaError =>
+  x instanceof Error && typeof (x as DwaError).status === 'number';
 
 /** A small counting semaphore: the concurrency limit is per user, and pages run in parallel. */
 function slots(n: number) {
@@ -128,14 +147,21 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     } catch (e) {
       throw connectionFailure('the Microsoft identity platform', 'a token request', e);
     }
-    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
+    const body = (await res.json().catch(() => ({}))) as {
+      access_token?: string;
+      expires_in?: number;
+      error_description?: string;
+    };
     if (!res.ok || !body.access_token)
       throw new TypedError(
         ErrorType.TargetAuth,
         `the Microsoft identity platform refused the client credentials for ${serverUrl} (HTTP ${res.status}: ${(body.error_description ?? '').split(' Trace ID')[0]}); check DATAVERSE_TENANT_ID / DATAVERSE_CLIENT_ID / DATAVERSE_CLIENT_SECRET`,
         res.status >= 500,
       );
-    token = { value: body.access_token, until: Date.now() + Math.max(60, (body.expires_in ?? 3600) - 120) * 1000 };
+    token = {
+      value: body.access_token,
+      until: Date.now() + Math.max(60, (body.expires_in ?? 3600) - 120) * 1000,
+    };
     return token.value;
   }
 
@@ -148,7 +174,11 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     });
 
   /** One Web API call: a refused token is fetched again once; throttles are waited out or handed to Temporal. */
-  async function call<T>(what: string, fn: (api: DynamicsWebApi) => Promise<T>, heartbeat?: () => void): Promise<T> {
+  async function call<T>(
+    what: string,
+    fn: (api: DynamicsWebApi) => Promise<T>,
+    heartbeat?: () => void,
+  ): Promise<T> {
     let waited = 0;
     let renewed = false;
     for (;;) {
@@ -165,7 +195,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
         if (e.status === 429 || (e.status === 503 && e.headers?.['retry-after'])) {
           const ms = retryAfterMs(e.headers?.['retry-after']);
           if (ms > INLINE_THROTTLE_MS || waited + ms > 4 * INLINE_THROTTLE_MS)
-            throw throttleFailure({ target: 'Dataverse', what: `${what} (${e.code})`, retryAfterMs: ms });
+            throw throttleFailure({ target: 'Dataverse', what: `${what} (${codeOf(e)})`, retryAfterMs: ms });
           waited += ms;
           await waitHeartbeating(ms, sleep, heartbeat);
           continue;
@@ -174,7 +204,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
           'Dataverse',
           what,
           e.status!,
-          `${e.code ?? ''} ${e.message}`,
+          `${codeOf(e) ?? ''} ${messageOf(e)}`,
           'check that the app registration is an application user of the environment with a security role that may read and write the table',
         );
       }
@@ -203,8 +233,12 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
 
   function request(w: PlannedWrite<Held>, asOfEntry: string) {
     const key = `${keyField}=${quote(w.m.key)}`;
-    if (w.kind === 'delete') return { kind: 'delete' as const, req: { collection: set, key, inChangeSet: false } };
-    const data = { ...writeValues(w, file.actions.update), ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}) };
+    if (w.kind === 'delete')
+      return { kind: 'delete' as const, req: { collection: set, key, inChangeSet: false } };
+    const data = {
+      ...writeValues(w, file.actions.update),
+      ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}),
+    };
     // The lookup said whether the row exists; the precondition keeps that true when the write lands.
     const condition = w.kind === 'create' ? { ifnonematch: '*' } : { ifmatch: '*' };
     return { kind: 'upsert' as const, req: { collection: set, key, data, inChangeSet: false, ...condition } };
@@ -242,8 +276,16 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
           return;
         }
         if (r.status === 429 || r.status! >= 500)
-          throw new TypedError(ErrorType.TargetRequest, `Dataverse answered ${r.status} (${r.code}) inside a $batch: ${r.message}; the page is sent again`, true);
-        failures.push({ wid: w.wid, code: r.code ?? `HTTP_${r.status}`, message: r.message });
+          throw new TypedError(
+            ErrorType.TargetRequest,
+            `Dataverse answered ${r.status} (${codeOf(r)}) inside a $batch: ${boundText(messageOf(r))}; the page is sent again`,
+            true,
+          );
+        failures.push({
+          wid: w.wid,
+          code: codeOf(r) ?? `HTTP_${r.status}`,
+          message: boundText(messageOf(r)),
+        });
       });
     }
     return mappedResult(outcomes, failures);
@@ -263,16 +305,25 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     async init() {
       const columns = [
         ...new Set(
-          [keyField, ...Object.keys(file.fields), ...Object.keys(file.onCreate), ...Object.keys(file.deactivate), ...(file.asOfField ? [file.asOfField] : [])].filter(
-            (c) => !c.endsWith('@odata.bind'),
-          ),
+          [
+            keyField,
+            ...Object.keys(file.fields),
+            ...Object.keys(file.onCreate),
+            ...Object.keys(file.deactivate),
+            ...(file.asOfField ? [file.asOfField] : []),
+          ].filter((c) => !c.endsWith('@odata.bind')),
         ),
       ];
       try {
-        await call(`a read of ${set}`, (api) => api.retrieveMultiple({ collection: set, select: columns, top: 1 }));
+        await call(`a read of ${set}`, (api) =>
+          api.retrieveMultiple({ collection: set, select: columns, top: 1 }),
+        );
       } catch (e) {
         if (e instanceof TypedError && e.type === ErrorType.TargetRequest && !e.retryable)
-          throw new TypedError(ErrorType.Config, `${e.message}; create the columns in the ${set} table or change the mapping`);
+          throw new TypedError(
+            ErrorType.Config,
+            `${e.message}; create the columns in the ${set} table or change the mapping`,
+          );
         throw e;
       }
       try {
@@ -282,7 +333,10 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
       } catch (e) {
         if (e instanceof TypedError && / HTTP 404:/.test(e.message)) return;
         if (e instanceof TypedError && e.type === ErrorType.TargetRequest && !e.retryable)
-          throw new TypedError(ErrorType.Config, `${set}.${keyField} is not an alternate key in Dataverse (${e.message}); define a key on that column or change matchKey.field`);
+          throw new TypedError(
+            ErrorType.Config,
+            `${set}.${keyField} is not an alternate key in Dataverse (${e.message}); define a key on that column or change matchKey.field`,
+          );
         throw e;
       }
     },

@@ -50,14 +50,17 @@ export async function planMappedWrites<H extends Held>(o: {
   const skipped: RecordOutcome[] = [];
   const changed: { wid: string; m: MappedRecord; hash: string }[] = [];
   for (const r of o.records) {
-    const hash = createHash('sha256').update(`${contentHash(r)}:${o.digest}`).digest('hex');
+    const hash = createHash('sha256')
+      .update(`${contentHash(r)}:${o.digest}`)
+      .digest('hex');
     if (o.ctx.deliveredHashes?.get(r.wid) === hash) {
       skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       continue;
     }
     const m = await o.mapping.map(r);
     const lifecycle = m.terminated ? file.actions.onTermination : undefined;
-    if (lifecycle === 'nothing' || (!lifecycle && !m.inScope)) skipped.push({ wid: r.wid, hash, action: 'unchanged' });
+    if (lifecycle === 'nothing' || (!lifecycle && !m.inScope))
+      skipped.push({ wid: r.wid, hash, action: 'unchanged' });
     else changed.push({ wid: r.wid, m, hash });
   }
   const held = changed.length ? await o.lookup(changed.map((c) => c.m.key)) : new Map<string, H>();

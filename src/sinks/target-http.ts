@@ -36,15 +36,32 @@ export function throttleFailure(t: Throttle): ApplicationFailure {
   });
 }
 
-export function httpFailure(target: string, what: string, status: number, text: string, authHint: string): TypedError {
+export function httpFailure(
+  target: string,
+  what: string,
+  status: number,
+  text: string,
+  authHint: string,
+): TypedError {
   const detail = boundText(text);
   if (status === 401 || status === 403)
-    return new TypedError(ErrorType.TargetAuth, `${target} refused ${what} (HTTP ${status}: ${detail}); ${authHint}`);
-  return new TypedError(ErrorType.TargetRequest, `${target} refused ${what}: HTTP ${status}: ${detail}`, status >= 500);
+    return new TypedError(
+      ErrorType.TargetAuth,
+      `${target} refused ${what} (HTTP ${status}: ${detail}); ${authHint}`,
+    );
+  return new TypedError(
+    ErrorType.TargetRequest,
+    `${target} refused ${what}: HTTP ${status}: ${detail}`,
+    status >= 500,
+  );
 }
 
 export function connectionFailure(target: string, what: string, err: unknown): TypedError {
-  return new TypedError(ErrorType.TargetRequest, `${target} unreachable during ${what}: ${(err as Error).message}`, true);
+  return new TypedError(
+    ErrorType.TargetRequest,
+    `${target} unreachable during ${what}: ${(err as Error).message}`,
+    true,
+  );
 }
 
 /** Sleeps `ms`, heartbeating every few seconds so a long throttle wait does not look like a dead worker. */

@@ -1,8 +1,16 @@
 import { z } from 'zod';
 import type { NormalizedWorker } from '../domain/worker-record';
+import { boundText } from '../errors/bound';
 import { ErrorType, TypedError } from '../errors/types';
 import type { Mapping } from '../mapping/mapping-file';
-import { type Held, mappedResult, mappingDigest, type PlannedWrite, planMappedWrites, writeValues } from './mapped-plan';
+import {
+  type Held,
+  mappedResult,
+  mappingDigest,
+  type PlannedWrite,
+  planMappedWrites,
+  writeValues,
+} from './mapped-plan';
 import {
   connectionFailure,
   httpFailure,
@@ -26,7 +34,7 @@ import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sin
 
 export const ZENDESK_BATCH = 100;
 const POLL_FIRST_MS = 100;
-const POLL_MAX_MS = 2000;
+const POLL_MAX_MS = 1000;
 const JOB_TIMEOUT_MS = 5 * 60_000;
 
 export const ZendeskCredentials = z
@@ -44,7 +52,10 @@ export const ZendeskCredentials = z
         message: 'ZENDESK_API_TOKEN (with ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN is required',
       });
     else if (!c.email)
-      ctx.addIssue({ code: 'custom', message: 'ZENDESK_EMAIL is required with ZENDESK_API_TOKEN: the agent the token belongs to' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'ZENDESK_EMAIL is required with ZENDESK_API_TOKEN: the agent the token belongs to',
+      });
   });
 export type ZendeskCredentials = z.infer<typeof ZendeskCredentials>;
 
@@ -104,7 +115,13 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
   /** Organizations this sink has upserted: external_id -> id and the name it wrote. */
   const orgs = new Map<string, { id: number; name?: string }>();
 
-  async function call<T>(method: string, path: string, what: string, body?: unknown, heartbeat?: () => void): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    what: string,
+    body?: unknown,
+    heartbeat?: () => void,
+  ): Promise<T> {
     let waited = 0;
     for (;;) {
       let res: Response;
@@ -205,18 +222,38 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
       heartbeat?.();
       let job: JobStatus;
       try {
-        job = (await call<{ job_status: JobStatus }>('GET', `job_statuses/${jobId}.json`, 'a job status read', undefined, heartbeat)).job_status;
+        job = (
+          await call<{ job_status: JobStatus }>(
+            'GET',
+            `job_statuses/${jobId}.json`,
+            'a job status read',
+            undefined,
+            heartbeat,
+          )
+        ).job_status;
       } catch (e) {
         // Results expire; the upserts are idempotent, so the page is sent again.
         if (e instanceof TypedError && / HTTP 404:/.test(e.message))
-          throw new TypedError(ErrorType.TargetRequest, `Zendesk job ${jobId} expired before its results were read; the page is sent again`, true);
+          throw new TypedError(
+            ErrorType.TargetRequest,
+            `Zendesk job ${jobId} expired before its results were read; the page is sent again`,
+            true,
+          );
         throw e;
       }
       if (job.status === 'completed') return job;
       if (job.status === 'failed' || job.status === 'killed')
-        throw new TypedError(ErrorType.TargetRequest, `Zendesk job ${jobId} ${job.status}: ${job.message ?? 'no message'}; the page is sent again`, true);
+        throw new TypedError(
+          ErrorType.TargetRequest,
+          `Zendesk job ${jobId} ${job.status}: ${job.message ?? 'no message'}; the page is sent again`,
+          true,
+        );
       if (Date.now() - started > JOB_TIMEOUT_MS)
-        throw new TypedError(ErrorType.TargetRequest, `Zendesk job ${jobId} still ${job.status} after ${JOB_TIMEOUT_MS / 60_000} minutes; the page is sent again`, true);
+        throw new TypedError(
+          ErrorType.TargetRequest,
+          `Zendesk job ${jobId} still ${job.status} after ${JOB_TIMEOUT_MS / 60_000} minutes; the page is sent again`,
+          true,
+        );
     }
   }
 
@@ -244,8 +281,17 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
       batch.forEach((w, i) => {
         const r = job.results?.find((x) => x.index === i) ?? job.results?.[i];
         if (r && (r.status === 'Created' || r.status === 'Updated'))
-          outcomes.push({ wid: w.wid, hash: w.hash, action: r.status === 'Created' ? 'inserted' : 'updated' });
-        else failures.push({ wid: w.wid, code: r?.error ?? 'NoResult', message: r?.details ?? `job ${jobId} gave no result for this user` });
+          outcomes.push({
+            wid: w.wid,
+            hash: w.hash,
+            action: r.status === 'Created' ? 'inserted' : 'updated',
+          });
+        else
+          failures.push({
+            wid: w.wid,
+            code: r?.error ?? 'NoResult',
+            message: boundText(r?.details ?? `job ${jobId} gave no result for this user`),
+          });
       });
     }
     for (const w of writes.filter((x) => x.kind === 'delete')) {
@@ -272,17 +318,35 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     },
     async init() {
       if (file.matchKey.field !== 'external_id')
-        throw new TypedError(ErrorType.Config, `Zendesk matches users on external_id; set matchKey.field to "external_id" (it is "${file.matchKey.field}")`);
-      const r = await call<{ user_fields: { key: string; active: boolean }[] }>('GET', 'user_fields.json', 'a read of the user fields');
+        throw new TypedError(
+          ErrorType.Config,
+          `Zendesk matches users on external_id; set matchKey.field to "external_id" (it is "${file.matchKey.field}")`,
+        );
+      const r = await call<{ user_fields: { key: string; active: boolean }[] }>(
+        'GET',
+        'user_fields.json',
+        'a read of the user fields',
+      );
       const have = new Set(r.user_fields.filter((f) => f.active).map((f) => f.key));
-      const named = [...Object.keys(file.fields), ...Object.keys(file.onCreate), ...Object.keys(file.deactivate), ...(file.asOfField ? [file.asOfField] : [])]
+      const named = [
+        ...Object.keys(file.fields),
+        ...Object.keys(file.onCreate),
+        ...Object.keys(file.deactivate),
+        ...(file.asOfField ? [file.asOfField] : []),
+      ]
         .filter((f) => f.startsWith('user_fields.'))
         .map((f) => f.slice(12));
       const missing = [...new Set(named.filter((k) => !have.has(k)))];
       if (missing.length)
-        throw new TypedError(ErrorType.Config, `the mapping writes user fields ${missing.join(', ')}, which Zendesk does not have (or are inactive); create them in Admin Center > People > User fields or remove them from the mapping`);
+        throw new TypedError(
+          ErrorType.Config,
+          `the mapping writes user fields ${missing.join(', ')}, which Zendesk does not have (or are inactive); create them in Admin Center > People > User fields or remove them from the mapping`,
+        );
       if (file.asOfField && !asOfKey)
-        throw new TypedError(ErrorType.Config, `asOfField must be a text user field, e.g. "user_fields.workday_as_of" (it is "${file.asOfField}")`);
+        throw new TypedError(
+          ErrorType.Config,
+          `asOfField must be a text user field, e.g. "user_fields.workday_as_of" (it is "${file.asOfField}")`,
+        );
     },
     deliverPage,
     async close() {

@@ -35,18 +35,23 @@ function register<S extends Started>(
     .description(o.description)
     .option('--port <n>', 'port to listen on (0 = a free port)', port, o.defaultPort)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--json', 'print one JSON line with adminUrl and env (the variables that point the sink here) first')
+    .option(
+      '--json',
+      'print one JSON line with adminUrl and env (the variables that point the sink here) first',
+    )
     .action(async (flags: Flags) => {
       let sim: S;
       try {
         sim = await o.start(flags);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        const msg = err.code === 'EADDRINUSE' ? `port ${flags.port} is in use; pick another with --port` : err.message;
+        const msg =
+          err.code === 'EADDRINUSE' ? `port ${flags.port} is in use; pick another with --port` : err.message;
         process.stderr.write(`wdsync target-simulator ${o.name}: ${msg}\n`);
         process.exit(2);
       }
-      if (flags.json) console.log(JSON.stringify({ adminUrl: sim.adminUrl, env: sim.env, ...o.extra?.(sim) }));
+      if (flags.json)
+        console.log(JSON.stringify({ adminUrl: sim.adminUrl, env: sim.env, ...o.extra?.(sim) }));
       else {
         console.log(o.title);
         for (const [k, v] of Object.entries(sim.env)) console.log(`  export ${k}=${v}`);
@@ -81,7 +86,9 @@ export function registerTargetSimulators(group: Command): void {
     defaultPort: 8092,
     title: 'Dataverse simulator (Web API v9.2)',
     start: async (f) => {
-      const { startDataverseSimulator }: typeof import('./dynamics/simulator') = require('./dynamics/simulator');
+      const {
+        startDataverseSimulator,
+      }: typeof import('./dynamics/simulator') = require('./dynamics/simulator');
       return startDataverseSimulator({ port: f.port, host: f.host });
     },
     extra: (s) => ({ url: s.url, tokenUrl: s.tokenUrl }),

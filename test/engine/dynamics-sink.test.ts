@@ -97,14 +97,21 @@ describe('Dataverse sink: full sync and delta into the simulator (issue 15)', { 
   async function contacts(): Promise<Map<string, Contact>> {
     const r = await api.retrieveAll<Contact>({
       collection: 'contacts',
-      select: ['wd_workdayid', 'wd_source', 'statecode', 'wd_terminationdate', ...Object.keys(mapping.file.fields)],
+      select: [
+        'wd_workdayid',
+        'wd_source',
+        'statecode',
+        'wd_terminationdate',
+        ...Object.keys(mapping.file.fields),
+      ],
     });
     return new Map(r.value.map((c) => [c.wd_workdayid as string, c]));
   }
 
   function assertMapped(c: Contact, m: MappedRecord, wid: string): void {
     for (const [f, v] of Object.entries(m.values)) assert.deepEqual(c[f], v, `${wid}.${f}`);
-    for (const f of Object.keys(mapping.file.fields)) if (!(f in m.values)) assert.equal(c[f], null, `${wid}.${f} was never set`);
+    for (const f of Object.keys(mapping.file.fields))
+      if (!(f in m.values)) assert.equal(c[f], null, `${wid}.${f} was never set`);
     assert.equal(c.wd_source, 'Workday');
   }
 
@@ -133,7 +140,9 @@ describe('Dataverse sink: full sync and delta into the simulator (issue 15)', { 
     assert.ok(stats.peakConcurrency <= 52);
     const created = dv.admin.writes().filter((x) => x.action === 'created');
     assert.equal(created.length, inScope.length, 'each in-scope worker created once (If-None-Match)');
-    t.diagnostic(`${WORKERS} workers, ${inScope.length} in scope, ${stats.batchSizes.length} $batch requests, peak concurrency ${stats.peakConcurrency}`);
+    t.diagnostic(
+      `${WORKERS} workers, ${inScope.length} in scope, ${stats.batchSizes.length} $batch requests, peak concurrency ${stats.peakConcurrency}`,
+    );
   });
 
   test('a delta after churn updates exactly the changed ones', async (t) => {
@@ -151,14 +160,18 @@ describe('Dataverse sink: full sync and delta into the simulator (issue 15)', { 
     }
     assert.ok(expectTouched.size > 0, 'the churn changed some in-scope worker');
     for (const wid of expectTouched) assert.ok(changed.has(wid), `${wid} changed without churn`);
-    const written = dv.admin.writes().slice(writesBefore).map((x) => String(x.key));
+    const written = dv.admin
+      .writes()
+      .slice(writesBefore)
+      .map((x) => String(x.key));
     assert.deepEqual([...new Set(written)].sort(), [...expectTouched].sort());
     assert.equal(written.length, expectTouched.size, 'each changed worker written once');
 
     for (const [wid, w] of truth2) {
       const c = after2.get(wid);
       if (w.m.terminated) {
-        if (!before1.has(wid)) assert.equal(c, undefined, `${wid}: a leaver never in Dataverse gets no contact`);
+        if (!before1.has(wid))
+          assert.equal(c, undefined, `${wid}: a leaver never in Dataverse gets no contact`);
         else if (expectTouched.has(wid)) {
           assert.equal(c!.wd_active, false, `${wid} deactivated`);
           assert.equal(c!.statecode, 1, `${wid} inactive`);

@@ -19,7 +19,11 @@ const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'zendesk-user.js
 const TZ_MS = 8 * 3_600_000;
 const mapping = loadMapping(EXAMPLE, 'zendesk');
 
-type ZdUser = Record<string, unknown> & { external_id: string; user_fields: Record<string, unknown>; organization_id: number | null };
+type ZdUser = Record<string, unknown> & {
+  external_id: string;
+  user_fields: Record<string, unknown>;
+  organization_id: number | null;
+};
 
 describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { timeout: 300_000 }, () => {
   let h: Harness;
@@ -38,12 +42,24 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
       config: {
         sinks: [
           { name: 'postgres', type: 'postgres' },
-          { name: 'desk', type: 'zendesk', mapping: EXAMPLE, url: zd.url, email: zd.email, apiToken: zd.apiToken },
+          {
+            name: 'desk',
+            type: 'zendesk',
+            mapping: EXAMPLE,
+            url: zd.url,
+            email: zd.email,
+            apiToken: zd.apiToken,
+          },
         ],
       },
     });
     await h.startInProcessWorkers();
-    client = createClient({ endpointUri: `${zd.url}/api/v2`, username: zd.email, token: zd.apiToken, subdomain: 'acme' } as never);
+    client = createClient({
+      endpointUri: `${zd.url}/api/v2`,
+      username: zd.email,
+      token: zd.apiToken,
+      subdomain: 'acme',
+    } as never);
   });
   after(async () => {
     await h?.close();
@@ -82,7 +98,8 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
 
   function assertMapped(u: ZdUser, m: MappedRecord, orgs: Map<number, string>, wid: string): void {
     for (const [f, v] of Object.entries(m.values)) {
-      if (f === 'organization.external_id') assert.equal(orgs.get(u.organization_id!) ?? null, v, `${wid}.${f}`);
+      if (f === 'organization.external_id')
+        assert.equal(orgs.get(u.organization_id!) ?? null, v, `${wid}.${f}`);
       else if (f === 'organization.name') continue;
       else if (f.startsWith('user_fields.')) assert.deepEqual(u.user_fields[f.slice(12)], v, `${wid}.${f}`);
       else assert.deepEqual(u[f], v, `${wid}.${f}`);
@@ -114,8 +131,18 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
     assert.equal(stats.rateLimited, 2);
     assert.ok(stats.expiredReads >= 1, 'an expired job was read and the page sent again');
     assert.ok(stats.batchSizes.every((n) => n <= 100));
-    assert.equal(new Set(zd.admin.writes().filter((x) => x.action === 'created').map((x) => x.external_id)).size, inScope.length);
-    t.diagnostic(`${WORKERS} workers, ${inScope.length} in scope, ${stats.batchSizes.length} bulk jobs, ${orgs.size} organizations`);
+    assert.equal(
+      new Set(
+        zd.admin
+          .writes()
+          .filter((x) => x.action === 'created')
+          .map((x) => x.external_id),
+      ).size,
+      inScope.length,
+    );
+    t.diagnostic(
+      `${WORKERS} workers, ${inScope.length} in scope, ${stats.batchSizes.length} bulk jobs, ${orgs.size} organizations`,
+    );
   });
 
   test('a delta after churn updates exactly the changed ones', async (t) => {
@@ -133,7 +160,10 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
     }
     assert.ok(expectTouched.size > 0, 'the churn changed some in-scope worker');
     for (const wid of expectTouched) assert.ok(changed.has(wid), `${wid} changed without churn`);
-    const written = zd.admin.writes().slice(writesBefore).map((x) => x.external_id!);
+    const written = zd.admin
+      .writes()
+      .slice(writesBefore)
+      .map((x) => x.external_id!);
     assert.deepEqual([...new Set(written)].sort(), [...expectTouched].sort());
     assert.equal(written.length, expectTouched.size, 'each changed worker written once');
 

@@ -7,10 +7,19 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { DynamicsWebApi } from 'dynamics-web-api';
 import { type DataverseSimulatorHandle, startDataverseSimulator } from '../../src/targets/dynamics/simulator';
 
-async function token(sim: DataverseSimulatorHandle, secret = sim.clientSecret, scope = `${sim.url}/.default`) {
+async function token(
+  sim: DataverseSimulatorHandle,
+  secret = sim.clientSecret,
+  scope = `${sim.url}/.default`,
+) {
   return fetch(sim.tokenUrl, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sim.clientId, client_secret: secret, scope }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sim.clientId,
+      client_secret: secret,
+      scope,
+    }),
   });
 }
 
@@ -29,7 +38,8 @@ describe('Dataverse simulator with dynamics-web-api', () => {
       serverUrl: sim.url,
       dataApi: { version: '9.2' },
       propagateErrors: true,
-      onTokenRefresh: async () => ((await (await token(sim)).json()) as { access_token: string }).access_token,
+      onTokenRefresh: async () =>
+        ((await (await token(sim)).json()) as { access_token: string }).access_token,
     });
   });
 
@@ -50,9 +60,17 @@ describe('Dataverse simulator with dynamics-web-api', () => {
   });
 
   it('upserts by alternate key; If-None-Match: * is create-only (412) and If-Match: * update-only (404)', async () => {
-    await dwa.upsert({ collection: 'contacts', key: key('w1'), data: { firstname: 'Ada', lastname: 'Lovelace' } });
+    await dwa.upsert({
+      collection: 'contacts',
+      key: key('w1'),
+      data: { firstname: 'Ada', lastname: 'Lovelace' },
+    });
     await dwa.upsert({ collection: 'contacts', key: key('w1'), data: { jobtitle: 'Analyst' } });
-    const row = await dwa.retrieve<Record<string, unknown>>({ collection: 'contacts', key: key('w1'), select: ['firstname', 'jobtitle', 'wd_workdayid'] });
+    const row = await dwa.retrieve<Record<string, unknown>>({
+      collection: 'contacts',
+      key: key('w1'),
+      select: ['firstname', 'jobtitle', 'wd_workdayid'],
+    });
     assert.deepEqual([row.firstname, row.jobtitle, row.wd_workdayid], ['Ada', 'Analyst', 'w1']);
     assert.match(String(row.contactid), /^[0-9a-f-]{36}$/);
     await assert.rejects(
@@ -65,18 +83,30 @@ describe('Dataverse simulator with dynamics-web-api', () => {
     );
     await assert.rejects(
       dwa.upsert({ collection: 'contacts', key: key('w3'), data: { nosuchcolumn: 1 } }),
-      (e: { status: number; message: string }) => e.status === 400 && /does not exist on type 'Microsoft\.Dynamics\.CRM\.contact'/.test(e.message),
+      (e: { status: number; message: string }) =>
+        e.status === 400 && /does not exist on type 'Microsoft\.Dynamics\.CRM\.contact'/.test(e.message),
     );
-    assert.deepEqual(sim.admin.rows('contacts').map((r) => r.wd_workdayid), ['w1']);
+    assert.deepEqual(
+      sim.admin.rows('contacts').map((r) => r.wd_workdayid),
+      ['w1'],
+    );
   });
 
   it('pages retrieveAll through @odata.nextLink and filters with $filter', async () => {
     dwa.startBatch();
     for (let i = 0; i < 120; i++)
-      dwa.upsert({ collection: 'contacts', key: key(`w${i}`), data: { lastname: `L${i}`, statecode: i % 2 } });
+      dwa.upsert({
+        collection: 'contacts',
+        key: key(`w${i}`),
+        data: { lastname: `L${i}`, statecode: i % 2 },
+      });
     await dwa.executeBatch();
     assert.deepEqual(sim.admin.stats().batchSizes, [120]);
-    const all = await dwa.retrieveAll<Record<string, unknown>>({ collection: 'contacts', select: ['wd_workdayid'], maxPageSize: 50 });
+    const all = await dwa.retrieveAll<Record<string, unknown>>({
+      collection: 'contacts',
+      select: ['wd_workdayid'],
+      maxPageSize: 50,
+    });
     assert.equal(all.value.length, 120);
     const some = await dwa.retrieveMultiple<Record<string, unknown>>({
       collection: 'contacts',
@@ -89,14 +119,22 @@ describe('Dataverse simulator with dynamics-web-api', () => {
   it('runs a changeset as one transaction and continues past failed requests on request', async () => {
     await dwa.upsert({ collection: 'accounts', key: "accountnumber='C1'", data: { name: 'Acme' } });
     dwa.startBatch();
-    dwa.upsert({ collection: 'contacts', key: key('a'), data: { lastname: 'A', 'parentcustomerid_account@odata.bind': "/accounts(accountnumber='C1')" } });
+    dwa.upsert({
+      collection: 'contacts',
+      key: key('a'),
+      data: { lastname: 'A', 'parentcustomerid_account@odata.bind': "/accounts(accountnumber='C1')" },
+    });
     dwa.upsert({ collection: 'contacts', key: key('b'), data: { lastname: 'B', statecode: 'not a number' } });
     const [failed] = await dwa.executeBatch();
     assert.equal((failed as { status: number }).status, 400);
     assert.equal(sim.admin.rows('contacts').length, 0, 'the changeset rolled back');
 
     dwa.startBatch();
-    dwa.upsert({ collection: 'contacts', key: key('a'), data: { lastname: 'A', 'parentcustomerid_account@odata.bind': "/accounts(accountnumber='C1')" } });
+    dwa.upsert({
+      collection: 'contacts',
+      key: key('a'),
+      data: { lastname: 'A', 'parentcustomerid_account@odata.bind': "/accounts(accountnumber='C1')" },
+    });
     dwa.upsert({ collection: 'contacts', key: key('b'), data: { lastname: 'B' }, ifmatch: '*' });
     dwa.upsert({ collection: 'contacts', key: key('c'), data: { lastname: 'C' } });
     const res = await dwa.executeBatch({ inChangeSet: false, continueOnError: true });
@@ -122,11 +160,22 @@ describe('Dataverse simulator with dynamics-web-api', () => {
       const t = ((await (await token(limited)).json()) as { access_token: string }).access_token;
       const statuses = [];
       for (let i = 0; i < 7; i++)
-        statuses.push((await fetch(`${limited.url}/api/data/v9.2/contacts`, { headers: { Authorization: `Bearer ${t}` } })).status);
+        statuses.push(
+          (
+            await fetch(`${limited.url}/api/data/v9.2/contacts`, {
+              headers: { Authorization: `Bearer ${t}` },
+            })
+          ).status,
+        );
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
-      const r = await fetch(`${limited.url}/api/data/v9.2/contacts`, { headers: { Authorization: `Bearer ${t}` } });
+      const r = await fetch(`${limited.url}/api/data/v9.2/contacts`, {
+        headers: { Authorization: `Bearer ${t}` },
+      });
       assert.deepEqual(await r.json(), {
-        error: { code: '0x80072322', message: 'Number of requests exceeded the limit of 5 over time window of 300 seconds.' },
+        error: {
+          code: '0x80072322',
+          message: 'Number of requests exceeded the limit of 5 over time window of 300 seconds.',
+        },
       });
       assert.ok(Number(r.headers.get('retry-after')) > 0);
     } finally {

@@ -13,8 +13,12 @@ import { createZendeskSink, zendeskCredentials } from '../../src/sinks/zendesk';
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'wdsync.cjs');
 
-async function firstLine(args: string[]): Promise<{ info: { adminUrl: string; env: Record<string, string> }; stop: () => void }> {
-  const child = spawn(process.execPath, [BIN, 'target-simulator', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function firstLine(
+  args: string[],
+): Promise<{ info: { adminUrl: string; env: Record<string, string> }; stop: () => void }> {
+  const child = spawn(process.execPath, [BIN, 'target-simulator', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`exited ${code} before printing`)));
@@ -33,7 +37,9 @@ describe('wdsync target-simulator zendesk|dynamics', () => {
         credentials: zendeskCredentials({}, info.env),
       });
       await sink.init();
-      const stats = (await (await fetch(`${info.adminUrl}/stats`)).json()) as { byRoute: Record<string, number> };
+      const stats = (await (await fetch(`${info.adminUrl}/stats`)).json()) as {
+        byRoute: Record<string, number>;
+      };
       assert.equal(stats.byRoute.user_fields, 1);
     } finally {
       stop();
@@ -65,7 +71,9 @@ describe('wdsync target-simulator zendesk|dynamics', () => {
 
   it('refuses a bad port with one line and a non-zero exit', () => {
     for (const target of ['zendesk', 'dynamics']) {
-      const r = spawnSync(process.execPath, [BIN, 'target-simulator', target, '--port', '70000'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [BIN, 'target-simulator', target, '--port', '70000'], {
+        encoding: 'utf8',
+      });
       assert.notEqual(r.status, 0);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.match(r.stderr, /--port must be a whole number/);

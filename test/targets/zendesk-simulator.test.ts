@@ -48,7 +48,9 @@ describe('Zendesk simulator with node-zendesk', () => {
     );
     assert.equal(done.results[2]!.error, 'RecordInvalid');
     assert.match(String(done.results[2]!.details), /Email: not-an-email is not properly formatted/);
-    const again = (await zd.users.createOrUpdateMany({ users: [user(1, { name: 'Renamed' })] } as never)) as unknown as { result: { job_status: { id: string } } };
+    const again = (await zd.users.createOrUpdateMany({
+      users: [user(1, { name: 'Renamed' })],
+    } as never)) as unknown as { result: { job_status: { id: string } } };
     const done2 = await jobResult(again.result.job_status.id);
     assert.equal(done2.results[0]!.status, 'Updated');
     const list = await zd.users.list();
@@ -56,13 +58,18 @@ describe('Zendesk simulator with node-zendesk', () => {
       ['wid-1', 'Renamed'],
       ['wid-2', 'Worker 2'],
     ]);
-    assert.equal((list.find((u) => u.external_id === 'wid-1') as unknown as { user_fields: Record<string, unknown> }).user_fields.worker_id, '20001');
+    assert.equal(
+      (list.find((u) => u.external_id === 'wid-1') as unknown as { user_fields: Record<string, unknown> })
+        .user_fields.worker_id,
+      '20001',
+    );
   });
 
   it('refuses more than 100 users per bulk call, and wrong credentials', async () => {
     await assert.rejects(
       zd.users.createOrUpdateMany({ users: Array.from({ length: 101 }, (_, i) => user(i)) } as never),
-      (e: { statusCode?: number; message: string }) => /400|TooManyValues/.test(`${e.statusCode} ${e.message}`),
+      (e: { statusCode?: number; message: string }) =>
+        /400|TooManyValues/.test(`${e.statusCode} ${e.message}`),
     );
     const bad = client({ username: sim.email, token: 'wrong' });
     await assert.rejects(bad.users.list(), /401|authenticate/i);
@@ -88,15 +95,21 @@ describe('Zendesk simulator with node-zendesk', () => {
   });
 
   it('upserts organizations by external_id and users join them through organization_id', async () => {
-    const first = (await zd.organizations.createOrUpdate({ organization: { external_id: 'SUP-1', name: 'Engines' } })) as unknown as {
+    const first = (await zd.organizations.createOrUpdate({
+      organization: { external_id: 'SUP-1', name: 'Engines' },
+    })) as unknown as {
       result: { id: number; name: string };
     };
-    const second = (await zd.organizations.createOrUpdate({ organization: { external_id: 'SUP-1', name: 'Engines & Co' } })) as unknown as {
+    const second = (await zd.organizations.createOrUpdate({
+      organization: { external_id: 'SUP-1', name: 'Engines & Co' },
+    })) as unknown as {
       result: { id: number; name: string };
     };
     assert.equal(second.result.id, first.result.id);
     assert.equal(second.result.name, 'Engines & Co');
-    const r = (await zd.users.createOrUpdateMany({ users: [user(1, { organization_id: first.result.id })] } as never)) as unknown as {
+    const r = (await zd.users.createOrUpdateMany({
+      users: [user(1, { organization_id: first.result.id })],
+    } as never)) as unknown as {
       result: { job_status: { id: string } };
     };
     await jobResult(r.result.job_status.id);
@@ -105,10 +118,14 @@ describe('Zendesk simulator with node-zendesk', () => {
 
   it('answers 429 with Retry-After while rate limited, and forgets job results when they expire', async () => {
     sim.admin.setFaults([{ type: 'rateLimit', next: 1, retryAfterSec: 7 }]);
-    const res = await fetch(`${sim.url}/api/v2/users.json`, { headers: { Authorization: `Bearer ${sim.oauthToken}` } });
+    const res = await fetch(`${sim.url}/api/v2/users.json`, {
+      headers: { Authorization: `Bearer ${sim.oauthToken}` },
+    });
     assert.equal(res.status, 429);
     assert.equal(res.headers.get('retry-after'), '7');
-    const r = (await zd.users.createOrUpdateMany({ users: [user(1)] } as never)) as unknown as { result: { job_status: { id: string } } };
+    const r = (await zd.users.createOrUpdateMany({ users: [user(1)] } as never)) as unknown as {
+      result: { job_status: { id: string } };
+    };
     await jobResult(r.result.job_status.id);
     sim.admin.expireJobs();
     await assert.rejects(zd.jobstatuses.show(r.result.job_status.id), /404|not found/i);

@@ -16,7 +16,9 @@ export interface BatchRequest {
   contentId?: string;
 }
 
-export type BatchItem = { kind: 'request'; request: BatchRequest } | { kind: 'changeset'; requests: BatchRequest[] };
+export type BatchItem =
+  | { kind: 'request'; request: BatchRequest }
+  | { kind: 'changeset'; requests: BatchRequest[] };
 
 export interface BatchAnswer {
   status: number;
@@ -69,9 +71,16 @@ function request(part: string): BatchRequest {
   const lineEnd = http.search(/\r?\n/);
   const line = (lineEnd < 0 ? http : http.slice(0, lineEnd)).trim();
   const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(line);
-  if (!m) throw new ODataError(400, '0x80060891', `The batch request line '${line.slice(0, 80)}' is not valid.`);
+  if (!m)
+    throw new ODataError(400, '0x80060891', `The batch request line '${line.slice(0, 80)}' is not valid.`);
   const [headers, body] = headerBlock(http.slice(lineEnd).replace(/^\r?\n/, ''));
-  return { method: m[1]!, url: m[2]!, headers, body: body.replace(/\r?\n$/, '').trim(), contentId: outer['content-id'] };
+  return {
+    method: m[1]!,
+    url: m[2]!,
+    headers,
+    body: body.replace(/\r?\n$/, '').trim(),
+    contentId: outer['content-id'],
+  };
 }
 
 export function parseBatch(body: string, boundary: string): BatchItem[] {
@@ -94,7 +103,10 @@ function answer(a: BatchAnswer): string {
 }
 
 /** Each item's answers: a request's one, or a changeset's (several, or one error for all). */
-export function formatBatch(items: (BatchAnswer | { changeset: BatchAnswer[] })[]): { contentType: string; body: string } {
+export function formatBatch(items: (BatchAnswer | { changeset: BatchAnswer[] })[]): {
+  contentType: string;
+  body: string;
+} {
   const b = `batchresponse_${randomUUID()}`;
   const out: string[] = [];
   for (const item of items) {

@@ -4,7 +4,11 @@ import { Faults } from '../../salesforce/simulator/faults';
 import { BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
 import { type BatchAnswer, type BatchRequest, boundaryOf, formatBatch, parseBatch } from './batch';
 import { entityPath, ODataError } from './odata';
-import { DataverseFaultRule, DataverseSimulatorOptions, type DataverseSimulatorOptionsInput } from './options';
+import {
+  DataverseFaultRule,
+  DataverseSimulatorOptions,
+  type DataverseSimulatorOptionsInput,
+} from './options';
 import { DataverseStore, type Row, type WriteEntry } from './store';
 
 /**
@@ -18,7 +22,11 @@ import { DataverseStore, type Row, type WriteEntry } from './store';
  * (requests per user in a sliding window, concurrent requests) answer 429 with Retry-After.
  */
 
-export { DataverseSimulatorOptions, DataverseFaultRule, type DataverseSimulatorOptionsInput } from './options';
+export {
+  DataverseSimulatorOptions,
+  DataverseFaultRule,
+  type DataverseSimulatorOptionsInput,
+} from './options';
 
 const API = '/api/data/v9.2';
 const MAX_BATCH = 1000;
@@ -75,7 +83,9 @@ interface Answer {
   body?: unknown;
 }
 
-export async function startDataverseSimulator(input: DataverseSimulatorOptionsInput = {}): Promise<DataverseSimulatorHandle> {
+export async function startDataverseSimulator(
+  input: DataverseSimulatorOptionsInput = {},
+): Promise<DataverseSimulatorHandle> {
   const opts = DataverseSimulatorOptions.parse(input);
   const faults = new Faults<DataverseFaultRule>(opts.faults, opts.seed);
   const store = new DataverseStore(opts.tables, faults);
@@ -107,7 +117,15 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
       faults.set([]);
       tokens.clear();
       windows.clear();
-      Object.assign(counters, { requests: 0, byRoute: {}, tokensIssued: 0, throttled: {}, operationErrors: {}, batchSizes: [], peakConcurrency: 0 });
+      Object.assign(counters, {
+        requests: 0,
+        byRoute: {},
+        tokensIssued: 0,
+        throttled: {},
+        operationErrors: {},
+        batchSizes: [],
+        peakConcurrency: 0,
+      });
     },
     setFaults(rules) {
       faults.set(DataverseFaultRule.array().parse(rules));
@@ -138,20 +156,49 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
       },
     });
     if (tenant !== opts.tenantId)
-      return aad(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`);
+      return aad(
+        400,
+        'invalid_tenant',
+        90002,
+        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`,
+      );
     if (form.get('grant_type') !== 'client_credentials')
       return aad(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     if (!sameSecret(form.get('client_id') ?? '', opts.clientId))
-      return aad(400, 'unauthorized_client', 700016, `Application with identifier '${form.get('client_id')}' was not found in the directory.`);
+      return aad(
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${form.get('client_id')}' was not found in the directory.`,
+      );
     if (!sameSecret(form.get('client_secret') ?? '', opts.clientSecret))
-      return aad(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      return aad(
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
     const scope = form.get('scope') ?? '';
     if (scope.replace(/\/+\.default$/, '') !== base)
-      return aad(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (${base}/.default).`);
+      return aad(
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (${base}/.default).`,
+      );
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(32).toString('base64url')}.${randomBytes(16).toString('base64url')}`;
     tokens.set(accessToken, Date.now() + opts.tokenTtlSec * 1000);
     counters.tokensIssued++;
-    return { status: 200, headers: {}, body: { token_type: 'Bearer', expires_in: opts.tokenTtlSec, ext_expires_in: opts.tokenTtlSec, access_token: accessToken } };
+    return {
+      status: 200,
+      headers: {},
+      body: {
+        token_type: 'Bearer',
+        expires_in: opts.tokenTtlSec,
+        ext_expires_in: opts.tokenTtlSec,
+        access_token: accessToken,
+      },
+    };
   }
 
   /** The caller (its token) if valid; else 401 as Dataverse answers it, with the authority to ask. */
@@ -159,9 +206,14 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
     const t = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const exp = t ? tokens.get(t) : undefined;
     const fail = () =>
-      new ODataError(401, '0x80072560', 'The user is not authenticated: the access token is missing, invalid or expired.', {
-        'WWW-Authenticate': `Bearer authorization_uri=${base}/${opts.tenantId}/oauth2/authorize, resource_id=${base}/`,
-      });
+      new ODataError(
+        401,
+        '0x80072560',
+        'The user is not authenticated: the access token is missing, invalid or expired.',
+        {
+          'WWW-Authenticate': `Bearer authorization_uri=${base}/${opts.tenantId}/oauth2/authorize, resource_id=${base}/`,
+        },
+      );
     if (!t || exp === undefined || exp <= Date.now()) throw fail();
     if (faults.fire('expireToken')) {
       tokens.set(t, 0);
@@ -172,8 +224,8 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
 
   /** Service protection: every operation counts against the caller's window. */
   function protect(user: string, operations: number): void {
-    let w = windows.get(user);
-    if (!w) windows.set(user, (w = new RequestWindow(opts.windowSec * 1000)));
+    const w = windows.get(user) ?? new RequestWindow(opts.windowSec * 1000);
+    windows.set(user, w);
     const fault = faults.fire('throttle');
     let wait = 0;
     for (let i = 0; i < operations && !wait; i++) wait = w.take(opts.requestLimit);
@@ -192,21 +244,50 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
   const entityId = (set: string, id: string) => `${base}${API}/${set}(${id})`;
 
   /** One Web API operation, direct or inside a $batch. */
-  function exec(method: string, rawUrl: string, headers: Record<string, string | undefined>, body: string): Answer {
+  function exec(
+    method: string,
+    rawUrl: string,
+    headers: Record<string, string | undefined>,
+    body: string,
+  ): Answer {
     const url = new URL(rawUrl, `${base}${API}/`);
     const path = decodeURIComponent(url.pathname.replace(/^.*\/api\/data\/v9\.2\/?/, ''));
     const prefer = headers.prefer ?? '';
     if ((path === 'WhoAmI' || path === 'WhoAmI()') && method === 'GET')
-      return { status: 200, headers: {}, body: { '@odata.context': `${base}${API}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`, BusinessUnitId: BU_ID, UserId: USER_ID, OrganizationId: ORG_ID } };
+      return {
+        status: 200,
+        headers: {},
+        body: {
+          '@odata.context': `${base}${API}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
+          BusinessUnitId: BU_ID,
+          UserId: USER_ID,
+          OrganizationId: ORG_ID,
+        },
+      };
     if (path === '' && method === 'GET')
-      return { status: 200, headers: {}, body: { '@odata.context': `${base}${API}/$metadata`, value: [...store.tables.keys()].map((n) => ({ name: n, kind: 'EntitySet', url: n })) } };
+      return {
+        status: 200,
+        headers: {},
+        body: {
+          '@odata.context': `${base}${API}/$metadata`,
+          value: [...store.tables.keys()].map((n) => ({ name: n, kind: 'EntitySet', url: n })),
+        },
+      };
     const p = entityPath(path);
     if (!p) throw new ODataError(404, '0x8006088a', `Resource not found for the segment '${path}'.`);
-    const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const select = url.searchParams
+      .get('$select')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const single = Boolean(p.id || p.key);
     if (method === 'GET' && single) {
       const row = store.retrieve(p, select);
-      return { status: 200, headers: {}, body: { '@odata.context': `${base}${API}/$metadata#${p.set}/$entity`, ...row } };
+      return {
+        status: 200,
+        headers: {},
+        body: { '@odata.context': `${base}${API}/$metadata#${p.set}/$entity`, ...row },
+      };
     }
     if (method === 'GET') {
       const top = url.searchParams.get('$top');
@@ -227,7 +308,11 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
         next.searchParams.set('$skiptoken', String(skip + size));
         out['@odata.nextLink'] = next.toString();
       }
-      return { status: 200, headers: size !== DEFAULT_PAGE ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : {}, body: out };
+      return {
+        status: 200,
+        headers: size !== DEFAULT_PAGE ? { 'Preference-Applied': `odata.maxpagesize=${size}` } : {},
+        body: out,
+      };
     }
     if (method === 'DELETE' && single) {
       store.delete(p);
@@ -238,15 +323,29 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
       try {
         json = JSON.parse(body || '{}');
       } catch {
-        throw new ODataError(400, '0x80048d19', 'Error identified in Payload provided by the user: the body is not valid JSON.');
+        throw new ODataError(
+          400,
+          '0x80048d19',
+          'Error identified in Payload provided by the user: the body is not valid JSON.',
+        );
       }
       const represent = /return=representation/.test(prefer);
-      const r = store.write(p, json, { method, ifMatch: headers['if-match'], ifNoneMatch: headers['if-none-match'], represent });
+      const r = store.write(p, json, {
+        method,
+        ifMatch: headers['if-match'],
+        ifNoneMatch: headers['if-none-match'],
+        represent,
+      });
       const t = store.table(p.set);
       return {
         status: r.status,
         headers: { 'OData-EntityId': entityId(p.set, r.id) },
-        body: represent ? { '@odata.context': `${base}${API}/$metadata#${p.set}/$entity`, ...store.represent(t.def, r.id, r.row, select) } : undefined,
+        body: represent
+          ? {
+              '@odata.context': `${base}${API}/$metadata#${p.set}/$entity`,
+              ...store.represent(t.def, r.id, r.row, select),
+            }
+          : undefined,
       };
     }
     throw new ODataError(405, '0x80060888', `The HTTP method '${method}' is not allowed on '${path}'.`);
@@ -264,22 +363,38 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
 
   const toBatch = (a: Answer, contentId?: string): BatchAnswer => ({
     status: a.status,
-    headers: { 'OData-Version': '4.0', ...(a.body !== undefined ? { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8' } : {}), ...a.headers },
+    headers: {
+      'OData-Version': '4.0',
+      ...(a.body !== undefined
+        ? { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8' }
+        : {}),
+      ...a.headers,
+    },
     body: a.body === undefined ? undefined : JSON.stringify(a.body),
     contentId,
   });
 
   function batch(req: IncomingMessage, body: string, user: string): { contentType: string; body: string } {
     const boundary = boundaryOf(req.headers['content-type']);
-    if (!boundary) throw new ODataError(400, '0x80060891', 'The batch request must have a Content-Type of multipart/mixed with a boundary.');
+    if (!boundary)
+      throw new ODataError(
+        400,
+        '0x80060891',
+        'The batch request must have a Content-Type of multipart/mixed with a boundary.',
+      );
     const items = parseBatch(body, boundary);
     const ops = items.reduce((n, i) => n + (i.kind === 'changeset' ? i.requests.length : 1), 0);
     if (ops > MAX_BATCH)
-      throw new ODataError(400, '0x80060891', `The number of requests in the batch (${ops}) exceeds the maximum of ${MAX_BATCH}.`);
+      throw new ODataError(
+        400,
+        '0x80060891',
+        `The number of requests in the batch (${ops}) exceeds the maximum of ${MAX_BATCH}.`,
+      );
     counters.batchSizes.push(ops);
     protect(user, ops);
     const continueOnError = /odata\.continue-on-error/.test(String(req.headers.prefer ?? ''));
-    const run = (r: BatchRequest) => guarded(() => exec(r.method, r.url, { ...r.headers, prefer: r.headers.prefer }, r.body));
+    const run = (r: BatchRequest) =>
+      guarded(() => exec(r.method, r.url, { ...r.headers, prefer: r.headers.prefer }, r.body));
     const out: (BatchAnswer | { changeset: BatchAnswer[] })[] = [];
     for (const item of items) {
       if (item.kind === 'request') {
@@ -313,15 +428,25 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     counters.requests++;
-    if (url.pathname.startsWith('/__admin/')) return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
+    if (url.pathname.startsWith('/__admin/'))
+      return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
     const tok = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (tok) {
       counters.byRoute.token = (counters.byRoute.token ?? 0) + 1;
-      if (method !== 'POST') return sendJson(res, 405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' });
+      if (method !== 'POST')
+        return sendJson(res, 405, {
+          error: 'invalid_request',
+          error_description: 'AADSTS900561: The endpoint only accepts POST requests.',
+        });
       const a = tokenEndpoint(decodeURIComponent(tok[1]!), new URLSearchParams(await readBody(req)));
       return sendJson(res, a.status, a.body);
     }
-    if (!url.pathname.startsWith(API)) return sendJson(res, 404, new ODataError(404, '0x8006088a', `Resource not found for the segment '${url.pathname}'.`).body());
+    if (!url.pathname.startsWith(API))
+      return sendJson(
+        res,
+        404,
+        new ODataError(404, '0x8006088a', `Resource not found for the segment '${url.pathname}'.`).body(),
+      );
     const seg = url.pathname.slice(API.length + 1).split('(')[0] || 'root';
     counters.byRoute[seg] = (counters.byRoute[seg] ?? 0) + 1;
     const odata = { 'OData-Version': '4.0' };
@@ -332,9 +457,15 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
       if (inFlight > opts.concurrencyLimit) {
         const code = '0x80072326';
         counters.throttled[code] = (counters.throttled[code] ?? 0) + 1;
-        throw new ODataError(429, code, `Number of concurrent requests exceeded the limit of ${opts.concurrencyLimit}.`, { 'Retry-After': '1' });
+        throw new ODataError(
+          429,
+          code,
+          `Number of concurrent requests exceeded the limit of ${opts.concurrencyLimit}.`,
+          { 'Retry-After': '1' },
+        );
       }
-      if (faults.fire('serverError')) throw new ODataError(500, '0x80040216', 'An unexpected error occurred (injected).');
+      if (faults.fire('serverError'))
+        throw new ODataError(500, '0x80040216', 'An unexpected error occurred (injected).');
       const body = await readBody(req);
       if (seg === '$batch' && method === 'POST') {
         const b = batch(req, body, user);
@@ -343,11 +474,15 @@ export async function startDataverseSimulator(input: DataverseSimulatorOptionsIn
         return;
       }
       protect(user, 1);
-      const a = guarded(() => exec(method, `${url.pathname}${url.search}`, req.headers as Record<string, string>, body));
+      const a = guarded(() =>
+        exec(method, `${url.pathname}${url.search}`, req.headers as Record<string, string>, body),
+      );
       sendJson(res, a.status, a.body, { ...odata, ...a.headers });
     } catch (e) {
-      if (e instanceof ODataError) return sendJson(res, e.status, e.status === 401 ? undefined : e.body(), { ...odata, ...e.headers });
-      if (e instanceof BodyTooLarge) return sendJson(res, 413, new ODataError(413, '0x80060891', e.message).body());
+      if (e instanceof ODataError)
+        return sendJson(res, e.status, e.status === 401 ? undefined : e.body(), { ...odata, ...e.headers });
+      if (e instanceof BodyTooLarge)
+        return sendJson(res, 413, new ODataError(413, '0x80060891', e.message).body());
       throw e;
     } finally {
       inFlight--;

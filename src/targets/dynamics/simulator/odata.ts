@@ -47,7 +47,11 @@ export function entityPath(segment: string): EntityPath | undefined {
   if (GUID.test(inner)) return { set: set!, id: inner.toLowerCase() };
   const kv = /^([a-z][a-z0-9_]*)=(.+)$/s.exec(inner);
   if (!kv || kv[2]!.includes("',"))
-    throw new ODataError(400, '0x80060888', `Bad Request - Error in query syntax: the key '${inner}' is not valid.`);
+    throw new ODataError(
+      400,
+      '0x80060888',
+      `Bad Request - Error in query syntax: the key '${inner}' is not valid.`,
+    );
   return { set: set!, key: { column: kv[1]!, value: literal(kv[2]!) } };
 }
 

@@ -60,7 +60,12 @@ export class DataverseStore {
   }
 
   column(def: TableDef, name: string): string {
-    if (name === def.primaryId || name in def.columns || ['createdon', 'modifiedon', 'versionnumber'].includes(name)) return name;
+    if (
+      name === def.primaryId ||
+      name in def.columns ||
+      ['createdon', 'modifiedon', 'versionnumber'].includes(name)
+    )
+      return name;
     if (Object.values(def.lookups).some((l) => l.column === name)) return name;
     throw new ODataError(
       400,
@@ -98,7 +103,15 @@ export class DataverseStore {
 
   represent(def: TableDef, id: string, row: Row, select?: string[]): Record<string, unknown> {
     const out: Record<string, unknown> = { '@odata.etag': `W/"${row.versionnumber}"` };
-    const cols = select?.length ? select : [...Object.keys(def.columns), ...Object.values(def.lookups).map((l) => l.column), 'createdon', 'modifiedon', 'versionnumber'];
+    const cols = select?.length
+      ? select
+      : [
+          ...Object.keys(def.columns),
+          ...Object.values(def.lookups).map((l) => l.column),
+          'createdon',
+          'modifiedon',
+          'versionnumber',
+        ];
     for (const c of cols) out[c] = row[c] ?? null;
     out[def.primaryId] = id;
     return out;
@@ -106,22 +119,31 @@ export class DataverseStore {
 
   retrieve(p: EntityPath, select?: string[]): Record<string, unknown> {
     const t = this.table(p.set);
-    select?.forEach((c) => this.column(t.def, c));
+    for (const c of select ?? []) this.column(t.def, c);
     const hit = this.find(p.set, p);
     if (!hit) throw this.missing(t.def, p);
     return this.represent(t.def, hit[0], hit[1], select);
   }
 
-  query(set: string, q: { select?: string[]; filter?: string; top?: number; orderby?: string }): Record<string, unknown>[] {
+  query(
+    set: string,
+    q: { select?: string[]; filter?: string; top?: number; orderby?: string },
+  ): Record<string, unknown>[] {
     const t = this.table(set);
-    q.select?.forEach((c) => this.column(t.def, c));
+    for (const c of q.select ?? []) this.column(t.def, c);
     const pred = q.filter ? parseFilter(q.filter, (c) => this.column(t.def, c)) : () => true;
     let rows = [...t.rows].filter(([id, r]) => pred({ ...r, [t.def.primaryId]: id }));
     if (q.orderby) {
       const [col, dir] = q.orderby.trim().split(/\s+/);
       this.column(t.def, col!);
       const sign = dir === 'desc' ? -1 : 1;
-      rows.sort(([, a], [, b]) => (String(a[col!] ?? '') < String(b[col!] ?? '') ? -sign : String(a[col!] ?? '') > String(b[col!] ?? '') ? sign : 0));
+      rows.sort(([, a], [, b]) =>
+        String(a[col!] ?? '') < String(b[col!] ?? '')
+          ? -sign
+          : String(a[col!] ?? '') > String(b[col!] ?? '')
+            ? sign
+            : 0,
+      );
     }
     if (q.top !== undefined) rows = rows.slice(0, q.top);
     return rows.map(([id, r]) => this.represent(t.def, id, r, q.select));
@@ -169,13 +191,24 @@ export class DataverseStore {
         `An undeclared property '${nav}' which only has property annotations in the payload but no property value was found in the payload.`,
       );
     if (v === null) return [l.column, null];
-    const ref = String(v).replace(/^.*\/api\/data\/v\d+\.\d+\//, '').replace(/^\//, '');
+    const ref = String(v)
+      .replace(/^.*\/api\/data\/v\d+\.\d+\//, '')
+      .replace(/^\//, '');
     const p = ref.includes('(') ? this.tryPath(ref) : undefined;
-    if (!p || p.set !== l.target) throw new ODataError(400, '0x80048d19', `The value '${String(v)}' for ${nav}@odata.bind is not a valid reference to ${l.target}.`);
+    if (!p || p.set !== l.target)
+      throw new ODataError(
+        400,
+        '0x80048d19',
+        `The value '${String(v)}' for ${nav}@odata.bind is not a valid reference to ${l.target}.`,
+      );
     const target = this.table(p.set);
     const hit = this.find(p.set, p);
     if (!hit)
-      throw new ODataError(400, NOT_FOUND, `${target.def.logicalName} With Ids = ${ref.slice(ref.indexOf('(') + 1, -1)} Does Not Exist`);
+      throw new ODataError(
+        400,
+        NOT_FOUND,
+        `${target.def.logicalName} With Ids = ${ref.slice(ref.indexOf('(') + 1, -1)} Does Not Exist`,
+      );
     return [l.column, hit[0]];
   }
 
@@ -216,7 +249,11 @@ export class DataverseStore {
    * PATCH (upsert, or update-only with If-Match: *, or create-only with If-None-Match: *) and
    * POST (create). Dataverse answers 204, or with Prefer: return=representation 201 / 200.
    */
-  write(p: EntityPath, body: unknown, o: { method: 'PATCH' | 'POST'; ifMatch?: string; ifNoneMatch?: string; represent: boolean }): WriteAnswer {
+  write(
+    p: EntityPath,
+    body: unknown,
+    o: { method: 'PATCH' | 'POST'; ifMatch?: string; ifNoneMatch?: string; represent: boolean },
+  ): WriteAnswer {
     const t = this.table(p.set);
     const values = this.values(t.def, body);
     const hit = p.id || p.key ? this.find(p.set, p) : undefined;
@@ -224,11 +261,19 @@ export class DataverseStore {
     if (o.ifNoneMatch === '*' && hit)
       throw new ODataError(412, '0x80040237', 'A record with matching key values already exists.');
     if (o.method === 'POST' && values[t.def.alternateKey] !== undefined) {
-      const dup = this.find(p.set, { set: p.set, key: { column: t.def.alternateKey, value: values[t.def.alternateKey]! } });
+      const dup = this.find(p.set, {
+        set: p.set,
+        key: { column: t.def.alternateKey, value: values[t.def.alternateKey]! },
+      });
       if (dup) throw new ODataError(412, '0x80040237', 'A record with matching key values already exists.');
     }
     const rule = this.faults.fire('recordError');
-    if (rule) throw new ODataError(400, '0x80040265', rule.message ?? 'Operation refused by a plug-in on this table (injected).');
+    if (rule)
+      throw new ODataError(
+        400,
+        '0x80040265',
+        rule.message ?? 'Operation refused by a plug-in on this table (injected).',
+      );
     const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const id = hit?.[0] ?? p.id ?? randomUUID();
     const row: Row = {

@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { Faults } from '../../salesforce/simulator/faults';
 import { BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
 import { ZendeskFaultRule, ZendeskSimulatorOptions, type ZendeskSimulatorOptionsInput } from './options';
-import { RecordInvalid, type WriteEntry, type ZendeskOrganization, type ZendeskStore, ZendeskStore as Store, type ZendeskUser } from './store';
+import {
+  RecordInvalid,
+  type WriteEntry,
+  type ZendeskOrganization,
+  type ZendeskStore,
+  ZendeskStore as Store,
+  type ZendeskUser,
+} from './store';
 
 /**
  * The Zendesk simulator: the Support API surface the Zendesk sink uses, in Zendesk's published
@@ -35,8 +42,21 @@ class HttpError extends Error {
 const notFound = () => new HttpError(404, { error: 'RecordNotFound', description: 'Not found' });
 
 type JobResult =
-  | { id: number; index: number; status: 'Created' | 'Updated'; external_id: string | null; email: string | null }
-  | { index: number; status: 'Failed'; error: string; details: string; external_id: string | null; id?: number };
+  | {
+      id: number;
+      index: number;
+      status: 'Created' | 'Updated';
+      external_id: string | null;
+      email: string | null;
+    }
+  | {
+      index: number;
+      status: 'Failed';
+      error: string;
+      details: string;
+      external_id: string | null;
+      id?: number;
+    };
 
 interface Job {
   id: string;
@@ -92,14 +112,22 @@ export interface ZendeskSimulatorHandle {
   close(): Promise<void>;
 }
 
-export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput = {}): Promise<ZendeskSimulatorHandle> {
+export async function startZendeskSimulator(
+  input: ZendeskSimulatorOptionsInput = {},
+): Promise<ZendeskSimulatorHandle> {
   const opts = ZendeskSimulatorOptions.parse(input);
   const faults = new Faults<ZendeskFaultRule>(opts.faults, opts.seed);
   let base = '';
   const store: ZendeskStore = new Store(opts, () => base);
   const jobs = new Map<string, Job>();
   const window = new RequestWindow(60_000);
-  const counters = { requests: 0, byRoute: {} as Record<string, number>, rateLimited: 0, batchSizes: [] as number[], expiredReads: 0 };
+  const counters = {
+    requests: 0,
+    byRoute: {} as Record<string, number>,
+    rateLimited: 0,
+    batchSizes: [] as number[],
+    expiredReads: 0,
+  };
   const timers = new Set<NodeJS.Timeout>();
 
   const admin: ZendeskAdmin = {
@@ -146,7 +174,11 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
       const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
       const [user, secret] = [decoded.slice(0, i), decoded.slice(i + 1)];
-      if (sameSecret(user.toLowerCase(), `${opts.email.toLowerCase()}/token`) && sameSecret(secret, opts.apiToken)) return;
+      if (
+        sameSecret(user.toLowerCase(), `${opts.email.toLowerCase()}/token`) &&
+        sameSecret(secret, opts.apiToken)
+      )
+        return;
     }
     throw new HttpError(401, { error: "Couldn't authenticate you" });
   }
@@ -185,9 +217,18 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
             const external_id = ext === undefined || ext === null ? null : String(ext);
             const rule = faults.fire('validation');
             try {
-              if (rule) store.fail(new RecordInvalid('UserUpdateError', rule.message ?? 'User failed validation (injected)'));
+              if (rule)
+                store.fail(
+                  new RecordInvalid('UserUpdateError', rule.message ?? 'User failed validation (injected)'),
+                );
               const { user, created } = store.upsertUser(u);
-              return { id: user.id, index, status: created ? 'Created' : 'Updated', external_id, email: user.email };
+              return {
+                id: user.id,
+                index,
+                status: created ? 'Created' : 'Updated',
+                external_id,
+                email: user.email,
+              };
             } catch (e) {
               if (!(e instanceof RecordInvalid)) throw e;
               return { index, status: 'Failed', error: e.error, details: e.details, external_id };
@@ -208,7 +249,12 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
     const slice = items.slice((p - 1) * per, p * per);
     const more = p * per < items.length;
     const link = (n: number) => `${base}${url.pathname}?page=${n}&per_page=${per}`;
-    return { [key]: slice, next_page: more ? link(p + 1) : null, previous_page: p > 1 ? link(p - 1) : null, count: items.length };
+    return {
+      [key]: slice,
+      next_page: more ? link(p + 1) : null,
+      previous_page: p > 1 ? link(p - 1) : null,
+      count: items.length,
+    };
   }
 
   function idList(url: URL, name: string): string[] {
@@ -216,7 +262,10 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
     if (v === null) return [];
     const list = v.split(',').filter(Boolean);
     if (list.length > MAX_MANY)
-      throw new HttpError(400, { error: 'InvalidValue', description: `${name}: no more than ${MAX_MANY} values` });
+      throw new HttpError(400, {
+        error: 'InvalidValue',
+        description: `${name}: no more than ${MAX_MANY} values`,
+      });
     return list;
   }
 
@@ -229,7 +278,11 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
     throw new HttpError(400, { error: 'InvalidJSON', description: 'The request body is not valid JSON' });
   }
 
-  async function api(req: IncomingMessage, seg: string[], url: URL): Promise<{ status: number; body: unknown }> {
+  async function api(
+    req: IncomingMessage,
+    seg: string[],
+    url: URL,
+  ): Promise<{ status: number; body: unknown }> {
     const method = req.method ?? 'GET';
     const ok = (body: unknown, status = 200) => ({ status, body });
     const [a, b, c] = seg;
@@ -239,24 +292,45 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
         const exts = idList(url, 'external_ids');
         const users = exts.length
           ? exts.map((e) => store.userByExternalId(e)).filter(Boolean)
-          : idList(url, 'ids').map((i) => store.users.get(Number(i))).filter(Boolean);
+          : idList(url, 'ids')
+              .map((i) => store.users.get(Number(i)))
+              .filter(Boolean);
         return ok({ users, next_page: null, previous_page: null, count: users.length });
       }
       if (b === 'search' && method === 'GET') {
         const ext = url.searchParams.get('external_id');
         const q = url.searchParams.get('query');
-        const users = ext !== null ? [store.userByExternalId(ext)].filter(Boolean) : q ? [...store.users.values()].filter((u) => JSON.stringify(u).includes(q)) : [];
+        const users =
+          ext !== null
+            ? [store.userByExternalId(ext)].filter(Boolean)
+            : q
+              ? [...store.users.values()].filter((u) => JSON.stringify(u).includes(q))
+              : [];
         return ok({ users, next_page: null, previous_page: null, count: users.length });
       }
       if (b === 'create_or_update_many' && method === 'POST') {
         const body = await json(req);
         const users = body.users;
         if (!Array.isArray(users) || users.length === 0)
-          throw new HttpError(400, { error: 'InvalidValue', description: 'users: must be a non-empty array' });
+          throw new HttpError(400, {
+            error: 'InvalidValue',
+            description: 'users: must be a non-empty array',
+          });
         if (users.length > MAX_MANY)
-          throw new HttpError(400, { error: 'TooManyValues', description: `users: no more than ${MAX_MANY} per request` });
+          throw new HttpError(400, {
+            error: 'TooManyValues',
+            description: `users: no more than ${MAX_MANY} per request`,
+          });
         counters.batchSizes.push(users.length);
-        const job: Job = { id: `V3-${randomBytes(16).toString('hex')}`, total: users.length, createdAt: Date.now(), status: 'queued', results: null, message: null, users };
+        const job: Job = {
+          id: `V3-${randomBytes(16).toString('hex')}`,
+          total: users.length,
+          createdAt: Date.now(),
+          status: 'queued',
+          results: null,
+          message: null,
+          users,
+        };
         jobs.set(job.id, job);
         schedule(job);
         return ok({ job_status: jobView(job) });
@@ -268,7 +342,11 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
           return ok({ user }, created ? 201 : 200);
         } catch (e) {
           if (!(e instanceof RecordInvalid)) throw e;
-          throw new HttpError(422, { error: 'RecordInvalid', description: 'Record validation errors', details: { base: [{ description: e.details, error: e.error }] } });
+          throw new HttpError(422, {
+            error: 'RecordInvalid',
+            description: 'Record validation errors',
+            details: { base: [{ description: e.details, error: e.error }] },
+          });
         }
       }
       if (b && !c && method === 'GET') {
@@ -292,7 +370,13 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
         }
         return j;
       };
-      if (b === 'show_many') return ok({ job_statuses: idList(url, 'ids').map(find).filter(Boolean).map((j) => jobView(j!)) });
+      if (b === 'show_many')
+        return ok({
+          job_statuses: idList(url, 'ids')
+            .map(find)
+            .filter(Boolean)
+            .map((j) => jobView(j!)),
+        });
       if (b) {
         const j = find(b);
         if (!j) throw notFound();
@@ -306,7 +390,9 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
         const exts = idList(url, 'external_ids');
         const organizations = exts.length
           ? exts.map((e) => store.orgByExternalId(e)).filter(Boolean)
-          : idList(url, 'ids').map((i) => store.orgs.get(Number(i))).filter(Boolean);
+          : idList(url, 'ids')
+              .map((i) => store.orgs.get(Number(i)))
+              .filter(Boolean);
         return ok({ organizations });
       }
       if (b === 'create_or_update' && method === 'POST') {
@@ -316,7 +402,11 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
           return ok({ organization: org }, created ? 201 : 200);
         } catch (e) {
           if (!(e instanceof RecordInvalid)) throw e;
-          throw new HttpError(422, { error: 'RecordInvalid', description: 'Record validation errors', details: { name: [{ description: e.details, error: 'DuplicateValue' }] } });
+          throw new HttpError(422, {
+            error: 'RecordInvalid',
+            description: 'Record validation errors',
+            details: { name: [{ description: e.details, error: 'DuplicateValue' }] },
+          });
         }
       }
       if (b && !c && method === 'GET') {
@@ -326,7 +416,14 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
       }
     }
     if (a === 'user_fields' && !b && method === 'GET') {
-      const user_fields = opts.userFields.map((f, i) => ({ id: 7_000_000 + i, key: f.key, type: f.type, title: f.key.replace(/_/g, ' '), active: true, position: i }));
+      const user_fields = opts.userFields.map((f, i) => ({
+        id: 7_000_000 + i,
+        key: f.key,
+        type: f.type,
+        title: f.key.replace(/_/g, ' '),
+        active: true,
+        position: i,
+      }));
       return ok({ user_fields, next_page: null, previous_page: null, count: user_fields.length });
     }
     throw new HttpError(404, { error: 'InvalidEndpoint', description: 'Not found' });
@@ -335,7 +432,8 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     counters.requests++;
-    if (url.pathname.startsWith('/__admin/')) return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
+    if (url.pathname.startsWith('/__admin/'))
+      return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
     const m = /^\/api\/v2\/(.+?)(?:\.json)?$/.exec(url.pathname);
     if (!m) return sendJson(res, 404, { error: 'InvalidEndpoint', description: 'Not found' });
     const seg = m[1]!.split('/').filter(Boolean).map(decodeURIComponent);
@@ -348,9 +446,13 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
       if (wait > 0 || fault) {
         counters.rateLimited++;
         const after = fault ? (fault.retryAfterSec ?? 1) : Math.ceil(wait / 1000);
-        throw new HttpError(429, 'Rate limit for api requests exceeded', { 'Retry-After': String(after), 'Content-Type': 'text/plain' });
+        throw new HttpError(429, 'Rate limit for api requests exceeded', {
+          'Retry-After': String(after),
+          'Content-Type': 'text/plain',
+        });
       }
-      if (faults.fire('serverError')) throw new HttpError(500, { error: 'InternalError', description: 'Something went wrong (injected)' });
+      if (faults.fire('serverError'))
+        throw new HttpError(500, { error: 'InternalError', description: 'Something went wrong (injected)' });
       const r = await api(req, seg, url);
       sendJson(res, r.status, r.body, { 'X-Rate-Limit': String(opts.requestsPerMinute) });
     } catch (err) {
@@ -362,7 +464,8 @@ export async function startZendeskSimulator(input: ZendeskSimulatorOptionsInput 
         }
         return sendJson(res, err.status, err.body, err.headers);
       }
-      if (err instanceof BodyTooLarge) return sendJson(res, 413, { error: 'RequestTooLarge', description: err.message });
+      if (err instanceof BodyTooLarge)
+        return sendJson(res, 413, { error: 'RequestTooLarge', description: err.message });
       throw err;
     }
   }

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
-export const ZENDESK_FAULT_TYPES = ['rateLimit', 'validation', 'jobFailed', 'expireResults', 'serverError'] as const;
+export const ZENDESK_FAULT_TYPES = [
+  'rateLimit',
+  'validation',
+  'jobFailed',
+  'expireResults',
+  'serverError',
+] as const;
 
 /**
  * One injected fault. `validation` hits `rate` (or the `next` n) of the users a bulk job carries;

@@ -59,7 +59,17 @@ export interface WriteEntry {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ROLES = new Set(['end-user', 'agent', 'admin']);
-const WRITABLE = ['name', 'email', 'phone', 'time_zone', 'locale', 'role', 'alias', 'notes', 'details'] as const;
+const WRITABLE = [
+  'name',
+  'email',
+  'phone',
+  'time_zone',
+  'locale',
+  'role',
+  'alias',
+  'notes',
+  'details',
+] as const;
 
 const stamp = (now: number) => `${new Date(now).toISOString().slice(0, 19)}Z`;
 
@@ -170,10 +180,15 @@ export class ZendeskStore {
     if (next.email) {
       const other = this.userByEmail(next.email);
       if (other && other.id !== next.id)
-        this.fail(new RecordInvalid('RecordInvalid', `Email: ${next.email} is already being used by another user`));
+        this.fail(
+          new RecordInvalid('RecordInvalid', `Email: ${next.email} is already being used by another user`),
+        );
     }
-    if (!ROLES.has(next.role)) this.fail(new RecordInvalid('RecordInvalid', `Role: ${next.role} is not valid`));
-    const changed = !existing || JSON.stringify({ ...existing, updated_at: 0 }) !== JSON.stringify({ ...next, updated_at: 0 });
+    if (!ROLES.has(next.role))
+      this.fail(new RecordInvalid('RecordInvalid', `Role: ${next.role} is not valid`));
+    const changed =
+      !existing ||
+      JSON.stringify({ ...existing, updated_at: 0 }) !== JSON.stringify({ ...next, updated_at: 0 });
     if (changed) next.updated_at = now;
     this.users.set(next.id, next);
     this.writes.push({ external_id: next.external_id, action: existing ? 'updated' : 'created' });
@@ -183,7 +198,8 @@ export class ZendeskStore {
 
   private fieldValue(type: string, key: string, v: unknown): Json {
     if (v === null || v === '') return null;
-    const bad = () => this.fail(new RecordInvalid('RecordInvalid', `${key}: ${String(v)} is not a valid ${type}`));
+    const bad = () =>
+      this.fail(new RecordInvalid('RecordInvalid', `${key}: ${String(v)} is not a valid ${type}`));
     switch (type) {
       case 'date':
         return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : bad();
@@ -210,7 +226,8 @@ export class ZendeskStore {
     const o = (input ?? {}) as Record<string, unknown>;
     const ext = o.external_id === undefined || o.external_id === null ? null : String(o.external_id);
     const existing =
-      (o.id !== undefined ? this.orgs.get(Number(o.id)) : undefined) ?? (ext ? this.orgByExternalId(ext) : undefined);
+      (o.id !== undefined ? this.orgs.get(Number(o.id)) : undefined) ??
+      (ext ? this.orgByExternalId(ext) : undefined);
     const name = o.name === undefined ? existing?.name : String(o.name);
     if (!name?.trim()) throw new RecordInvalid('RecordInvalid', 'Name: cannot be blank');
     for (const other of this.orgs.values())
