@@ -1,22 +1,28 @@
-// Issue 15, isolation: one run delivers to PostgreSQL, Zendesk and Dataverse at once while Zendesk
-// answers 429 to every request. PostgreSQL and Dataverse finish their pages while Zendesk is still
+// Issue 15, isolation: one run delivers to PostgreSQL, Salesforce, Zendesk and Dataverse at once
+// while Zendesk answers 429 to every request. The others finish their pages while Zendesk is still
 // throttled; when the throttle lifts, Zendesk catches up from staging in the same run and ends up
-// holding exactly the in-scope workers.
+// holding exactly the in-scope workers, and the audit has one outcome per worker per sink.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AsOf } from '../../src/domain/as-of';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
+import { openDb } from '../../src/db/open';
 import { loadMapping } from '../../src/mapping/mapping-file';
 import { startSync } from '../../src/runs/start';
 import { type DataverseSimulatorHandle, startDataverseSimulator } from '../../src/targets/dynamics/simulator';
+import {
+  type SalesforceSimulatorHandle,
+  startSalesforceSimulator,
+} from '../../src/targets/salesforce/simulator';
 import { type ZendeskSimulatorHandle, startZendeskSimulator } from '../../src/targets/zendesk/simulator';
-import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
 
 const WORKERS = 300;
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const zdMapping = loadMapping(path.join(EXAMPLES, 'zendesk-user.json'), 'zendesk');
 const dvMapping = loadMapping(path.join(EXAMPLES, 'dynamics-contact.json'), 'dynamics');
+const sfMapping = loadMapping(path.join(EXAMPLES, 'salesforce-contact.json'));
 
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -26,22 +32,32 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
   }
 }
 
-describe('a throttled Zendesk never holds back PostgreSQL or Dataverse (issue 15)', {
+describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataverse (issue 15)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
   let zd: ZendeskSimulatorHandle;
   let dv: DataverseSimulatorHandle;
+  let sf: SalesforceSimulatorHandle;
 
   before(async () => {
     zd = await startZendeskSimulator({ port: 0 });
     dv = await startDataverseSimulator({ port: 0 });
+    sf = await startSalesforceSimulator({ port: 0 });
     h = await createHarness({
       workers: WORKERS,
       simulator: { clockFrozen: true, clockStart: '2026-11-20T18:00:00.000Z' },
       config: {
         sinks: [
           { name: 'postgres', type: 'postgres' },
+          {
+            name: 'crm',
+            type: 'salesforce',
+            mapping: path.join(EXAMPLES, 'salesforce-contact.json'),
+            loginUrl: sf.loginUrl,
+            clientId: sf.clientId,
+            clientSecret: sf.clientSecret,
+          },
           {
             name: 'desk',
             type: 'zendesk',
@@ -69,6 +85,7 @@ describe('a throttled Zendesk never holds back PostgreSQL or Dataverse (issue 15
     await h?.close();
     await zd?.close();
     await dv?.close();
+    await sf?.close();
   });
 
   test('the others complete while Zendesk is throttled, and Zendesk catches up', async (t) => {
@@ -92,10 +109,11 @@ describe('a throttled Zendesk never holds back PostgreSQL or Dataverse (issue 15
       return out.sort();
     };
     await until(
-      'PostgreSQL and Dataverse to hold every page',
+      'PostgreSQL, Salesforce and Dataverse to hold every page',
       async () =>
         (await sinkRows(h.schema)).size === WORKERS &&
-        dv.admin.rows('contacts').length === (await inScope(dvMapping)).length,
+        dv.admin.rows('contacts').length === (await inScope(dvMapping)).length &&
+        sf.admin.contacts().length === (await inScope(sfMapping)).length,
     );
     const othersDoneMs = Date.now() - started;
     assert.equal(zd.admin.users().length, 0, 'Zendesk wrote nothing while throttled');
@@ -118,8 +136,30 @@ describe('a throttled Zendesk never holds back PostgreSQL or Dataverse (issue 15
         .sort(),
       await inScope(dvMapping),
     );
+    assert.deepEqual(
+      sf.admin
+        .contacts()
+        .map((c) => String(c.Workday_ID__c))
+        .sort(),
+      await inScope(sfMapping),
+    );
+    // The audit: every worker has exactly one outcome on every sink (written, or seen unchanged).
+    const db = await openDb(PG_URL);
+    try {
+      const { rows } = await db.query<{ sink: string; n: number; wids: number }>(
+        `SELECT sink, count(*)::int AS n, count(DISTINCT wid)::int AS wids FROM "${h.schema}".record_events
+         WHERE run_id = $1 GROUP BY sink ORDER BY sink`,
+        [handle.workflowId],
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.sink, r.n, r.wids]),
+        ['crm', 'dataverse', 'desk', 'postgres'].map((sink) => [sink, WORKERS, WORKERS]),
+      );
+    } finally {
+      await db.close();
+    }
     t.diagnostic(
-      `PostgreSQL and Dataverse done after ${othersDoneMs} ms under a Zendesk throttle (${zd.admin.stats().rateLimited} 429s); Zendesk caught up, run took ${Date.now() - started} ms`,
+      `PostgreSQL, Salesforce and Dataverse done after ${othersDoneMs} ms under a Zendesk throttle (${zd.admin.stats().rateLimited} 429s); Zendesk caught up, run took ${Date.now() - started} ms`,
     );
   });
 });
