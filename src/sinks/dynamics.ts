@@ -155,7 +155,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     if (!res.ok || !body.access_token)
       throw new TypedError(
         ErrorType.TargetAuth,
-        `the Microsoft identity platform refused the client credentials for ${serverUrl} (HTTP ${res.status}: ${(body.error_description ?? '').split(' Trace ID')[0]}); check DATAVERSE_TENANT_ID / DATAVERSE_CLIENT_ID / DATAVERSE_CLIENT_SECRET`,
+        `the Microsoft identity platform refused the client credentials for ${serverUrl} (HTTP ${res.status}: ${boundText((body.error_description ?? '').split(' Trace ID')[0]!)}); check DATAVERSE_TENANT_ID / DATAVERSE_CLIENT_ID / DATAVERSE_CLIENT_SECRET`,
         res.status >= 500,
       );
     token = {

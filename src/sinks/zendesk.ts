@@ -245,7 +245,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
       if (job.status === 'failed' || job.status === 'killed')
         throw new TypedError(
           ErrorType.TargetRequest,
-          `Zendesk job ${jobId} ${job.status}: ${job.message ?? 'no message'}; the page is sent again`,
+          `Zendesk job ${jobId} ${job.status}: ${boundText(job.message ?? 'no message')}; the page is sent again`,
           true,
         );
       if (Date.now() - started > JOB_TIMEOUT_MS)
