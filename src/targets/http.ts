@@ -87,3 +87,44 @@ export class RequestWindow {
     this.times = [];
   }
 }
+
+/** What every target simulator's admin API serves the same way. */
+export interface CommonAdmin {
+  stats(): unknown;
+  reset(): void;
+  setFaults(rules: unknown): unknown[];
+  faults(): unknown[];
+}
+
+/**
+ * GET stats, POST reset, GET/POST faults for a simulator's admin API, and its own `routes`
+ * (`"GET users"` -> handler); anything else is 404 naming what there is.
+ */
+export async function adminRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  what: string,
+  admin: CommonAdmin,
+  routes: Record<string, () => unknown>,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const own = routes[`${method} ${what}`];
+  if (own) return sendJson(res, 200, own());
+  if (what === 'stats' && method === 'GET') return sendJson(res, 200, admin.stats());
+  if (what === 'reset' && method === 'POST') {
+    admin.reset();
+    return sendJson(res, 200, { ok: true });
+  }
+  if (what === 'faults' && method === 'GET') return sendJson(res, 200, { rules: admin.faults() });
+  if (what === 'faults' && (method === 'POST' || method === 'PUT')) {
+    try {
+      const b = JSON.parse((await readBody(req)) || '{}') as { rules?: unknown };
+      return sendJson(res, 200, { rules: admin.setFaults(b.rules ?? []) });
+    } catch (e) {
+      return sendJson(res, 400, { error: `bad fault rules: ${(e as Error).message}` });
+    }
+  }
+  sendJson(res, 404, {
+    error: `no admin route ${method} /__admin/${what}; try GET stats, GET faults, POST reset, POST faults, ${Object.keys(routes).join(', ')}`,
+  });
+}

@@ -7,16 +7,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'node-zendesk';
-import type { AsOf } from '../../src/domain/as-of';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { loadMapping, type MappedRecord } from '../../src/mapping/mapping-file';
-import { type StartOptions, startSync } from '../../src/runs/start';
+import type { StartOptions } from '../../src/runs/start';
 import { type ZendeskSimulatorHandle, startZendeskSimulator } from '../../src/targets/zendesk/simulator';
-import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { createHarness, type Harness } from '../helpers/harness';
+import { mappedWorkers, runPinned } from '../helpers/mapped-run';
 
 const WORKERS = 300;
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'zendesk-user.json');
-const TZ_MS = 8 * 3_600_000;
 const mapping = loadMapping(EXAMPLE, 'zendesk');
 
 type ZdUser = Record<string, unknown> & {
@@ -66,25 +65,8 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
     await zd?.close();
   });
 
-  async function run(opts: Omit<StartOptions, 'asOf'> = {}) {
-    h.sim.admin.clock.advance(60_000);
-    const entryMoment = h.sim.admin.clock.now();
-    const asOf: AsOf = {
-      entryMoment,
-      effectiveDate: new Date(Date.parse(entryMoment) - TZ_MS).toISOString().slice(0, 10),
-    };
-    const { handle } = await startSync(h.client, h.cfg, { pageSize: 100, concurrency: 3, asOf, ...opts });
-    return handle.result();
-  }
-
-  async function workers(): Promise<Map<string, { record: NormalizedWorker; m: MappedRecord }>> {
-    const out = new Map<string, { record: NormalizedWorker; m: MappedRecord }>();
-    for (const [wid, row] of await sinkRows(h.schema)) {
-      const record = row.record as unknown as NormalizedWorker;
-      out.set(wid, { record, m: await mapping.map(record) });
-    }
-    return out;
-  }
+  const run = (opts: Omit<StartOptions, 'asOf'> = {}) => runPinned(h, opts);
+  const workers = () => mappedWorkers(h, mapping);
 
   async function users(): Promise<Map<string, ZdUser>> {
     const list = (await client.users.list()) as unknown as ZdUser[];

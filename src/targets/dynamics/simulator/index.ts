@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Faults } from '../../salesforce/simulator/faults';
-import { BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
+import { adminRoute, BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
 import { type BatchAnswer, type BatchRequest, boundaryOf, formatBatch, parseBatch } from './batch';
 import { entityPath, ODataError } from './odata';
 import {
@@ -428,8 +428,18 @@ export async function startDataverseSimulator(
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     counters.requests++;
-    if (url.pathname.startsWith('/__admin/'))
-      return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
+    if (url.pathname.startsWith('/__admin/')) {
+      const what = url.pathname.slice(9).replace(/\/$/, '');
+      const set = /^rows\/([a-z0-9_]+)$/.exec(what)?.[1];
+      return adminRoute(req, res, what, admin, {
+        'GET writes': admin.writes,
+        'POST expire-tokens': () => {
+          admin.expireTokens();
+          return { ok: true };
+        },
+        ...(set && store.tables.has(set) ? { [`GET ${what}`]: () => admin.rows(set) } : {}),
+      });
+    }
     const tok = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (tok) {
       counters.byRoute.token = (counters.byRoute.token ?? 0) + 1;
@@ -487,40 +497,6 @@ export async function startDataverseSimulator(
     } finally {
       inFlight--;
     }
-  }
-
-  async function adminRoute(req: IncomingMessage, res: ServerResponse, what: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (what === 'stats' && method === 'GET') return sendJson(res, 200, admin.stats());
-    if (what === 'writes' && method === 'GET') return sendJson(res, 200, admin.writes());
-    const rows = /^rows\/([a-z0-9_]+)$/.exec(what);
-    if (rows && method === 'GET') {
-      try {
-        return sendJson(res, 200, admin.rows(rows[1]!));
-      } catch (e) {
-        return sendJson(res, 404, { error: (e as Error).message });
-      }
-    }
-    if (what === 'reset' && method === 'POST') {
-      admin.reset();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (what === 'expire-tokens' && method === 'POST') {
-      admin.expireTokens();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (what === 'faults' && method === 'GET') return sendJson(res, 200, { rules: admin.faults() });
-    if (what === 'faults' && (method === 'POST' || method === 'PUT')) {
-      try {
-        const b = JSON.parse((await readBody(req)) || '{}') as { rules?: unknown };
-        return sendJson(res, 200, { rules: admin.setFaults(b.rules ?? []) });
-      } catch (e) {
-        return sendJson(res, 400, { error: `bad fault rules: ${(e as Error).message}` });
-      }
-    }
-    sendJson(res, 404, {
-      error: `no admin route ${method} /__admin/${what}; try GET stats, writes, rows/<entityset>, faults; POST reset, faults, expire-tokens`,
-    });
   }
 
   const server = await listen(opts.port, opts.host, route, (res, err) =>

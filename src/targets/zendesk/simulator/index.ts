@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Faults } from '../../salesforce/simulator/faults';
-import { BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
+import { adminRoute, BodyTooLarge, listen, RequestWindow, readBody, sameSecret, sendJson } from '../../http';
 import { ZendeskFaultRule, ZendeskSimulatorOptions, type ZendeskSimulatorOptionsInput } from './options';
 import {
   RecordInvalid,
@@ -433,7 +433,15 @@ export async function startZendeskSimulator(
     const url = new URL(req.url ?? '/', 'http://localhost');
     counters.requests++;
     if (url.pathname.startsWith('/__admin/'))
-      return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''));
+      return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''), admin, {
+        'GET users': admin.users,
+        'GET organizations': admin.organizations,
+        'GET writes': admin.writes,
+        'POST expire-jobs': () => {
+          admin.expireJobs();
+          return { ok: true };
+        },
+      });
     const m = /^\/api\/v2\/(.+?)(?:\.json)?$/.exec(url.pathname);
     if (!m) return sendJson(res, 404, { error: 'InvalidEndpoint', description: 'Not found' });
     const seg = m[1]!.split('/').filter(Boolean).map(decodeURIComponent);
@@ -468,34 +476,6 @@ export async function startZendeskSimulator(
         return sendJson(res, 413, { error: 'RequestTooLarge', description: err.message });
       throw err;
     }
-  }
-
-  async function adminRoute(req: IncomingMessage, res: ServerResponse, what: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (what === 'stats' && method === 'GET') return sendJson(res, 200, admin.stats());
-    if (what === 'users' && method === 'GET') return sendJson(res, 200, admin.users());
-    if (what === 'organizations' && method === 'GET') return sendJson(res, 200, admin.organizations());
-    if (what === 'writes' && method === 'GET') return sendJson(res, 200, admin.writes());
-    if (what === 'reset' && method === 'POST') {
-      admin.reset();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (what === 'expire-jobs' && method === 'POST') {
-      admin.expireJobs();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (what === 'faults' && method === 'GET') return sendJson(res, 200, { rules: admin.faults() });
-    if (what === 'faults' && (method === 'POST' || method === 'PUT')) {
-      try {
-        const b = JSON.parse((await readBody(req)) || '{}') as { rules?: unknown };
-        return sendJson(res, 200, { rules: admin.setFaults(b.rules ?? []) });
-      } catch (e) {
-        return sendJson(res, 400, { error: `bad fault rules: ${(e as Error).message}` });
-      }
-    }
-    sendJson(res, 404, {
-      error: `no admin route ${method} /__admin/${what}; try GET stats, users, organizations, writes, faults; POST reset, faults, expire-jobs`,
-    });
   }
 
   const server = await listen(opts.port, opts.host, route, (res, err) =>
