@@ -34,3 +34,26 @@ export async function mappedWorkers(
   }
   return out;
 }
+
+type Truth = Map<string, { record: NormalizedWorker; m: MappedRecord }>;
+
+/**
+ * The workers a delta must write to a mapped target: those whose record changed between the two
+ * truths and that are in scope, or terminated while the target holds them. Each must be among
+ * `churned` (the simulator's churn), or the engine saw a change that never happened.
+ */
+export function mustWrite(
+  before: Truth,
+  after: Truth,
+  held: { has(wid: string): boolean },
+  churned: Set<string>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const [wid, w] of after) {
+    if (JSON.stringify(before.get(wid)?.record) === JSON.stringify(w.record)) continue;
+    if (w.m.terminated ? held.has(wid) : w.m.inScope) out.add(wid);
+  }
+  if (out.size === 0) throw new Error('the churn changed no in-scope worker; churn more');
+  for (const wid of out) if (!churned.has(wid)) throw new Error(`${wid} changed without churn`);
+  return out;
+}
