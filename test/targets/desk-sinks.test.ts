@@ -152,6 +152,16 @@ describe('Zendesk sink', () => {
     });
     await assert.rejects(wrong.init(), (e: TypedError) => e.type === 'TargetAuthError' && !e.retryable);
   });
+
+  it('never lets a page of an older snapshot write over a newer one (overlapping runs)', async () => {
+    const newer = ctx({ asOfEntry: '2026-01-03T00:00:00.000Z' });
+    await sink.deliverPage(newer, [worker(1)]);
+    const stale = worker(1, { businessTitle: 'Stale title' });
+    const r = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [stale]);
+    assert.deepEqual([r.updated, r.unchanged], [0, 1]);
+    assert.equal(zd.admin.users()[0]!.details, 'Analyst');
+    assert.equal(zd.admin.users()[0]!.user_fields.workday_as_of, newer.asOfEntry);
+  });
 });
 
 describe('Dataverse sink', () => {
@@ -273,6 +283,15 @@ describe('Dataverse sink', () => {
       wrong.init(),
       (e: TypedError) => e.type === 'TargetAuthError' && /Invalid client secret/.test(e.message),
     );
+  });
+
+  it('never lets a page of an older snapshot write over a newer one (overlapping runs)', async () => {
+    await sink.deliverPage(ctx({ asOfEntry: '2026-01-03T00:00:00.000Z' }), [worker(1)]);
+    const stale = worker(1, { businessTitle: 'Stale title' });
+    const r = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [stale]);
+    assert.deepEqual([r.updated, r.unchanged], [0, 1]);
+    const row = dv.admin.rows('contacts')[0]!;
+    assert.deepEqual([row.jobtitle, row.wd_asof], ['Analyst', '2026-01-03T00:00:00Z']);
   });
 });
 
