@@ -264,9 +264,19 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     const upserts = writes.filter((w) => w.kind !== 'delete');
     const batches: { batch: PlannedWrite<ZdHeld>[]; jobId: string }[] = [];
     for (let i = 0; i < upserts.length; i += ZENDESK_BATCH) {
-      const batch = upserts.slice(i, i + ZENDESK_BATCH);
+      const batch: PlannedWrite<ZdHeld>[] = [];
       const users = [];
-      for (const w of batch) users.push(await userBody(w, ctx.asOfEntry));
+      for (const w of upserts.slice(i, i + ZENDESK_BATCH)) {
+        try {
+          users.push(await userBody(w, ctx.asOfEntry));
+          batch.push(w);
+        } catch (e) {
+          // An organization Zendesk refuses (its name taken by another) fails its members alone.
+          if (!(e instanceof TypedError && e.type === ErrorType.TargetRequest && !e.retryable)) throw e;
+          failures.push({ wid: w.wid, code: 'OrganizationRefused', message: e.message });
+        }
+      }
+      if (!users.length) continue;
       const r = await call<{ job_status: JobStatus }>(
         'POST',
         'users/create_or_update_many.json',

@@ -109,6 +109,22 @@ describe('Zendesk sink', () => {
     assert.deepEqual(r.outcomes.map((o) => o.wid).sort(), [recs[2]!.wid, recs[3]!.wid].sort());
   });
 
+  it('fails only the members of an organization Zendesk refuses', async () => {
+    // An organization someone made by hand already has the name, under another external_id.
+    const res = await fetch(`${zd.url}/api/v2/organizations/create_or_update.json`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${zd.oauthToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ organization: { external_id: 'MANUAL', name: 'Org 1' } }),
+    });
+    assert.equal(res.status, 201);
+    const recs = workers(6);
+    const r = await sink.deliverPage(ctx(), recs);
+    const members = recs.filter((_, i) => i % 3 === 1).map((w) => w.wid);
+    assert.deepEqual(r.failures?.map((f) => f.wid).sort(), members.sort());
+    assert.ok(r.failures!.every((f) => f.code === 'OrganizationRefused' && /HTTP 422/.test(f.message)));
+    assert.equal(r.inserted, 4);
+  });
+
   it('waits out a short 429 for Retry-After and hands a long one to Temporal with that delay', async () => {
     zd.admin.setFaults([{ type: 'rateLimit', next: 2, retryAfterSec: 2 }]);
     const r = await sink.deliverPage(ctx(), workers(3));
