@@ -16,6 +16,7 @@ import { registerReplayCommand } from './replay-command';
 import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { registerTargetSimulatorCommand } from '../targets/salesforce/simulator/command';
+import { registerTargetSimulators } from '../targets/simulator-command';
 import { formatUsageError } from './errors';
 
 /** The commands that act for one configured Workday connection (README "Several tenants"). */
@@ -65,7 +66,7 @@ export function buildProgram(): Command {
   registerKafkaCommand(program);
   registerWorkerCommand(program);
   registerSimulatorCommand(program);
-  registerTargetSimulatorCommand(program);
+  registerTargetSimulators(registerTargetSimulatorCommand(program));
   registerRunCommands(program);
   registerScheduleCommands(program);
   registerStagingCommands(program);

@@ -51,6 +51,29 @@ const SinkConfig = z.discriminatedUnion('type', [
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('zendesk'),
+    /** The mapping file (README "The Zendesk sink"). */
+    mapping: z.string().min(1, 'a zendesk sink needs a mapping file: zendesk:<mapping.json>'),
+    /** Default ZENDESK_URL, ZENDESK_EMAIL, ZENDESK_API_TOKEN, ZENDESK_OAUTH_TOKEN. */
+    url: z.string().optional(),
+    email: z.string().optional(),
+    apiToken: z.string().optional(),
+    oauthToken: z.string().optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
+    type: z.literal('dynamics'),
+    /** The mapping file (README "The Dynamics 365 sink"). */
+    mapping: z.string().min(1, 'a dynamics sink needs a mapping file: dynamics:<mapping.json>'),
+    /** Default DATAVERSE_URL, DATAVERSE_TENANT_ID, DATAVERSE_CLIENT_ID, DATAVERSE_CLIENT_SECRET, DATAVERSE_AUTHORITY. */
+    url: z.string().optional(),
+    tenantId: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecret: z.string().optional(),
+    authority: z.string().optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
     type: z.literal('kafka'),
     brokers: z.array(z.string().regex(/^[^\s:/,]+:\d{1,5}$/, 'a broker is host:port')).min(1),
     topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic is letters, digits, . _ and -'),
@@ -252,6 +275,13 @@ function sinkItems(value: string): string[] {
   return items;
 }
 
+/** The sink types that take a mapping file, and an example spec for each. */
+const MAPPING_EXAMPLES = {
+  salesforce: 'crm=salesforce:examples/salesforce-contact.json',
+  zendesk: 'desk=zendesk:examples/zendesk-user.json',
+  dynamics: 'dataverse=dynamics:examples/dynamics-contact.json',
+} as const;
+
 /** Parses `WDSYNC_SINKS`: `postgres,files=jsonl:./out,events=kafka:host:9092/topic` (name=type[:arg]). */
 export function parseSinksEnv(value: string): unknown[] {
   return sinkItems(value).map((item) => {
@@ -263,15 +293,13 @@ export function parseSinksEnv(value: string): unknown[] {
     if (type === 'jsonl') return { name, type, dir: arg || path.join(STATE_DIR, 'out', name!) };
     if (type === 'postgres') return { name, type, ...(arg ? { url: arg } : {}) };
     if (type === 'kafka') return { name, type, ...kafkaSinkArg(item, arg) };
-    if (type === 'salesforce') {
-      if (!arg)
-        throw new ConfigError(
-          `WDSYNC_SINKS: "${item}" needs a mapping file, e.g. crm=salesforce:examples/salesforce-contact.json`,
-        );
+    const example = MAPPING_EXAMPLES[type as keyof typeof MAPPING_EXAMPLES];
+    if (example) {
+      if (!arg) throw new ConfigError(`WDSYNC_SINKS: "${item}" needs a mapping file, e.g. ${example}`);
       return { name, type, mapping: arg };
     }
     throw new ConfigError(
-      `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir>, kafka:<host:port,...>/<topic> or salesforce:<mapping.json>`,
+      `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir>, kafka:<host:port,...>/<topic> salesforce:<mapping.json>, zendesk:<mapping.json> or dynamics:<mapping.json>`,
     );
   });
 }
@@ -667,11 +695,17 @@ export function redacted(cfg: WdsyncConfig): RedactedConfig {
     sinks: cfg.sinks.map((s) =>
       s.type === 'postgres' && s.url
         ? { ...s, url: hide(s.url) }
-        : s.type === 'salesforce' && s.clientSecret
+        : (s.type === 'salesforce' || s.type === 'dynamics') && s.clientSecret
           ? { ...s, clientSecret: '***' }
-          : s.type === 'kafka' && s.sasl
-            ? { ...s, sasl: { ...s.sasl, password: '***' } }
-            : s,
+          : s.type === 'zendesk' && (s.apiToken || s.oauthToken)
+            ? {
+                ...s,
+                ...(s.apiToken ? { apiToken: '***' } : {}),
+                ...(s.oauthToken ? { oauthToken: '***' } : {}),
+              }
+            : s.type === 'kafka' && s.sasl
+              ? { ...s, sasl: { ...s.sasl, password: '***' } }
+              : s,
     ),
     kafka: cfg.kafka.sasl ? { ...cfg.kafka, sasl: { ...cfg.kafka.sasl, password: '***' } } : cfg.kafka,
   };

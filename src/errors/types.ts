@@ -35,6 +35,10 @@ export const ErrorType = {
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequestLimit: 'SalesforceRequestLimit',
   SalesforceRequest: 'SalesforceRequestError',
+  /** Zendesk and Dataverse: credentials refused, a throttle too long to wait out, a request refused. */
+  TargetAuth: 'TargetAuthError',
+  TargetThrottled: 'TargetThrottled',
+  TargetRequest: 'TargetRequestError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -11,65 +11,101 @@ import type { NormalizedWorker } from '../domain/worker-record';
  */
 
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-const apiName = z.string().regex(API_NAME, 'expected a Salesforce API name such as Title or Active__c');
-const expr = z.string().min(1, 'expected a JSONata expression, e.g. "employment.businessTitle"');
-const fieldMap = z.record(z.string(), expr).superRefine((m, ctx) => {
-  for (const k of Object.keys(m))
-    if (!API_NAME.test(k))
-      ctx.addIssue({
-        code: 'custom',
-        path: [k],
-        message: 'field names are API names such as Title or Active__c',
-      });
-});
+
+/**
+ * What a field, object and match-key name may be in each target, so a typo fails at load: a
+ * Salesforce API name; a Zendesk user property, a custom user field (`user_fields.<key>`) or the
+ * user's organization (`organization.external_id`, `organization.name`); a Dataverse column's
+ * logical name, or a lookup bound to another row (`<navigation property>@odata.bind`).
+ */
+export const MAPPING_TARGETS = {
+  salesforce: {
+    field: API_NAME,
+    object: API_NAME,
+    fieldHint: 'field names are API names such as Title or Active__c',
+    objectHint: 'expected a Salesforce API name such as Title or Active__c',
+  },
+  zendesk: {
+    field: /^(?:(?:user_fields\.)?[a-z][a-z0-9_]*|organization\.(?:external_id|name))$/,
+    object: /^user$/,
+    fieldHint:
+      'field names are Zendesk user properties (name, email, role, suspended, ...), user_fields.<key> or organization.external_id / organization.name',
+    objectHint: 'the Zendesk object is "user"',
+  },
+  dynamics: {
+    field: /^(?:[a-z][a-z0-9_]*|[A-Za-z][A-Za-z0-9_]*@odata\.bind)$/,
+    object: /^[a-z][a-z0-9_]*$/,
+    fieldHint:
+      'field names are Dataverse logical names such as firstname or wd_workdayid, or lookups such as parentcustomerid_account@odata.bind',
+    objectHint: 'expected a Dataverse entity set name such as contacts',
+  },
+} as const;
+export type MappingTarget = keyof typeof MAPPING_TARGETS;
 
 export const LIFECYCLE_ACTIONS = ['deactivate', 'delete', 'nothing'] as const;
 
-export const MappingFile = z
-  .object({
-    /** The target object, e.g. Contact. */
-    object: apiName,
-    /** The external-id field records are matched on, and the worker field that feeds it. */
-    matchKey: z.object({ field: apiName, from: z.enum(['wid', 'workerId']) }).strict(),
-    /** Target field -> JSONata expression over the normalized record. */
-    fields: fieldMap,
-    /** Set only when the record is created (e.g. a source marker), never on update. */
-    onCreate: fieldMap.default({}),
-    /** A JSONata expression; a record is in scope when it evaluates to true. Absent: every record. */
-    scope: expr.optional(),
-    /**
-     * A datetime field the sink stamps with the delivering run's snapshot moment, so a run from an
-     * older snapshot never writes over a newer one's values (runs may overlap). Absent: no guard.
-     */
-    asOfField: apiName.optional(),
-    /** The fields a deactivation writes, e.g. { "Active__c": "false" }. */
-    deactivate: fieldMap.default({}),
-    actions: z
-      .object({
-        create: z.boolean().default(true),
-        update: z.boolean().default(true),
-        onTermination: z.enum(LIFECYCLE_ACTIONS).default('deactivate'),
-        onRemoval: z.enum(LIFECYCLE_ACTIONS).default('nothing'),
-      })
-      .strict()
-      .default({ create: true, update: true, onTermination: 'deactivate', onRemoval: 'nothing' }),
-  })
-  .strict()
-  .superRefine((m, ctx) => {
-    if (m.fields[m.matchKey.field] !== undefined || m.onCreate[m.matchKey.field] !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fields', m.matchKey.field],
-        message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
-      });
-    for (const action of ['onTermination', 'onRemoval'] as const)
-      if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
+const expr = z.string().min(1, 'expected a JSONata expression, e.g. "employment.businessTitle"');
+
+function mappingSchema(target: MappingTarget) {
+  const rule = MAPPING_TARGETS[target];
+  const apiName = z.string().regex(rule.field, rule.fieldHint);
+  const fieldMap = z.record(z.string(), expr).superRefine((m, ctx) => {
+    for (const k of Object.keys(m))
+      if (!rule.field.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: rule.fieldHint });
+  });
+  return z
+    .object({
+      /** The target object, e.g. Contact. */
+      object: z.string().regex(rule.object, rule.objectHint),
+      /** The external-id field records are matched on, and the worker field that feeds it. */
+      matchKey: z.object({ field: apiName, from: z.enum(['wid', 'workerId']) }).strict(),
+      /** Target field -> JSONata expression over the normalized record. */
+      fields: fieldMap,
+      /** Set only when the record is created (e.g. a source marker), never on update. */
+      onCreate: fieldMap.default({}),
+      /** A JSONata expression; a record is in scope when it evaluates to true. Absent: every record. */
+      scope: expr.optional(),
+      /**
+       * A datetime field the sink stamps with the delivering run's snapshot moment, so a run from an
+       * older snapshot never writes over a newer one's values (runs may overlap). Absent: no guard.
+       */
+      asOfField: apiName.optional(),
+      /** The fields a deactivation writes, e.g. { "Active__c": "false" }. */
+      deactivate: fieldMap.default({}),
+      actions: z
+        .object({
+          create: z.boolean().default(true),
+          update: z.boolean().default(true),
+          onTermination: z.enum(LIFECYCLE_ACTIONS).default('deactivate'),
+          onRemoval: z.enum(LIFECYCLE_ACTIONS).default('nothing'),
+        })
+        .strict()
+        .default({ create: true, update: true, onTermination: 'deactivate', onRemoval: 'nothing' }),
+    })
+    .strict()
+    .superRefine((m, ctx) => {
+      if (m.fields[m.matchKey.field] !== undefined || m.onCreate[m.matchKey.field] !== undefined)
         ctx.addIssue({
           code: 'custom',
-          path: ['deactivate'],
-          message: `actions.${action} is "deactivate": say what that writes, e.g. "deactivate": { "Active__c": "false" }`,
+          path: ['fields', m.matchKey.field],
+          message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
         });
-  });
+      for (const action of ['onTermination', 'onRemoval'] as const)
+        if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['deactivate'],
+            message: `actions.${action} is "deactivate": say what that writes, e.g. "deactivate": { "Active__c": "false" }`,
+          });
+    });
+}
+
+export const MappingFile = mappingSchema('salesforce');
+const SCHEMAS: Record<MappingTarget, typeof MappingFile> = {
+  salesforce: MappingFile,
+  zendesk: mappingSchema('zendesk'),
+  dynamics: mappingSchema('dynamics'),
+};
 export type MappingFile = z.infer<typeof MappingFile>;
 
 export class MappingError extends Error {
@@ -118,9 +154,9 @@ function compile(entries: Record<string, string>, at: string, source?: string): 
   });
 }
 
-/** Validates and compiles a mapping; `source` names the file in errors. */
-export function parseMapping(input: unknown, source?: string): Mapping {
-  const parsed = MappingFile.safeParse(input);
+/** Validates and compiles a mapping for a target; `source` names the file in errors. */
+export function parseMapping(input: unknown, source?: string, target: MappingTarget = 'salesforce'): Mapping {
+  const parsed = SCHEMAS[target].safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`);
     throw new MappingError(`mapping${where(source)} is not valid: ${lines.join('; ')}`);
@@ -166,8 +202,8 @@ export function parseMapping(input: unknown, source?: string): Mapping {
   };
 }
 
-/** Reads and parses a mapping file (JSON). */
-export function loadMapping(file: string): Mapping {
+/** Reads and parses a mapping file (JSON) for a target. */
+export function loadMapping(file: string, target: MappingTarget = 'salesforce'): Mapping {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -182,5 +218,5 @@ export function loadMapping(file: string): Mapping {
   } catch (e) {
     throw new MappingError(`mapping file ${file} is not JSON: ${(e as Error).message}`);
   }
-  return parseMapping(json, file);
+  return parseMapping(json, file, target);
 }

@@ -8,6 +8,8 @@ import { loadMapping } from '../mapping/mapping-file';
 import { createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
 import { createSalesforceSink, salesforceCredentials } from './salesforce';
+import { createZendeskSink, zendeskCredentials } from './zendesk';
+import { createDataverseSink, dataverseCredentials } from './dynamics';
 import type { Sink } from './types';
 
 /** What building a sink may use: the main database, and a way to open another one it then owns. */
@@ -37,6 +39,18 @@ const BUILDERS: Builders = {
       name: s.name,
       mapping: loadMapping(s.mapping),
       credentials: salesforceCredentials(s),
+    }),
+  zendesk: async (s) =>
+    createZendeskSink({
+      name: s.name,
+      mapping: loadMapping(s.mapping, 'zendesk'),
+      credentials: zendeskCredentials(s),
+    }),
+  dynamics: async (s) =>
+    createDataverseSink({
+      name: s.name,
+      mapping: loadMapping(s.mapping, 'dynamics'),
+      credentials: dataverseCredentials(s),
     }),
   kafka: async (s, { cfg, db }) =>
     createKafkaEventSink({

@@ -6,7 +6,7 @@ import { startSalesforceSimulator } from './index';
  * long-running process. With --json the first line is the one thing a script needs to parse.
  */
 
-const port = (v: string) => {
+export const port = (v: string) => {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || n > 65535)
     throw new InvalidArgumentError('--port must be a whole number from 0 to 65535');
@@ -25,7 +25,7 @@ interface Flags {
 export function registerTargetSimulatorCommand(program: Command): Command {
   const group = program
     .command('target-simulator')
-    .description('run a simulator of a downstream system wdsync delivers to (salesforce)');
+    .description('run a simulator of a downstream system wdsync delivers to (salesforce, zendesk, dynamics)');
   group
     .command('salesforce')
     .description(

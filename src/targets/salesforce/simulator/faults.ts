@@ -12,33 +12,39 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-interface LiveRule extends FaultRule {
-  left?: number;
+/** What every simulator's fault rule has: a type, and a share or a count of what it hits. */
+export interface BaseFaultRule {
+  type: string;
+  rate?: number;
+  next?: number;
 }
 
-export class Faults {
-  private rules: LiveRule[] = [];
+type LiveRule<R> = R & { left?: number };
+
+/** Seeded fault rules, shared by the target simulators (each has its own rule types). */
+export class Faults<R extends BaseFaultRule = FaultRule> {
+  private rules: LiveRule<R>[] = [];
   private random: () => number;
 
   constructor(
-    rules: FaultRule[],
+    rules: R[],
     private readonly seed: number,
   ) {
     this.random = mulberry32(seed);
     this.set(rules);
   }
 
-  set(rules: FaultRule[]): void {
+  set(rules: R[]): void {
     this.rules = rules.map((r) => ({ ...r, left: r.next }));
     this.random = mulberry32(this.seed);
   }
 
-  list(): FaultRule[] {
-    return this.rules.map(({ left, ...r }) => ({ ...r, ...(left !== undefined ? { next: left } : {}) }));
+  list(): R[] {
+    return this.rules.map(({ left, ...r }) => ({ ...r, ...(left !== undefined ? { next: left } : {}) }) as R);
   }
 
   /** The rule of this type that fires now, if any (consuming one of its `next`). */
-  fire(type: FaultRule['type']): FaultRule | undefined {
+  fire(type: R['type']): R | undefined {
     for (const r of this.rules) {
       if (r.type !== type) continue;
       if (r.left !== undefined) {

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { NormalizedWorker } from '../domain/worker-record';
+import type { MappedRecord, Mapping } from '../mapping/mapping-file';
+import { contentHash } from './hash';
+import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome } from './types';
+
+/**
+ * What a mapped business target (Zendesk, Dataverse) must write for one page: the records whose
+ * hash (over the record and the mapping, so a changed mapping rewrites every record once) differs
+ * from what last reached the sink, with the mapping's scope, action switches and termination
+ * rule applied against what the target already holds. Sinks differ only in how they look records
+ * up and write them.
+ */
+
+export type WriteKind = 'create' | 'update' | 'deactivate' | 'delete';
+
+/** What the target holds for a match key: its own id, and the snapshot stamp when the mapping has one. */
+export interface Held {
+  id: string;
+  asOf?: string;
+}
+
+export interface PlannedWrite<H extends Held> {
+  wid: string;
+  hash: string;
+  kind: WriteKind;
+  m: MappedRecord;
+  held?: H;
+}
+
+export interface WritePlan<H extends Held> {
+  writes: PlannedWrite<H>[];
+  /** Records that need no write: recorded as seen, so only a change to the record brings them back. */
+  skipped: RecordOutcome[];
+}
+
+export function mappingDigest(mapping: Mapping): string {
+  return createHash('sha256').update(JSON.stringify(mapping.file)).digest('hex').slice(0, 16);
+}
+
+export async function planMappedWrites<H extends Held>(o: {
+  mapping: Mapping;
+  digest: string;
+  ctx: DeliveryContext;
+  records: NormalizedWorker[];
+  /** The records the target holds for these match keys. */
+  lookup: (keys: string[]) => Promise<Map<string, H>>;
+}): Promise<WritePlan<H>> {
+  const file = o.mapping.file;
+  const skipped: RecordOutcome[] = [];
+  const changed: { wid: string; m: MappedRecord; hash: string }[] = [];
+  for (const r of o.records) {
+    const hash = createHash('sha256')
+      .update(`${contentHash(r)}:${o.digest}`)
+      .digest('hex');
+    if (o.ctx.deliveredHashes?.get(r.wid) === hash) {
+      skipped.push({ wid: r.wid, hash, action: 'unchanged' });
+      continue;
+    }
+    const m = await o.mapping.map(r);
+    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    if (lifecycle === 'nothing' || (!lifecycle && !m.inScope))
+      skipped.push({ wid: r.wid, hash, action: 'unchanged' });
+    else changed.push({ wid: r.wid, m, hash });
+  }
+  const held = changed.length ? await o.lookup(changed.map((c) => c.m.key)) : new Map<string, H>();
+  const writes: PlannedWrite<H>[] = [];
+  for (const { wid, m, hash } of changed) {
+    const h = held.get(m.key);
+    const skip = () => skipped.push({ wid, hash, action: 'unchanged' });
+    // Runs may overlap: a page from an older snapshot than the one the target holds writes nothing.
+    if (h?.asOf && Date.parse(h.asOf) > Date.parse(o.ctx.asOfEntry)) {
+      skip();
+      continue;
+    }
+    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    // A worker who leaves before ever reaching the target gets no record there.
+    if (lifecycle === 'delete' || lifecycle === 'deactivate') {
+      if (h) writes.push({ wid, hash, kind: lifecycle, m, held: h });
+      else skip();
+    } else if (h ? file.actions.update : file.actions.create)
+      writes.push({ wid, hash, kind: h ? 'update' : 'create', m, held: h });
+    else skip();
+  }
+  return { writes, skipped };
+}
+
+/** The values one planned write sends, before the sink's own shaping (stamp and key added). */
+export function writeValues(
+  w: PlannedWrite<Held>,
+  update: boolean,
+): Record<string, string | number | boolean | null> {
+  if (w.kind === 'deactivate') return { ...(update ? w.m.values : {}), ...w.m.deactivate };
+  return w.kind === 'create' ? { ...w.m.values, ...w.m.createOnly } : { ...w.m.values };
+}
+
+/** A delivery result from the page's outcomes and refusals. */
+export function mappedResult(outcomes: RecordOutcome[], failures: RecordFailure[]): DeliveryResult {
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  for (const x of outcomes) counts[x.action]++;
+  return { alreadyDelivered: false, ...counts, outcomes, ...(failures.length ? { failures } : {}) };
+}
