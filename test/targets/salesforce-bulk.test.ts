@@ -176,7 +176,7 @@ describe('Salesforce simulator: Bulk API 2.0 with jsforce', () => {
     const { successfulResults, unprocessedRecords } = await failing.getAllResults();
     assert.equal(successfulResults.length, 5);
     assert.deepEqual(
-      (unprocessedRecords as { Workday_ID__c: string }[]).map((r) => r.Workday_ID__c),
+      (unprocessedRecords as unknown as { Workday_ID__c: string }[]).map((r) => r.Workday_ID__c),
       Array.from({ length: 5 }, (_, i) => wid(105 + i)),
     );
   });
