@@ -73,10 +73,10 @@ describe('Salesforce simulator: Bulk API 2.0 with jsforce', () => {
     });
     assert.equal(again.successfulResults.length, 1);
     assert.equal(again.successfulResults[0]!.sf__Created, 'false');
-    assert.equal(again.successfulResults[0]!.LastName, 'Renamed');
+    assert.equal((again.successfulResults[0] as Record<string, unknown>).LastName, 'Renamed');
     assert.equal(again.failedResults.length, 1);
     assert.match(String(again.failedResults[0]!.sf__Error), /^INVALID_EMAIL_ADDRESS:/);
-    assert.equal(again.failedResults[0]!.Workday_ID__c, wid(9999));
+    assert.equal((again.failedResults[0] as Record<string, unknown>).Workday_ID__c, wid(9999));
     const q = await conn.query<{ LastName: string; Active__c: boolean }>(
       `SELECT LastName, Active__c FROM Contact WHERE Workday_ID__c = '${wid(1)}'`,
     );
