@@ -23,6 +23,20 @@ const fieldMap = z.record(z.string(), expr).superRefine((m, ctx) => {
       });
 });
 
+/**
+ * A relationship set by external id: the record whose `externalIdField` equals this record's
+ * `field` (a mapped field, e.g. Workday_Manager_ID__c from employment.managerWid). The key lives in
+ * a field of the target so a pass at run end can link what a page could not (a manager written
+ * on a later page) from what the target holds, on any worker and after any crash.
+ */
+const Reference = z
+  .object({
+    object: apiName,
+    externalIdField: apiName,
+    field: apiName,
+  })
+  .strict();
+
 export const LIFECYCLE_ACTIONS = ['deactivate', 'delete', 'nothing'] as const;
 
 export const MappingFile = z
@@ -42,6 +56,8 @@ export const MappingFile = z
      * older snapshot never writes over a newer one's values (runs may overlap). Absent: no guard.
      */
     asOfField: apiName.optional(),
+    /** Relationship name (e.g. ReportsTo) -> the record it points to, by external id. */
+    references: z.record(z.string(), Reference).default({}),
     /** The fields a deactivation writes, e.g. { "Active__c": "false" }. */
     deactivate: fieldMap.default({}),
     actions: z
@@ -62,6 +78,27 @@ export const MappingFile = z
         path: ['fields', m.matchKey.field],
         message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
       });
+    for (const [rel, ref] of Object.entries(m.references)) {
+      if (!API_NAME.test(rel) || rel.endsWith('__c') || rel.endsWith('Id'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['references', rel],
+          message:
+            'a reference is named by its relationship, e.g. ReportsTo (for ReportsToId) or Manager__r (for Manager__c)',
+        });
+      if (m.fields[ref.field] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['references', rel, 'field'],
+          message: `${ref.field} is not in fields; map it there, e.g. "${ref.field}": "employment.managerWid"`,
+        });
+      if (m.fields[rel] !== undefined || m.fields[`${rel}Id`] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', m.fields[rel] !== undefined ? rel : `${rel}Id`],
+          message: `${rel} is set by references.${rel}; remove it from fields`,
+        });
+    }
     for (const action of ['onTermination', 'onRemoval'] as const)
       if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
         ctx.addIssue({

@@ -89,7 +89,7 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
   async function contacts(): Promise<Map<string, Record<string, unknown>>> {
     const res = await conn
       .query<Record<string, unknown>>(
-        `SELECT Workday_ID__c, LastModifiedDate, ${FIELDS.join(', ')} FROM Contact`,
+        `SELECT Workday_ID__c, LastModifiedDate, ReportsTo.Workday_ID__c, ${FIELDS.join(', ')} FROM Contact`,
       )
       .run({ autoFetch: true, maxFetch: 100_000 });
     return new Map(res.records.map((r) => [r.Workday_ID__c as string, r]));
@@ -100,6 +100,18 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     for (const f of Object.keys(mapping.file.fields))
       if (!(f in m.values)) assert.equal(contact[f], null, `${wid}.${f} was never set`);
     assert.equal(contact.Source__c, 'Workday');
+  }
+
+  /** Each Contact's ReportsTo is the Contact of its Workday_Manager_ID__c, or none when there is none. */
+  function assertManagersLinked(held: Map<string, Record<string, unknown>>): number {
+    let linked = 0;
+    for (const [wid, c] of held) {
+      const manager = c.Workday_Manager_ID__c as string | null;
+      const to = (c.ReportsTo as { Workday_ID__c: string } | null)?.Workday_ID__c ?? null;
+      assert.equal(to, manager && held.has(manager) ? manager : null, `${wid} reports to`);
+      if (to) linked++;
+    }
+    return linked;
   }
 
   let before1: Map<string, Record<string, unknown>>;
@@ -128,7 +140,11 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     // Pages in flight together all held the token that expired; each refreshed its session.
     assert.ok((stats.requestErrors.INVALID_SESSION_ID ?? 0) >= 1);
     assert.ok(stats.tokensIssued >= 2);
-    assert.equal(stats.updated, 0);
+    // Every Contact reports to its manager's Contact when Salesforce holds one, whichever page
+    // brought the manager: a report written before its manager is linked afterwards (the only updates).
+    const linked = assertManagersLinked(before1);
+    assert.ok(linked > 20, `linked ${linked}`);
+    assert.ok(stats.updated <= linked, `${stats.updated} updates for ${linked} links`);
     assert.ok(stats.upsertBatchSizes.every((n) => n <= 200));
     t.diagnostic(`${WORKERS} workers, ${inScope.length} in scope, ${stats.upsertBatchSizes.length} upserts`);
   });
@@ -154,10 +170,17 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     assert.ok(expectTouched.size > 0, 'the churn changed some in-scope worker');
     for (const wid of expectTouched) assert.ok(changed.has(wid), `${wid} changed without churn`);
 
+    // Touched: the changed ones, and reports of a manager who came into Salesforce (relinked).
+    const relinked = (wid: string, c: Record<string, unknown>) =>
+      JSON.stringify(before1.get(wid)?.ReportsTo ?? null) !== JSON.stringify(c.ReportsTo ?? null);
     const touched = [...after2].filter(
       ([wid, c]) => before1.get(wid)?.LastModifiedDate !== c.LastModifiedDate,
     );
-    assert.deepEqual(touched.map(([wid]) => wid).sort(), [...expectTouched].sort());
+    assert.deepEqual(
+      touched.filter(([wid, c]) => expectTouched.has(wid) || !relinked(wid, c)).map(([wid]) => wid).sort(),
+      [...expectTouched].sort(),
+    );
+    assertManagersLinked(after2);
 
     for (const [wid, w] of truth2) {
       const c = after2.get(wid);
@@ -174,7 +197,9 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     const stats = sf.admin.stats();
     const created = stats.created - statsBefore.created;
     const updated = stats.updated - statsBefore.updated;
-    assert.equal(created + updated, expectTouched.size);
+    const links = touched.filter(([wid, c]) => !expectTouched.has(wid) && relinked(wid, c)).length;
+    assert.ok(created + updated >= expectTouched.size);
+    assert.ok(created + updated <= expectTouched.size * 2 + links);
     assert.equal(created, [...expectTouched].filter((w) => !before1.has(w)).length);
     t.diagnostic(`churned ${changed.size}; ${created} created, ${updated} updated in Salesforce`);
   });

@@ -221,6 +221,7 @@ describe('Salesforce sink', () => {
           ...file,
           matchKey: { field: 'Department', from: 'wid' },
           fields: { LastName: 'workerId' },
+          references: {},
         }),
       ).init(),
       /Contact\.Department is not an External ID field in Salesforce; create it .* or change matchKey\.field/,

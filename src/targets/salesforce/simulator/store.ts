@@ -151,7 +151,7 @@ export class ContactStore {
         updateable: f.type !== 'id' && !f.name.endsWith('Date') ? true : f.name.endsWith('__c'),
         defaultedOnCreate: f.type === 'boolean' || f.type === 'id',
         referenceTo: f.type === 'reference' ? [OBJECT] : [],
-        relationshipName: f.type === 'reference' ? f.name.replace(/Id$/, '') : null,
+        relationshipName: f.type === 'reference' ? f.name.replace(/__c$/, '__r').replace(/Id$/, '') : null,
       })),
     };
   }
@@ -230,7 +230,8 @@ export class ContactStore {
 
   /** A reference field by its relationship name (ReportsTo for ReportsToId), if there is one. */
   private relationship(name: string): FieldDef | undefined {
-    const f = this.fieldsByLower.get(`${name.toLowerCase()}id`);
+    const low = name.toLowerCase();
+    const f = this.fieldsByLower.get(low.endsWith('__r') ? `${low.slice(0, -3)}__c` : `${low}id`);
     return f?.type === 'reference' ? f : undefined;
   }
 
