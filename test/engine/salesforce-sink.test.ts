@@ -177,7 +177,10 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
       ([wid, c]) => before1.get(wid)?.LastModifiedDate !== c.LastModifiedDate,
     );
     assert.deepEqual(
-      touched.filter(([wid, c]) => expectTouched.has(wid) || !relinked(wid, c)).map(([wid]) => wid).sort(),
+      touched
+        .filter(([wid, c]) => expectTouched.has(wid) || !relinked(wid, c))
+        .map(([wid]) => wid)
+        .sort(),
       [...expectTouched].sort(),
     );
     assertManagersLinked(after2);
