@@ -7,7 +7,7 @@ import { createJsonlSink } from './jsonl';
 import { loadMapping } from '../mapping/mapping-file';
 import { createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
-import { createSalesforceSink, salesforceCredentials } from './salesforce';
+import { createSalesforceSink, salesforceCredentials, salesforceTransport } from './salesforce';
 import type { Sink } from './types';
 
 /** What building a sink may use: the main database, and a way to open another one it then owns. */
@@ -37,6 +37,7 @@ const BUILDERS: Builders = {
       name: s.name,
       mapping: loadMapping(s.mapping),
       credentials: salesforceCredentials(s),
+      transport: salesforceTransport(s),
     }),
   kafka: async (s, { cfg, db }) =>
     createKafkaEventSink({

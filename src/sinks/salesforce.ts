@@ -41,6 +41,36 @@ export interface SalesforceTransport {
   bulkPollTimeoutMs: number;
 }
 
+/** The transport settings from the sink's config entry, else from SALESFORCE_* variables. */
+export function salesforceTransport(
+  s: { bulkThreshold?: number; apiBudgetPercent?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<SalesforceTransport> {
+  const number = (v: number | string | undefined, name: string, min: number, max: number) => {
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new TypedError(ErrorType.Config, `${name} must be a number from ${min} to ${max}, not ${v}`);
+    return n;
+  };
+  const bulkThreshold = number(
+    s.bulkThreshold ?? env.SALESFORCE_BULK_THRESHOLD,
+    'SALESFORCE_BULK_THRESHOLD',
+    1,
+    1e9,
+  );
+  const apiBudgetPercent = number(
+    s.apiBudgetPercent ?? env.SALESFORCE_API_BUDGET_PERCENT,
+    'SALESFORCE_API_BUDGET_PERCENT',
+    1,
+    100,
+  );
+  return {
+    ...(bulkThreshold ? { bulkThreshold: Math.floor(bulkThreshold) } : {}),
+    ...(apiBudgetPercent ? { apiBudgetPercent } : {}),
+  };
+}
+
 export interface SalesforceSinkOptions {
   name: string;
   mapping: Mapping;
@@ -98,6 +128,8 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     if (!usage || usage.limit <= 0 || usage.used * 100 < usage.limit * transport.apiBudgetPercent) return;
     const message = `Salesforce daily API budget reached before ${what}: api-usage ${usage.used}/${usage.limit} is at or over the sink's ${transport.apiBudgetPercent}% (apiBudgetPercent); backing off ${BUDGET_BACKOFF_MS / 60_000} min before the page is retried`;
     log(`salesforce sink ${o.name}: ${message}`);
+    // The retry after the delay makes one call to learn the usage afresh, and stops again if it is still high.
+    c.limitInfo = {};
     throw ApplicationFailure.create({
       type: ErrorType.SalesforceRequestLimit,
       message,
@@ -116,6 +148,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       try {
         return await fn(c);
       } catch (e) {
+        if (e instanceof TypedError || e instanceof ApplicationFailure) throw e;
         const code = codeOf(e);
         if (code === 'INVALID_SESSION_ID' && attempt === 0) {
           session.invalidate();
@@ -189,7 +222,11 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return found;
   }
 
-  /** One round of writes: a Bulk API job from bulkThreshold records on, else Collections of 200. */
+  /**
+   * One round of writes: a Bulk API job from bulkThreshold records on, else Collections of 200. A
+   * session that expires while a job runs makes call() send the rows again as a new job: upserts
+   * by external id, so the first job's writes, if it still runs, land on the same records.
+   */
   async function send(bodies: Record<string, unknown>[], heartbeat?: () => void): Promise<WriteResult[]> {
     if (bodies.length >= transport.bulkThreshold)
       return call(`a Bulk API upsert of ${bodies.length} ${file.object} records`, (c) =>
