@@ -16,6 +16,7 @@ import { registerReplayCommand } from './replay-command';
 import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { registerTargetSimulatorCommand } from '../targets/salesforce/simulator/command';
+import { registerExplainCommand } from './explain-command';
 import { formatUsageError } from './errors';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerSimulatorCommand(program);
   registerTargetSimulatorCommand(program);
+  registerExplainCommand(program);
   registerRunCommands(program);
   registerScheduleCommands(program);
   registerStagingCommands(program);

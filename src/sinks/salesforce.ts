@@ -8,7 +8,15 @@ import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
 import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
 import { createReferenceLinker, referenceIdField } from './salesforce-references';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sink } from './types';
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  ExplainContext,
+  RecordFailure,
+  RecordOutcome,
+  Sink,
+  SinkExplanation,
+} from './types';
 
 export { SalesforceCredentials, salesforceCredentials } from './salesforce-auth';
 
@@ -24,7 +32,7 @@ export { SalesforceCredentials, salesforceCredentials } from './salesforce-auth'
 
 export const SALESFORCE_BATCH = 200;
 /** Records from which a page's upserts go as one Bulk API 2.0 job (measured: README). */
-export const DEFAULT_BULK_THRESHOLD = 600;
+export const DEFAULT_BULK_THRESHOLD = 1000;
 /** The share of the org's daily API allowance the sink may use before it waits. */
 export const DEFAULT_API_BUDGET_PERCENT = 90;
 /** Rounds of resending the records a row lock (or a job that stopped early) left unwritten. */
@@ -351,6 +359,94 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return { writes, skipped };
   }
 
+  /**
+   * What a delivery of this one record would do: plan() decides, exactly as for a page; the
+   * reason is told from the mapping and what Salesforce holds.
+   */
+  async function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
+    const deliveredHashes = new Map(ectx.deliveredHash ? [[record.wid, ectx.deliveredHash]] : []);
+    const { writes, skipped } = await plan(
+      { key: { runId: 'explain', page: 0 }, asOfEntry: ectx.asOfEntry, deliveredHashes },
+      [record],
+    );
+    const m = await mapping.map(record);
+    const fields = [
+      ...new Set([
+        'Id',
+        ...Object.keys(file.fields),
+        ...Object.keys(file.onCreate),
+        ...Object.keys(file.deactivate),
+        ...(file.asOfField ? [file.asOfField] : []),
+      ]),
+    ].filter((f) => f !== ext);
+    const rows = await queryAll(
+      `SELECT ${[ext, ...fields].join(', ')} FROM ${file.object} WHERE ${ext} = ${soqlString(m.key)}`,
+    );
+    const current = rows[0]
+      ? Object.fromEntries(Object.entries(rows[0]).filter(([k]) => k !== 'attributes'))
+      : null;
+    const w = writes[0];
+    const base = { inScope: m.inScope, key: m.key, current };
+    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    if (w) {
+      const { attributes: _a, ...target } = w.body ?? { Id: w.id };
+      if (w.kind === 'delete')
+        return {
+          ...base,
+          action: 'delete',
+          target,
+          reason: 'terminated, and actions.onTermination is "delete"',
+        };
+      if (lifecycle === 'deactivate')
+        return {
+          ...base,
+          action: 'deactivate',
+          target,
+          reason: 'terminated, and actions.onTermination is "deactivate": writes the deactivate fields',
+        };
+      const same =
+        current &&
+        Object.entries(target).every(
+          ([k, v]) => k === file.asOfField || current[k] === v || typeof v === 'object',
+        );
+      if (same)
+        return { ...base, action: 'unchanged', target, reason: `${file.object} already holds these values` };
+      return {
+        ...base,
+        action: w.exists ? 'update' : 'insert',
+        target,
+        reason: w.exists
+          ? `in scope; ${file.object} ${current?.Id ?? ''} holds ${ext} ${m.key}`
+          : `in scope; no ${file.object} holds ${ext} ${m.key}`,
+      };
+    }
+    if (ectx.deliveredHash && skipped[0]?.hash === ectx.deliveredHash)
+      return {
+        ...base,
+        action: 'unchanged',
+        reason: 'the same content reached this sink last time (audit trail)',
+      };
+    if (lifecycle === 'nothing')
+      return { ...base, action: 'nothing', reason: 'terminated, and actions.onTermination is "nothing"' };
+    if (lifecycle)
+      return {
+        ...base,
+        action: 'nothing',
+        reason: `terminated, and ${file.object} holds no record for it: a leaver gets no new record`,
+      };
+    if (!m.inScope)
+      return { ...base, action: 'out of scope', reason: `the scope expression is false: ${file.scope}` };
+    if (!current && !file.actions.create)
+      return { ...base, action: 'nothing', reason: 'not in Salesforce, and actions.create is false' };
+    if (current && !file.actions.update)
+      return { ...base, action: 'nothing', reason: 'in Salesforce, and actions.update is false' };
+    return {
+      ...base,
+      action: 'nothing',
+      reason: `${file.object} holds this worker from a newer snapshot (${file.asOfField})`,
+    };
+  }
+
   async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
     const { writes, skipped } = await plan(ctx, records);
     const outcomes: RecordOutcome[] = [...skipped];
@@ -442,6 +538,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         );
     },
     deliverPage,
+    explain,
     // A manager written on a later page than its reports is linked here, from what Salesforce holds.
     ...(links.active
       ? {

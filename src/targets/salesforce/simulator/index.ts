@@ -395,6 +395,8 @@ export async function startSalesforceSimulator(
       if (Number(version) > Number(opts.apiVersion) || Number(version) < 31)
         throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
       authorize(req);
+      if (faults.fire('serverError'))
+        throw new ApiError(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable (injected)');
       if (counters.apiUsage >= counters.apiLimit || faults.fire('requestLimit'))
         throw new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
       counters.apiUsage++;

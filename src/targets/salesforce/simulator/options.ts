@@ -23,7 +23,7 @@ export const FAULT_TYPES = [
 /**
  * One injected fault. Per-record faults (lock, validation) hit `rate` of the records an upsert
  * carries, or the `next` n of them; request faults (expireToken, requestLimit) hit `rate` of the
- * API requests, or the `next` n. Bulk faults hit `rate` of the ingest jobs, or the `next` n: a
+ * API requests, or the `next` n (serverError: 503 SERVER_UNAVAILABLE). Bulk faults hit `rate` of the ingest jobs, or the `next` n: a
  * slow job waits `delayMs` in UploadComplete before it runs; a failed job stops halfway (state
  * Failed, the rest unprocessed).
  */
