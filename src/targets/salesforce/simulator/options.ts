@@ -18,6 +18,7 @@ export const FAULT_TYPES = [
   'requestLimit',
   'slowJob',
   'jobFailure',
+  'serverError',
 ] as const;
 
 /**
