@@ -12,9 +12,9 @@
  * It prints one row per size and the smallest size from which Bulk was faster.
  */
 import { loadMapping } from '../src/mapping/mapping-file';
-import type { NormalizedWorker } from '../src/domain/worker-record';
 import { createSalesforceSink, salesforceCredentials } from '../src/sinks/salesforce';
 import { startSalesforceSimulator } from '../src/targets/salesforce/simulator';
+import { sampleWorker as worker } from '../test/helpers/sample-worker';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,18 +29,6 @@ const latency = {
   bulkParallel: Number(arg('parallel', '4')),
 };
 const pollMs = Number(arg('poll-ms', '1000'));
-
-const worker = (n: number): NormalizedWorker => ({
-  wid: n.toString(16).padStart(32, '0'),
-  workerId: `W${n}`,
-  workerType: 'Employee',
-  descriptor: `Worker ${n}`,
-  personal: {
-    legalName: { formatted: `F${n} L${n}`, first: `F${n}`, last: `L${n}` },
-    workEmail: `w${n}@example.com`,
-  },
-  employment: { businessTitle: 'Analyst', active: true, hireDate: '2020-01-01', terminated: false },
-});
 
 async function main(): Promise<void> {
   const sim = await startSalesforceSimulator({ port: 0, latency });

@@ -386,7 +386,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       ? Object.fromEntries(Object.entries(rows[0]).filter(([k]) => k !== 'attributes'))
       : null;
     const w = writes[0];
-    const base = { inScope: m.inScope, key: m.key, current };
+    // The record as the mapping makes it, also when nothing would be written.
+    const mapped = m.inScope ? { ...m.values, ...(current ? {} : m.createOnly), [ext]: m.key } : undefined;
+    const base = { inScope: m.inScope, key: m.key, current, ...(mapped ? { target: mapped } : {}) };
     const lifecycle = m.terminated ? file.actions.onTermination : undefined;
     if (w) {
       const { attributes: _a, ...target } = w.body ?? { Id: w.id };

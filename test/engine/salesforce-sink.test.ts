@@ -7,14 +7,19 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Connection } from 'jsforce';
 import type { AsOf } from '../../src/domain/as-of';
-import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { loadMapping, type MappedRecord } from '../../src/mapping/mapping-file';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import {
   type SalesforceSimulatorHandle,
   startSalesforceSimulator,
 } from '../../src/targets/salesforce/simulator';
-import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { createHarness, type Harness } from '../helpers/harness';
+import {
+  assertManagersLinked,
+  assertTouchedExactly,
+  type MappedTruth,
+  mappedTruth,
+} from '../helpers/salesforce';
 
 const WORKERS = 400;
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'salesforce-contact.json');
@@ -77,14 +82,7 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     return handle.result();
   }
 
-  async function workers(): Promise<Map<string, { record: NormalizedWorker; m: MappedRecord }>> {
-    const out = new Map<string, { record: NormalizedWorker; m: MappedRecord }>();
-    for (const [wid, row] of await sinkRows(h.schema)) {
-      const record = row.record as unknown as NormalizedWorker;
-      out.set(wid, { record, m: await mapping.map(record) });
-    }
-    return out;
-  }
+  const workers = () => mappedTruth(h.schema, mapping);
 
   async function contacts(): Promise<Map<string, Record<string, unknown>>> {
     const res = await conn
@@ -102,20 +100,8 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     assert.equal(contact.Source__c, 'Workday');
   }
 
-  /** Each Contact's ReportsTo is the Contact of its Workday_Manager_ID__c, or none when there is none. */
-  function assertManagersLinked(held: Map<string, Record<string, unknown>>): number {
-    let linked = 0;
-    for (const [wid, c] of held) {
-      const manager = c.Workday_Manager_ID__c as string | null;
-      const to = (c.ReportsTo as { Workday_ID__c: string } | null)?.Workday_ID__c ?? null;
-      assert.equal(to, manager && held.has(manager) ? manager : null, `${wid} reports to`);
-      if (to) linked++;
-    }
-    return linked;
-  }
-
   let before1: Map<string, Record<string, unknown>>;
-  let truth1: Map<string, { record: NormalizedWorker; m: MappedRecord }>;
+  let truth1: MappedTruth;
 
   test('a full sync leaves exactly the in-scope workers as Contacts with their mapped fields', async (t) => {
     // Row locks on 40 records and an expired session on the way: retried and refreshed, no gaps.
@@ -171,18 +157,7 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     for (const wid of expectTouched) assert.ok(changed.has(wid), `${wid} changed without churn`);
 
     // Touched: the changed ones, and reports of a manager who came into Salesforce (relinked).
-    const relinked = (wid: string, c: Record<string, unknown>) =>
-      JSON.stringify(before1.get(wid)?.ReportsTo ?? null) !== JSON.stringify(c.ReportsTo ?? null);
-    const touched = [...after2].filter(
-      ([wid, c]) => before1.get(wid)?.LastModifiedDate !== c.LastModifiedDate,
-    );
-    assert.deepEqual(
-      touched
-        .filter(([wid, c]) => expectTouched.has(wid) || !relinked(wid, c))
-        .map(([wid]) => wid)
-        .sort(),
-      [...expectTouched].sort(),
-    );
+    const links = assertTouchedExactly(before1, after2, expectTouched);
     assertManagersLinked(after2);
 
     for (const [wid, w] of truth2) {
@@ -200,7 +175,6 @@ describe('Salesforce sink: full sync and delta into the simulator (issue 14)', {
     const stats = sf.admin.stats();
     const created = stats.created - statsBefore.created;
     const updated = stats.updated - statsBefore.updated;
-    const links = touched.filter(([wid, c]) => !expectTouched.has(wid) && relinked(wid, c)).length;
     assert.ok(created + updated >= expectTouched.size);
     assert.ok(created + updated <= expectTouched.size * 2 + links);
     assert.equal(created, [...expectTouched].filter((w) => !before1.has(w)).length);

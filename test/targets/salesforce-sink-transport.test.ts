@@ -23,6 +23,7 @@ import {
   type SalesforceSimulatorHandle,
   startSalesforceSimulator,
 } from '../../src/targets/salesforce/simulator';
+import { sampleWorker } from '../helpers/sample-worker';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'salesforce-contact.json');
 const USERNAME = 'wdsync@acme.example';
@@ -40,30 +41,8 @@ writeFileSync(
 );
 
 const wid = (n: number) => n.toString(16).padStart(32, '0');
-function worker(
-  n: number,
-  managerOf?: number,
-  over: Partial<NormalizedWorker['personal']> = {},
-): NormalizedWorker {
-  return {
-    wid: wid(n),
-    workerId: `W${n}`,
-    workerType: 'Employee',
-    descriptor: `Worker ${n}`,
-    personal: {
-      legalName: { formatted: `F${n} L${n}`, first: `F${n}`, last: `L${n}` },
-      workEmail: `w${n}@example.com`,
-      ...over,
-    },
-    employment: {
-      businessTitle: 'Analyst',
-      active: true,
-      hireDate: '2020-01-01',
-      terminated: false,
-      ...(managerOf !== undefined ? { managerWid: wid(managerOf) } : {}),
-    },
-  };
-}
+const worker = (n: number, managerOf?: number, personal: Partial<NormalizedWorker['personal']> = {}) =>
+  sampleWorker(n, managerOf !== undefined ? { managerWid: wid(managerOf) } : {}, personal);
 const range = (from: number, n: number, manager?: (i: number) => number | undefined) =>
   Array.from({ length: n }, (_, i) => worker(from + i, manager?.(from + i)));
 

@@ -12,6 +12,7 @@ import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { TypedError } from '../../src/errors/types';
 import { loadMapping, parseMapping } from '../../src/mapping/mapping-file';
 import { createSalesforceSink, salesforceCredentials } from '../../src/sinks/salesforce';
+import { sampleWorker } from '../helpers/sample-worker';
 import type { DeliveryContext, Sink } from '../../src/sinks/types';
 import {
   type SalesforceSimulatorHandle,
@@ -20,28 +21,8 @@ import {
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'salesforce-contact.json');
 
-function worker(
-  n: number,
-  over: Partial<NonNullable<NormalizedWorker['employment']>> = {},
-): NormalizedWorker {
-  return {
-    wid: n.toString(16).padStart(32, '0'),
-    workerId: `W${n}`,
-    workerType: 'Employee',
-    descriptor: `Worker ${n}`,
-    personal: {
-      legalName: { formatted: `F${n} L${n}`, first: `F${n}`, last: `L${n}` },
-      workEmail: `w${n}@example.com`,
-    },
-    employment: {
-      businessTitle: 'Analyst',
-      active: true,
-      hireDate: '2020-01-01',
-      terminated: false,
-      ...over,
-    },
-  };
-}
+const worker = (n: number, over: Partial<NonNullable<NormalizedWorker['employment']>> = {}) =>
+  sampleWorker(n, over);
 
 const ctx = (page = 1, extra: Partial<DeliveryContext> = {}): DeliveryContext => ({
   key: { runId: 'run-1', page },

@@ -242,13 +242,8 @@ export class ContactStore {
   private reference(rel: string, extName: string, value: unknown): Ref {
     const f = this.relationship(rel);
     if (!f) throw new ApiError(400, 'INVALID_FIELD', `No such column '${rel}' on entity '${OBJECT}'.`);
-    const ext = this.field(extName, 'field');
-    if (!ext.externalId && ext.name !== 'Id')
-      throw new ApiError(
-        400,
-        'INVALID_FIELD',
-        `Field ${ext.name} is not an External ID or indexed field for ${OBJECT}`,
-      );
+    // Every reference is to a Contact here (describe says referenceTo: [Contact]).
+    const ext = this.matchField(OBJECT, extName);
     return { field: f.name, extField: ext.name, value: value as Literal };
   }
 
