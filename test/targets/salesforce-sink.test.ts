@@ -194,6 +194,38 @@ describe('Salesforce sink', () => {
     assert.equal(sf.admin.contacts().length, 0);
   });
 
+  it('explains what a delivery would do with one worker, writing nothing', async () => {
+    const at = { asOfEntry: '2026-01-01T00:00:00.000Z' };
+    const fresh = await sink.explain!(worker(1), at);
+    assert.equal(fresh.action, 'insert');
+    assert.equal(fresh.inScope, true);
+    assert.equal(fresh.current, null);
+    assert.equal(fresh.target?.LastName, 'L1');
+    assert.equal(fresh.target?.Source__c, 'Workday');
+    assert.equal(sf.admin.stats().contacts, 0);
+    const res = await sink.deliverPage(ctx(), [worker(1)]);
+    const hash = res.outcomes[0]!.hash;
+    assert.equal((await sink.explain!(worker(1), { ...at, deliveredHash: hash })).action, 'unchanged');
+    const promoted = await sink.explain!(worker(1, { businessTitle: 'Lead' }), {
+      ...at,
+      deliveredHash: hash,
+    });
+    assert.equal(promoted.action, 'update');
+    assert.equal(promoted.current?.Title, 'Analyst');
+    assert.equal(promoted.target?.Title, 'Lead');
+    const leaver = await sink.explain!(worker(1, { active: false, terminated: true }), at);
+    assert.equal(leaver.action, 'deactivate');
+    assert.equal(leaver.target?.Active__c, false);
+    const never = await sink.explain!(worker(2, { active: false, terminated: true }), at);
+    assert.equal(never.action, 'nothing');
+    assert.match(never.reason, /holds no record for it/);
+    const contractor = await sink.explain!({ ...worker(3), workerType: 'Contingent_Worker' }, at);
+    assert.equal(contractor.action, 'out of scope');
+    assert.match(contractor.reason, /scope expression is false: workerType = 'Employee'/);
+    assert.equal(sf.admin.stats().contacts, 1);
+    assert.equal(sf.admin.stats().updated, 0);
+  });
+
   it('refuses at init a match key or field the org does not have, saying what to do', async () => {
     const file = loadMapping(EXAMPLE).file;
     await assert.rejects(

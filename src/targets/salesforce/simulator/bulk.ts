@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { ApiError } from './errors';
 import type { Faults } from './faults';
 import type { SalesforceSimulatorOptions } from './options';
@@ -13,6 +11,10 @@ import type { ContactStore, Incoming, UpsertResult } from './store';
  * InProgress for the simulated processing time, then applies its rows through the same store the
  * REST API writes, and ends JobComplete (or Failed, with the rest unprocessed).
  */
+
+/** CSV libraries, loaded on first use: the CLI starts without them. */
+const csvParse = (): typeof import('csv-parse/sync') => require('csv-parse/sync');
+const csvStringify = (): typeof import('csv-stringify/sync') => require('csv-stringify/sync');
 
 type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
 
@@ -248,7 +250,10 @@ export class IngestJobs {
       return fail('ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF');
     let table: string[][];
     try {
-      table = parse(csv, { delimiter: DELIMITERS[job.columnDelimiter], relax_column_count: false });
+      table = csvParse().parse(csv, {
+        delimiter: DELIMITERS[job.columnDelimiter],
+        relax_column_count: false,
+      });
     } catch (e) {
       return fail(`InvalidBatch : ${(e as Error).message}`);
     }
@@ -286,7 +291,7 @@ export class IngestJobs {
     const record_delimiter = job.lineEnding === 'CRLF' ? 'windows' : 'unix';
     const delimiter = DELIMITERS[job.columnDelimiter];
     const out = (header: string[], rows: string[][]) =>
-      stringify([header, ...rows], { record_delimiter, delimiter, quoted: true });
+      csvStringify().stringify([header, ...rows], { record_delimiter, delimiter, quoted: true });
     if (kind === 'unprocessedrecords') {
       const done = job.results.length;
       return out(job.columns, job.state === 'JobComplete' ? [] : job.rows.slice(done));
