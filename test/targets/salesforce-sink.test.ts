@@ -243,6 +243,25 @@ describe('Salesforce sink', () => {
       make(parseMapping({ ...file, fields: { ...file.fields, Shoe_Size__c: '42' } })).init(),
       /writes Shoe_Size__c, which Contact does not have/,
     );
+    await assert.rejects(
+      make(
+        parseMapping({
+          ...file,
+          references: { Manager__r: { object: 'Contact', externalIdField: 'Workday_ID__c', field: 'Title' } },
+        }),
+      ).init(),
+      /references\.Manager__r: Contact has no relationship Manager__r to Contact in Salesforce \(a lookup field Manager__c\)/,
+    );
+    assert.throws(
+      () =>
+        parseMapping({
+          ...file,
+          references: {
+            ReportsTo: { object: 'Contact', externalIdField: 'Workday_ID__c', field: 'Boss__c' },
+          },
+        }),
+      /references\.ReportsTo\.field: Boss__c is not in fields; map it there/,
+    );
   });
 
   it('validates credentials and the sink spec', () => {
