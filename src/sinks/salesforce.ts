@@ -124,7 +124,8 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     bulkThreshold: DEFAULT_BULK_THRESHOLD,
     apiBudgetPercent: DEFAULT_API_BUDGET_PERCENT,
     bulkPollIntervalMs: 2000,
-    bulkPollTimeoutMs: 10 * 60_000,
+    // Well inside the delivery activity's 10-minute start-to-close timeout.
+    bulkPollTimeoutMs: 5 * 60_000,
     ...o.transport,
   };
   const mappingDigest = createHash('sha256').update(JSON.stringify(file)).digest('hex').slice(0, 16);
