@@ -17,6 +17,7 @@ import { registerWatermarkCommands } from './watermark-command';
 import { registerSimulatorCommand } from '../simulator/command';
 import { registerTargetSimulatorCommand } from '../targets/salesforce/simulator/command';
 import { registerTargetSimulators } from '../targets/simulator-command';
+import { registerExplainCommand } from './explain-command';
 import { formatUsageError } from './errors';
 
 /** The commands that act for one configured Workday connection (README "Several tenants"). */
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerSimulatorCommand(program);
   registerTargetSimulators(registerTargetSimulatorCommand(program));
+  registerExplainCommand(program);
   registerRunCommands(program);
   registerScheduleCommands(program);
   registerStagingCommands(program);

@@ -48,6 +48,22 @@ const SinkConfig = z.discriminatedUnion('type', [
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
     apiVersion: z.string().optional(),
+    /** JWT bearer flow instead of the secret: SALESFORCE_USERNAME, SALESFORCE_PRIVATE_KEY_FILE, SALESFORCE_JWT_AUDIENCE. */
+    username: z.string().optional(),
+    privateKeyFile: z.string().optional(),
+    audience: z.string().optional(),
+    /** Records from which a page's upserts go as one Bulk API 2.0 job (SALESFORCE_BULK_THRESHOLD). */
+    bulkThreshold: z.coerce
+      .number()
+      .int()
+      .positive('bulkThreshold is a whole number of records, e.g. 600')
+      .optional(),
+    /** Share of the org's daily API allowance the sink may use before it waits (SALESFORCE_API_BUDGET_PERCENT). */
+    apiBudgetPercent: z.coerce
+      .number()
+      .min(1, 'apiBudgetPercent is from 1 to 100')
+      .max(100, 'apiBudgetPercent is from 1 to 100')
+      .optional(),
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),

@@ -42,6 +42,21 @@ export const MAPPING_TARGETS = {
 } as const;
 export type MappingTarget = keyof typeof MAPPING_TARGETS;
 
+/**
+ * A relationship set by external id: the record whose `externalIdField` equals this record's
+ * `field` (a mapped field, e.g. Workday_Manager_ID__c from employment.managerWid). The key lives in
+ * a field of the target so a pass at run end can link what a page could not (a manager written
+ * on a later page) from what the target holds, on any worker and after any crash.
+ */
+const salesforceName = z.string().regex(API_NAME, MAPPING_TARGETS.salesforce.fieldHint);
+const Reference = z
+  .object({
+    object: salesforceName,
+    externalIdField: salesforceName,
+    field: salesforceName,
+  })
+  .strict();
+
 export const LIFECYCLE_ACTIONS = ['deactivate', 'delete', 'nothing'] as const;
 
 const expr = z.string().min(1, 'expected a JSONata expression, e.g. "employment.businessTitle"');
@@ -70,6 +85,8 @@ function mappingSchema(target: MappingTarget) {
        * older snapshot never writes over a newer one's values (runs may overlap). Absent: no guard.
        */
       asOfField: apiName.optional(),
+      /** Relationship name (e.g. ReportsTo) -> the record it points to, by external id. */
+      references: z.record(z.string(), Reference).default({}),
       /** The fields a deactivation writes, e.g. { "Active__c": "false" }. */
       deactivate: fieldMap.default({}),
       actions: z
@@ -84,6 +101,27 @@ function mappingSchema(target: MappingTarget) {
     })
     .strict()
     .superRefine((m, ctx) => {
+      for (const [rel, ref] of Object.entries(m.references)) {
+        if (!API_NAME.test(rel) || rel.endsWith('__c') || rel.endsWith('Id'))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['references', rel],
+            message:
+              'a reference is named by its relationship, e.g. ReportsTo (for ReportsToId) or Manager__r (for Manager__c)',
+          });
+        if (m.fields[ref.field] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['references', rel, 'field'],
+            message: `${ref.field} is not in fields; map it there, e.g. "${ref.field}": "employment.managerWid"`,
+          });
+        if (m.fields[rel] !== undefined || m.fields[`${rel}Id`] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fields', m.fields[rel] !== undefined ? rel : `${rel}Id`],
+            message: `${rel} is set by references.${rel}; remove it from fields`,
+          });
+      }
       if (m.fields[m.matchKey.field] !== undefined || m.onCreate[m.matchKey.field] !== undefined)
         ctx.addIssue({
           code: 'custom',

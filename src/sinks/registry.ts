@@ -7,7 +7,7 @@ import { createJsonlSink } from './jsonl';
 import { loadMapping } from '../mapping/mapping-file';
 import { createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
-import { createSalesforceSink, salesforceCredentials } from './salesforce';
+import { createSalesforceSink, salesforceCredentials, salesforceTransport } from './salesforce';
 import { createZendeskSink, zendeskCredentials } from './zendesk';
 import { createDataverseSink, dataverseCredentials } from './dynamics';
 import type { Sink } from './types';
@@ -39,6 +39,7 @@ const BUILDERS: Builders = {
       name: s.name,
       mapping: loadMapping(s.mapping),
       credentials: salesforceCredentials(s),
+      transport: salesforceTransport(s),
     }),
   zendesk: async (s) =>
     createZendeskSink({

@@ -1,19 +1,29 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
-
-/** jsforce, loaded on first use: most commands never talk to Salesforce. */
-const jsforce = (): typeof import('jsforce') => require('jsforce');
-import { z } from 'zod';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
 import type { MappedRecord, Mapping } from '../mapping/mapping-file';
 import { contentHash } from './hash';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sink } from './types';
+import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
+import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
+import { createReferenceLinker, referenceIdField } from './salesforce-references';
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  ExplainContext,
+  RecordFailure,
+  RecordOutcome,
+  Sink,
+  SinkExplanation,
+} from './types';
+
+export { SalesforceCredentials, salesforceCredentials } from './salesforce-auth';
 
 /**
  * Salesforce sink: each page's changed records, mapped by the sink's mapping file, upserted by
- * external id through sObject Collections in requests of 200, with jsforce. Terminated workers are
+ * external id with jsforce: through sObject Collections in requests of 200 for a few records, and
+ * as one Bulk API 2.0 ingest job from `bulkThreshold` records on (README "Bulk or Collections"). Terminated workers are
  * deactivated or deleted as the mapping says, and only when Salesforce already holds them.
  * Salesforce keeps no ledger of ours: upserts by external id are idempotent, and unchanged
  * records are told apart by the hashes the audit trail passes (over the record and the mapping,
@@ -21,44 +31,63 @@ import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sin
  */
 
 export const SALESFORCE_BATCH = 200;
-const LOCK_RETRIES = 3;
+/** Records from which a page's upserts go as one Bulk API 2.0 job (measured: README). */
+export const DEFAULT_BULK_THRESHOLD = 1000;
+/** The share of the org's daily API allowance the sink may use before it waits. */
+export const DEFAULT_API_BUDGET_PERCENT = 90;
+/** Rounds of resending the records a row lock (or a job that stopped early) left unwritten. */
+const RETRY_ROUNDS = 3;
 const LOCK_BACKOFF_MS = 200;
 const LIMIT_BACKOFF_MS = 60_000;
+/** The daily allowance is a rolling 24 hours: calls made a day ago free up slowly. */
+const BUDGET_BACKOFF_MS = 15 * 60_000;
 
-const required = (message: string) => z.string({ error: message }).min(1, message);
+export interface SalesforceTransport {
+  bulkThreshold: number;
+  apiBudgetPercent: number;
+  bulkPollIntervalMs: number;
+  bulkPollTimeoutMs: number;
+}
 
-export const SalesforceCredentials = z.object({
-  loginUrl: z.url('SALESFORCE_LOGIN_URL must be a URL: your My Domain, e.g. https://acme.my.salesforce.com'),
-  clientId: required('SALESFORCE_CLIENT_ID is required: the connected app’s consumer key'),
-  clientSecret: required('SALESFORCE_CLIENT_SECRET is required: the connected app’s consumer secret'),
-  apiVersion: z
-    .string()
-    .regex(/^\d+\.\d$/, 'SALESFORCE_API_VERSION looks like 62.0')
-    .default('62.0'),
-});
-export type SalesforceCredentials = z.infer<typeof SalesforceCredentials>;
-
-/** The credentials from the sink's config entry, else from SALESFORCE_* variables. */
-export function salesforceCredentials(
-  fromConfig: Partial<Record<keyof SalesforceCredentials, string>>,
+/** The transport settings from the sink's config entry, else from SALESFORCE_* variables. */
+export function salesforceTransport(
+  s: { bulkThreshold?: number; apiBudgetPercent?: number },
   env: NodeJS.ProcessEnv = process.env,
-): SalesforceCredentials {
-  const r = SalesforceCredentials.safeParse({
-    loginUrl: fromConfig.loginUrl ?? env.SALESFORCE_LOGIN_URL,
-    clientId: fromConfig.clientId ?? env.SALESFORCE_CLIENT_ID,
-    clientSecret: fromConfig.clientSecret ?? env.SALESFORCE_CLIENT_SECRET,
-    apiVersion: fromConfig.apiVersion ?? env.SALESFORCE_API_VERSION,
-  });
-  if (!r.success) throw new TypedError(ErrorType.Config, r.error.issues.map((i) => i.message).join('; '));
-  return r.data;
+): Partial<SalesforceTransport> {
+  const number = (v: number | string | undefined, name: string, min: number, max: number) => {
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new TypedError(ErrorType.Config, `${name} must be a number from ${min} to ${max}, not ${v}`);
+    return n;
+  };
+  const bulkThreshold = number(
+    s.bulkThreshold ?? env.SALESFORCE_BULK_THRESHOLD,
+    'SALESFORCE_BULK_THRESHOLD',
+    1,
+    1e9,
+  );
+  const apiBudgetPercent = number(
+    s.apiBudgetPercent ?? env.SALESFORCE_API_BUDGET_PERCENT,
+    'SALESFORCE_API_BUDGET_PERCENT',
+    1,
+    100,
+  );
+  return {
+    ...(bulkThreshold ? { bulkThreshold: Math.floor(bulkThreshold) } : {}),
+    ...(apiBudgetPercent ? { apiBudgetPercent } : {}),
+  };
 }
 
 export interface SalesforceSinkOptions {
   name: string;
   mapping: Mapping;
   credentials: SalesforceCredentials;
+  transport?: Partial<SalesforceTransport>;
   /** Waits between lock retries; injected so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where the sink says it backs off (one line each); stderr by default. */
+  log?: (line: string) => void;
 }
 
 interface SfError {
@@ -67,12 +96,7 @@ interface SfError {
   message: string;
 }
 
-interface CollectionResult {
-  id?: string;
-  success: boolean;
-  created?: boolean;
-  errors?: { statusCode: string; message: string }[];
-}
+type CollectionResult = WriteResult & { id?: string };
 
 /** One write the page needs: an upsert (create or update) or a delete of an existing record. */
 interface Planned {
@@ -95,44 +119,48 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   const file = mapping.file;
   const ext = file.matchKey.field;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const transport: SalesforceTransport = {
+    bulkThreshold: DEFAULT_BULK_THRESHOLD,
+    apiBudgetPercent: DEFAULT_API_BUDGET_PERCENT,
+    bulkPollIntervalMs: 2000,
+    // Well inside the delivery activity's 10-minute start-to-close timeout.
+    bulkPollTimeoutMs: 5 * 60_000,
+    ...o.transport,
+  };
   const mappingDigest = createHash('sha256').update(JSON.stringify(file)).digest('hex').slice(0, 16);
-  const oauth2 = new (jsforce().OAuth2)({
-    loginUrl: credentials.loginUrl,
-    clientId: credentials.clientId,
-    clientSecret: credentials.clientSecret,
-  });
-  let conn: Connection | undefined;
+  const session = createSalesforceSession(credentials);
 
-  async function login(): Promise<Connection> {
-    try {
-      const t = await oauth2.requestToken({ grant_type: 'client_credentials' });
-      conn = new (jsforce().Connection)({
-        instanceUrl: t.instance_url,
-        accessToken: t.access_token,
-        version: credentials.apiVersion,
-      });
-      return conn;
-    } catch (e) {
-      throw new TypedError(
-        ErrorType.SalesforceAuth,
-        `Salesforce refused the client credentials login at ${credentials.loginUrl}: ${(e as Error).message}; check SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET and that the connected app allows the client credentials flow with a run-as user`,
-      );
-    }
+  /** Waits instead of spending the API allowance other integrations of the org need too. */
+  function checkBudget(c: Connection, what: string): void {
+    const usage = c.limitInfo?.apiUsage;
+    if (!usage || usage.limit <= 0 || usage.used * 100 < usage.limit * transport.apiBudgetPercent) return;
+    const message = `Salesforce daily API budget reached before ${what}: api-usage ${usage.used}/${usage.limit} is at or over the sink's ${transport.apiBudgetPercent}% (apiBudgetPercent); backing off ${BUDGET_BACKOFF_MS / 60_000} min before the page is retried`;
+    log(`salesforce sink ${o.name}: ${message}`);
+    // The retry after the delay makes one call to learn the usage afresh, and stops again if it is still high.
+    c.limitInfo = {};
+    throw ApplicationFailure.create({
+      type: ErrorType.SalesforceRequestLimit,
+      message,
+      nextRetryDelay: BUDGET_BACKOFF_MS,
+    });
   }
 
   /**
    * One API call: an expired session is refreshed once and the call repeated; the request limit
-   * becomes a throttle failure Temporal retries after a delay, never at once.
+   * and the daily budget become a throttle failure Temporal retries after a delay, never at once.
    */
   async function call<T>(what: string, fn: (c: Connection) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const c = conn ?? (await login());
+      const c = await session.connection();
+      checkBudget(c, what);
       try {
         return await fn(c);
       } catch (e) {
+        if (e instanceof TypedError || e instanceof ApplicationFailure) throw e;
         const code = codeOf(e);
         if (code === 'INVALID_SESSION_ID' && attempt === 0) {
-          conn = undefined;
+          session.invalidate();
           continue;
         }
         if (code === 'INVALID_SESSION_ID')
@@ -142,9 +170,11 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
           );
         if (code === 'REQUEST_LIMIT_EXCEEDED') {
           const usage = c.limitInfo?.apiUsage;
+          const message = `Salesforce API request limit reached during ${what} (REQUEST_LIMIT_EXCEEDED${usage ? `, api-usage ${usage.used}/${usage.limit}` : ''}); backing off ${LIMIT_BACKOFF_MS / 1000}s before the page is retried`;
+          log(`salesforce sink ${o.name}: ${message}`);
           throw ApplicationFailure.create({
             type: ErrorType.SalesforceRequestLimit,
-            message: `Salesforce API request limit reached during ${what} (REQUEST_LIMIT_EXCEEDED${usage ? `, api-usage ${usage.used}/${usage.limit}` : ''}); backing off ${LIMIT_BACKOFF_MS / 1000}s before the page is retried`,
+            message,
             nextRetryDelay: LIMIT_BACKOFF_MS,
           });
         }
@@ -155,6 +185,28 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         );
       }
     }
+  }
+
+  /** Every row of a query (a few thousand at most: the records of one sink). */
+  async function queryAll(soql: string): Promise<Record<string, unknown>[]> {
+    const res = await call('a query', async (c) => {
+      const q = await c.query<Record<string, unknown>>(soql).run({ autoFetch: true, maxFetch: 10_000_000 });
+      return q;
+    });
+    return res.records;
+  }
+
+  /** Which of these values some record of `object` holds in `field`. */
+  async function holding(object: string, field: string, values: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < values.length; i += SALESFORCE_BATCH) {
+      const chunk = values.slice(i, i + SALESFORCE_BATCH);
+      const rows = await queryAll(
+        `SELECT ${field} FROM ${object} WHERE ${field} IN (${chunk.map(soqlString).join(', ')})`,
+      );
+      for (const r of rows) found.add(String(r[field]));
+    }
+    return found;
   }
 
   /** The records already holding these external-id values: their Id and snapshot stamp. */
@@ -179,31 +231,67 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return found;
   }
 
-  /** Upserts, retrying the records a row lock refused; returns one result per record. */
-  async function upsertAll(batch: Planned[], heartbeat?: () => void): Promise<Map<string, CollectionResult>> {
-    const results = new Map<string, CollectionResult>();
-    let pending = batch;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const res = (await call(`an upsert of ${pending.length} ${file.object} records`, (c) =>
-        c.sobject(file.object).upsert(
-          pending.map((p) => p.body!),
-          ext,
-          { allOrNone: false },
-        ),
-      )) as unknown as CollectionResult[];
+  /**
+   * One round of writes: a Bulk API job from bulkThreshold records on, else Collections of 200. A
+   * session that expires while a job runs makes call() send the rows again as a new job: upserts
+   * by external id, so the first job's writes, if it still runs, land on the same records.
+   */
+  async function send(bodies: Record<string, unknown>[], heartbeat?: () => void): Promise<WriteResult[]> {
+    if (bodies.length >= transport.bulkThreshold)
+      return call(`a Bulk API upsert of ${bodies.length} ${file.object} records`, (c) =>
+        bulkUpsert(c, bodies, {
+          object: file.object,
+          externalIdField: ext,
+          pollIntervalMs: transport.bulkPollIntervalMs,
+          pollTimeoutMs: transport.bulkPollTimeoutMs,
+          heartbeat,
+        }),
+      );
+    const out: WriteResult[] = [];
+    for (let i = 0; i < bodies.length; i += SALESFORCE_BATCH) {
+      const chunk = bodies.slice(i, i + SALESFORCE_BATCH);
+      const res = (await call(`an upsert of ${chunk.length} ${file.object} records`, (c) =>
+        c.sobject(file.object).upsert(chunk as never[], ext, { allOrNone: false }),
+      )) as unknown as WriteResult[];
       heartbeat?.();
-      const locked: Planned[] = [];
-      res.forEach((r, i) => {
-        const p = pending[i]!;
-        if (!r.success && r.errors?.[0]?.statusCode === 'UNABLE_TO_LOCK_ROW' && attempt < LOCK_RETRIES)
-          locked.push(p);
-        else results.set(p.wid, r);
+      out.push(...res);
+    }
+    return out;
+  }
+
+  /**
+   * Upserts, sending again (a few times, backing off) just the records a row lock refused or a
+   * Bulk job left unprocessed; one result per body, in order.
+   */
+  async function upsertBodies(
+    bodies: Record<string, unknown>[],
+    heartbeat?: () => void,
+  ): Promise<WriteResult[]> {
+    const results: WriteResult[] = new Array(bodies.length);
+    let pending = bodies.map((_, i) => i);
+    for (let round = 0; pending.length > 0; round++) {
+      const res = await send(
+        pending.map((i) => bodies[i]!),
+        heartbeat,
+      );
+      const again: number[] = [];
+      res.forEach((r, k) => {
+        const code = r.success ? undefined : r.errors?.[0]?.statusCode;
+        if ((code === 'UNABLE_TO_LOCK_ROW' || code === BULK_UNPROCESSED) && round < RETRY_ROUNDS)
+          again.push(pending[k]!);
+        else results[pending[k]!] = r;
       });
-      pending = locked;
-      if (pending.length) await sleep(LOCK_BACKOFF_MS * 2 ** attempt);
+      pending = again;
+      if (pending.length) await sleep(LOCK_BACKOFF_MS * 2 ** round);
     }
     return results;
   }
+
+  const links = createReferenceLinker(file, {
+    existing: holding,
+    queryAll,
+    upsert: (bodies) => upsertBodies(bodies),
+  });
 
   async function plan(
     ctx: DeliveryContext,
@@ -272,28 +360,119 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return { writes, skipped };
   }
 
+  /**
+   * What a delivery of this one record would do: plan() decides, exactly as for a page; the
+   * reason is told from the mapping and what Salesforce holds.
+   */
+  async function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
+    const deliveredHashes = new Map(ectx.deliveredHash ? [[record.wid, ectx.deliveredHash]] : []);
+    const { writes, skipped } = await plan(
+      { key: { runId: 'explain', page: 0 }, asOfEntry: ectx.asOfEntry, deliveredHashes },
+      [record],
+    );
+    const m = await mapping.map(record);
+    const fields = [
+      ...new Set([
+        'Id',
+        ...Object.keys(file.fields),
+        ...Object.keys(file.onCreate),
+        ...Object.keys(file.deactivate),
+        ...(file.asOfField ? [file.asOfField] : []),
+      ]),
+    ].filter((f) => f !== ext);
+    const rows = await queryAll(
+      `SELECT ${[ext, ...fields].join(', ')} FROM ${file.object} WHERE ${ext} = ${soqlString(m.key)}`,
+    );
+    const current = rows[0]
+      ? Object.fromEntries(Object.entries(rows[0]).filter(([k]) => k !== 'attributes'))
+      : null;
+    const w = writes[0];
+    // The record as the mapping makes it, also when nothing would be written.
+    const mapped = m.inScope ? { ...m.values, ...(current ? {} : m.createOnly), [ext]: m.key } : undefined;
+    const base = { inScope: m.inScope, key: m.key, current, ...(mapped ? { target: mapped } : {}) };
+    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    if (w) {
+      const { attributes: _a, ...target } = w.body ?? { Id: w.id };
+      if (w.kind === 'delete')
+        return {
+          ...base,
+          action: 'delete',
+          target,
+          reason: 'terminated, and actions.onTermination is "delete"',
+        };
+      if (lifecycle === 'deactivate')
+        return {
+          ...base,
+          action: 'deactivate',
+          target,
+          reason: 'terminated, and actions.onTermination is "deactivate": writes the deactivate fields',
+        };
+      const same =
+        current &&
+        Object.entries(target).every(
+          ([k, v]) => k === file.asOfField || current[k] === v || typeof v === 'object',
+        );
+      if (same)
+        return { ...base, action: 'unchanged', target, reason: `${file.object} already holds these values` };
+      return {
+        ...base,
+        action: w.exists ? 'update' : 'insert',
+        target,
+        reason: w.exists
+          ? `in scope; ${file.object} ${current?.Id ?? ''} holds ${ext} ${m.key}`
+          : `in scope; no ${file.object} holds ${ext} ${m.key}`,
+      };
+    }
+    if (lifecycle === 'nothing')
+      return { ...base, action: 'nothing', reason: 'terminated, and actions.onTermination is "nothing"' };
+    if (!lifecycle && !m.inScope)
+      return { ...base, action: 'out of scope', reason: `the scope expression is false: ${file.scope}` };
+    if (ectx.deliveredHash && skipped[0]?.hash === ectx.deliveredHash)
+      return {
+        ...base,
+        action: 'unchanged',
+        reason: 'the same content reached this sink last time (audit trail)',
+      };
+    if (lifecycle && !current)
+      return {
+        ...base,
+        action: 'nothing',
+        reason: `terminated, and ${file.object} holds no record for it: a leaver gets no new record`,
+      };
+    if (!current && !file.actions.create)
+      return { ...base, action: 'nothing', reason: 'not in Salesforce, and actions.create is false' };
+    if (current && !file.actions.update)
+      return { ...base, action: 'nothing', reason: 'in Salesforce, and actions.update is false' };
+    return {
+      ...base,
+      action: 'nothing',
+      reason: `${file.object} holds this worker from a newer snapshot (${file.asOfField})`,
+    };
+  }
+
   async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
     const { writes, skipped } = await plan(ctx, records);
     const outcomes: RecordOutcome[] = [...skipped];
     const failures: RecordFailure[] = [];
     const upserts = writes.filter((w) => w.kind === 'upsert');
-    for (let i = 0; i < upserts.length; i += SALESFORCE_BATCH) {
-      const batch = upserts.slice(i, i + SALESFORCE_BATCH);
-      const res = await upsertAll(batch, ctx.heartbeat);
-      for (const p of batch) {
-        const r = res.get(p.wid)!;
-        if (r.success)
-          outcomes.push({ wid: p.wid, hash: p.hash, action: r.created ? 'inserted' : 'updated' });
-        else {
-          const e = r.errors?.[0];
-          failures.push({
-            wid: p.wid,
-            code: e?.statusCode ?? 'UNKNOWN',
-            message: e?.message ?? 'no message',
-          });
-        }
+    const deferred = links.active ? await links.attach(upserts.map((w) => w.body!)) : [];
+    const res = await upsertBodies(
+      upserts.map((w) => w.body!),
+      ctx.heartbeat,
+    );
+    for (const [k, p] of upserts.entries()) {
+      const r = res[k]!;
+      if (r.success) outcomes.push({ wid: p.wid, hash: p.hash, action: r.created ? 'inserted' : 'updated' });
+      else {
+        const e = r.errors?.[0];
+        failures.push({
+          wid: p.wid,
+          code: e?.statusCode ?? 'UNKNOWN',
+          message: e?.message ?? 'no message',
+        });
       }
     }
+    if (deferred.length) await links.linkDeferred(deferred);
     const deletes = writes.filter((w) => w.kind === 'delete');
     for (let i = 0; i < deletes.length; i += SALESFORCE_BATCH) {
       const batch = deletes.slice(i, i + SALESFORCE_BATCH);
@@ -347,6 +526,14 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         ...Object.keys(file.deactivate),
         ...(file.asOfField ? [file.asOfField] : []),
       ].filter((f) => !fields.has(f));
+      for (const [rel, ref] of Object.entries(file.references)) {
+        const f = fields.get(referenceIdField(rel));
+        if (f?.type !== 'reference' || f.relationshipName !== rel || !f.referenceTo?.includes(ref.object))
+          throw new TypedError(
+            ErrorType.Config,
+            `references.${rel}: ${file.object} has no relationship ${rel} to ${ref.object} in Salesforce (a lookup field ${referenceIdField(rel)}); create it or fix the mapping`,
+          );
+      }
       if (missing.length)
         throw new TypedError(
           ErrorType.Config,
@@ -354,8 +541,22 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         );
     },
     deliverPage,
+    explain,
+    // A manager written on a later page than its reports is linked here, from what Salesforce holds.
+    ...(links.active
+      ? {
+          async finalizeRun() {
+            const { linked, unresolved } = await links.reconcile();
+            if (linked || unresolved)
+              log(
+                `salesforce sink ${o.name}: linked ${linked} ${file.object} relationships at run end${unresolved ? `; ${unresolved} name a record Salesforce does not hold (out of scope?)` : ''}`,
+              );
+            return { removed: 0 };
+          },
+        }
+      : {}),
     async close() {
-      conn = undefined;
+      session.invalidate();
     },
   };
 }

@@ -127,6 +127,36 @@ export interface SinkCapabilities {
   readonly batchSize: number;
 }
 
+/** What a sink would do with one worker now (`wdsync explain`). */
+export type ExplainAction =
+  | 'insert'
+  | 'update'
+  | 'unchanged'
+  | 'deactivate'
+  | 'delete'
+  | 'out of scope'
+  | 'nothing';
+
+export interface SinkExplanation {
+  action: ExplainAction;
+  /** Why, in a sentence: the scope decision, the action switch or the state that decided it. */
+  reason: string;
+  inScope: boolean;
+  /** The match key's value in the target. */
+  key?: string;
+  /** The record as the sink would write it (fields and values). */
+  target?: Record<string, unknown>;
+  /** What the target holds now for that key (null: nothing). */
+  current?: Record<string, unknown> | null;
+}
+
+export interface ExplainContext {
+  /** The snapshot moment the worker was fetched at. */
+  asOfEntry: string;
+  /** The record's hash when it last reached this sink, from the audit trail. */
+  deliveredHash?: string;
+}
+
 /** A destination for normalized worker records. Writes are idempotent upserts keyed by WID. */
 export interface Sink {
   readonly name: string;
@@ -136,6 +166,11 @@ export interface Sink {
   /** Creates or migrates whatever the sink needs; safe to call on every start. */
   init(): Promise<void>;
   deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult>;
+  /**
+   * For sinks with a mapping: the scoping decision, the mapped record and the action a delivery
+   * of this one record would take now, without writing anything.
+   */
+  explain?(record: NormalizedWorker, ctx: ExplainContext): Promise<SinkExplanation>;
   /** Called once at the end of a run, after every page was delivered or failed. */
   finalizeRun?(ctx: FinalizeContext): Promise<FinalizeResult>;
   /**

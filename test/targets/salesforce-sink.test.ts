@@ -12,6 +12,7 @@ import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { TypedError } from '../../src/errors/types';
 import { loadMapping, parseMapping } from '../../src/mapping/mapping-file';
 import { createSalesforceSink, salesforceCredentials } from '../../src/sinks/salesforce';
+import { sampleWorker } from '../helpers/sample-worker';
 import type { DeliveryContext, Sink } from '../../src/sinks/types';
 import {
   type SalesforceSimulatorHandle,
@@ -20,28 +21,8 @@ import {
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'salesforce-contact.json');
 
-function worker(
-  n: number,
-  over: Partial<NonNullable<NormalizedWorker['employment']>> = {},
-): NormalizedWorker {
-  return {
-    wid: n.toString(16).padStart(32, '0'),
-    workerId: `W${n}`,
-    workerType: 'Employee',
-    descriptor: `Worker ${n}`,
-    personal: {
-      legalName: { formatted: `F${n} L${n}`, first: `F${n}`, last: `L${n}` },
-      workEmail: `w${n}@example.com`,
-    },
-    employment: {
-      businessTitle: 'Analyst',
-      active: true,
-      hireDate: '2020-01-01',
-      terminated: false,
-      ...over,
-    },
-  };
-}
+const worker = (n: number, over: Partial<NonNullable<NormalizedWorker['employment']>> = {}) =>
+  sampleWorker(n, over);
 
 const ctx = (page = 1, extra: Partial<DeliveryContext> = {}): DeliveryContext => ({
   key: { runId: 'run-1', page },
@@ -213,6 +194,38 @@ describe('Salesforce sink', () => {
     assert.equal(sf.admin.contacts().length, 0);
   });
 
+  it('explains what a delivery would do with one worker, writing nothing', async () => {
+    const at = { asOfEntry: '2026-01-01T00:00:00.000Z' };
+    const fresh = await sink.explain!(worker(1), at);
+    assert.equal(fresh.action, 'insert');
+    assert.equal(fresh.inScope, true);
+    assert.equal(fresh.current, null);
+    assert.equal(fresh.target?.LastName, 'L1');
+    assert.equal(fresh.target?.Source__c, 'Workday');
+    assert.equal(sf.admin.stats().contacts, 0);
+    const res = await sink.deliverPage(ctx(), [worker(1)]);
+    const hash = res.outcomes[0]!.hash;
+    assert.equal((await sink.explain!(worker(1), { ...at, deliveredHash: hash })).action, 'unchanged');
+    const promoted = await sink.explain!(worker(1, { businessTitle: 'Lead' }), {
+      ...at,
+      deliveredHash: hash,
+    });
+    assert.equal(promoted.action, 'update');
+    assert.equal(promoted.current?.Title, 'Analyst');
+    assert.equal(promoted.target?.Title, 'Lead');
+    const leaver = await sink.explain!(worker(1, { active: false, terminated: true }), at);
+    assert.equal(leaver.action, 'deactivate');
+    assert.equal(leaver.target?.Active__c, false);
+    const never = await sink.explain!(worker(2, { active: false, terminated: true }), at);
+    assert.equal(never.action, 'nothing');
+    assert.match(never.reason, /holds no record for it/);
+    const contractor = await sink.explain!({ ...worker(3), workerType: 'Contingent_Worker' }, at);
+    assert.equal(contractor.action, 'out of scope');
+    assert.match(contractor.reason, /scope expression is false: workerType = 'Employee'/);
+    assert.equal(sf.admin.stats().contacts, 1);
+    assert.equal(sf.admin.stats().updated, 0);
+  });
+
   it('refuses at init a match key or field the org does not have, saying what to do', async () => {
     const file = loadMapping(EXAMPLE).file;
     await assert.rejects(
@@ -221,6 +234,7 @@ describe('Salesforce sink', () => {
           ...file,
           matchKey: { field: 'Department', from: 'wid' },
           fields: { LastName: 'workerId' },
+          references: {},
         }),
       ).init(),
       /Contact\.Department is not an External ID field in Salesforce; create it .* or change matchKey\.field/,
@@ -228,6 +242,25 @@ describe('Salesforce sink', () => {
     await assert.rejects(
       make(parseMapping({ ...file, fields: { ...file.fields, Shoe_Size__c: '42' } })).init(),
       /writes Shoe_Size__c, which Contact does not have/,
+    );
+    await assert.rejects(
+      make(
+        parseMapping({
+          ...file,
+          references: { Manager__r: { object: 'Contact', externalIdField: 'Workday_ID__c', field: 'Title' } },
+        }),
+      ).init(),
+      /references\.Manager__r: Contact has no relationship Manager__r to Contact in Salesforce \(a lookup field Manager__c\)/,
+    );
+    assert.throws(
+      () =>
+        parseMapping({
+          ...file,
+          references: {
+            ReportsTo: { object: 'Contact', externalIdField: 'Workday_ID__c', field: 'Boss__c' },
+          },
+        }),
+      /references\.ReportsTo\.field: Boss__c is not in fields; map it there/,
     );
   });
 

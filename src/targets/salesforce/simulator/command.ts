@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startSalesforceSimulator } from './index';
 
@@ -20,6 +21,8 @@ interface Flags {
   clientId?: string;
   clientSecret?: string;
   apiLimit?: number;
+  jwtCert?: string;
+  jwtUsername: string;
 }
 
 export function registerTargetSimulatorCommand(program: Command): Command {
@@ -29,7 +32,7 @@ export function registerTargetSimulatorCommand(program: Command): Command {
   group
     .command('salesforce')
     .description(
-      'run the Salesforce simulator (OAuth client credentials, describe, Collections upsert, SOQL) until Ctrl-C',
+      'run the Salesforce simulator (OAuth client credentials and JWT bearer, describe, Collections upsert, Bulk API 2.0 ingest jobs, SOQL) until Ctrl-C',
     )
     .option('--port <n>', 'port to listen on (0 = a free port)', port, 8090)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
@@ -46,7 +49,23 @@ export function registerTargetSimulatorCommand(program: Command): Command {
         return n;
       },
     )
+    .option(
+      '--jwt-cert <file>',
+      "enable the JWT bearer flow: the connected app's certificate (or public key), PEM",
+    )
+    .option('--jwt-username <user>', 'the user a JWT assertion must name (sub)', 'wdsync@example.com')
     .action(async (flags: Flags) => {
+      let certificate: string | undefined;
+      if (flags.jwtCert) {
+        try {
+          certificate = readFileSync(flags.jwtCert, 'utf8');
+        } catch (e) {
+          process.stderr.write(
+            `wdsync target-simulator salesforce: cannot read --jwt-cert ${flags.jwtCert}: ${(e as Error).message}\n`,
+          );
+          process.exit(2);
+        }
+      }
       let sim: Awaited<ReturnType<typeof startSalesforceSimulator>>;
       try {
         sim = await startSalesforceSimulator({
@@ -55,6 +74,7 @@ export function registerTargetSimulatorCommand(program: Command): Command {
           ...(flags.clientId ? { clientId: flags.clientId } : {}),
           ...(flags.clientSecret ? { clientSecret: flags.clientSecret } : {}),
           ...(flags.apiLimit ? { apiLimit: flags.apiLimit } : {}),
+          ...(certificate ? { jwt: { certificate, username: flags.jwtUsername } } : {}),
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
@@ -75,6 +95,7 @@ export function registerTargetSimulatorCommand(program: Command): Command {
         console.log(`  login url      ${info.loginUrl}   (SALESFORCE_LOGIN_URL)`);
         console.log(`  client id      ${info.clientId}   (SALESFORCE_CLIENT_ID)`);
         console.log(`  client secret  ${info.clientSecret}   (SALESFORCE_CLIENT_SECRET)`);
+        if (certificate) console.log(`  JWT user       ${flags.jwtUsername}   (SALESFORCE_USERNAME)`);
         console.log(`  admin          ${info.adminUrl}/stats`);
         console.log('Ctrl-C to stop.');
       }

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { IngestJobs } from './bulk';
 import { ApiError } from './errors';
 import { Faults } from './faults';
 import { FaultRule, SalesforceSimulatorOptions, type SalesforceSimulatorOptionsInput } from './options';
@@ -9,9 +10,10 @@ import { ContactStore } from './store';
 
 /**
  * The Salesforce simulator: the REST API surface the Salesforce sink uses, held to Salesforce's
- * published shapes so jsforce works against it unchanged. OAuth 2.0 client credentials at
- * /services/oauth2/token; under /services/data/vXX.X: sobjects/Contact/describe, sObject
- * Collections upsert and delete, and SOQL query. An admin API under /__admin/ (and the same as an
+ * published shapes so jsforce works against it unchanged. OAuth 2.0 client credentials and
+ * the JWT bearer flow at /services/oauth2/token; under /services/data/vXX.X:
+ * sobjects/Contact/describe, sObject Collections upsert and delete, SOQL query, and Bulk API 2.0
+ * ingest jobs (jobs/ingest). An admin API under /__admin/ (and the same as an
  * in-process handle) for tests: stats, reset, faults, token expiry, API limits.
  */
 
@@ -39,6 +41,9 @@ export interface SalesforceStats {
   requestErrors: Record<string, number>;
   /** Records per Collections upsert request, in order. */
   upsertBatchSizes: number[];
+  /** Bulk API 2.0 ingest jobs created, and rows they processed. */
+  bulkJobs: number;
+  bulkRecords: number;
 }
 
 export interface SalesforceAdmin {
@@ -77,6 +82,25 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const JWT_MAX_LIFETIME_SEC = 300;
+
+/** A reply that is not JSON: CSV results, or an empty 201/204. */
+class Raw {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+    readonly type?: string,
+  ) {}
+}
+
+const pause = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** The connected app's certificate (or a bare public key), PEM. */
+function publicKeyOf(pem: string): KeyObject {
+  return pem.includes('BEGIN CERTIFICATE') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+}
+
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -89,6 +113,8 @@ export async function startSalesforceSimulator(
   const opts = SalesforceSimulatorOptions.parse(input);
   const faults = new Faults(opts.faults, opts.seed);
   const store = new ContactStore(opts.fields, faults);
+  const jobs = new IngestJobs(store, faults, opts.latency, USER_ID);
+  const jwtKey = opts.jwt ? publicKeyOf(opts.jwt.certificate) : undefined;
   const tokens = new Map<string, number>();
   const counters = {
     requests: 0,
@@ -115,9 +141,12 @@ export async function startSalesforceSimulator(
       recordFailures: { ...store.counters.failed },
       requestErrors: { ...counters.requestErrors },
       upsertBatchSizes: [...counters.upsertBatchSizes],
+      bulkJobs: jobs.stats.jobs,
+      bulkRecords: jobs.stats.records,
     }),
     reset() {
       store.reset();
+      jobs.reset();
       faults.set([]);
       tokens.clear();
       Object.assign(counters, {
@@ -153,14 +182,73 @@ export async function startSalesforceSimulator(
     headers: Record<string, string> = {},
   ): void {
     if (res.headersSent) return;
+    if (body instanceof Raw) {
+      res.writeHead(body.status, { ...(body.type ? { 'Content-Type': body.type } : {}), ...headers });
+      res.end(body.text);
+      return;
+    }
     res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers });
     res.end(body === undefined ? '' : JSON.stringify(body));
   }
 
-  function token(
+  function issue(): { status: number; body: unknown } {
+    const accessToken = `${ORG_ID}!${randomBytes(24).toString('base64url')}`;
+    const issuedAt = Date.now();
+    tokens.set(accessToken, issuedAt + opts.tokenTtlSec * 1000);
+    counters.tokensIssued++;
+    return {
+      status: 200,
+      body: {
+        access_token: accessToken,
+        signature: randomBytes(32).toString('base64'),
+        scope: 'api',
+        instance_url: base,
+        id: `${base}/id/${ORG_ID}/${USER_ID}`,
+        token_type: 'Bearer',
+        issued_at: String(issuedAt),
+      },
+    };
+  }
+
+  /**
+   * The JWT bearer flow: an RS256 assertion signed with the key of the connected app's
+   * certificate, iss the consumer key, sub the user, aud the login URL, exp at most a few minutes
+   * away. Salesforce answers every refusal as invalid_grant.
+   */
+  async function jwtBearer(form: URLSearchParams): Promise<{ status: number; body: unknown }> {
+    const refuse = (why: string) => ({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: why },
+    });
+    if (!jwtKey || !opts.jwt) return refuse('invalid assertion: the connected app has no certificate');
+    const assertion = form.get('assertion');
+    if (!assertion) return refuse('invalid assertion: assertion is required');
+    const { jwtVerify } = await import('jose');
+    try {
+      const { payload } = await jwtVerify(assertion, jwtKey, {
+        algorithms: ['RS256'],
+        issuer: opts.clientId,
+        audience: base,
+        subject: opts.jwt.username,
+        requiredClaims: ['exp'],
+      });
+      if ((payload.exp ?? 0) - Date.now() / 1000 > JWT_MAX_LIFETIME_SEC)
+        return refuse('invalid assertion: exp is more than 5 minutes away');
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_JWT_EXPIRED') return refuse('expired authorization code');
+      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+        return refuse(`invalid assertion: ${(e as Error).message}`);
+      return refuse('invalid assertion');
+    }
+    return issue();
+  }
+
+  async function token(
     form: URLSearchParams,
     authorization: string | undefined,
-  ): { status: number; body: unknown } {
+  ): Promise<{ status: number; body: unknown }> {
+    if (form.get('grant_type') === JWT_GRANT) return jwtBearer(form);
     let id = form.get('client_id') ?? '';
     let secret = form.get('client_secret') ?? '';
     if (authorization?.startsWith('Basic ')) {
@@ -179,22 +267,7 @@ export async function startSalesforceSimulator(
         status: 400,
         body: { error: 'invalid_client', error_description: 'invalid client credentials' },
       };
-    const accessToken = `${ORG_ID}!${randomBytes(24).toString('base64url')}`;
-    const issuedAt = Date.now();
-    tokens.set(accessToken, issuedAt + opts.tokenTtlSec * 1000);
-    counters.tokensIssued++;
-    return {
-      status: 200,
-      body: {
-        access_token: accessToken,
-        signature: randomBytes(32).toString('base64'),
-        scope: 'api',
-        instance_url: base,
-        id: `${base}/id/${ORG_ID}/${USER_ID}`,
-        token_type: 'Bearer',
-        issued_at: String(issuedAt),
-      },
-    };
+    return issue();
   }
 
   function authorize(req: IncomingMessage): void {
@@ -232,13 +305,55 @@ export async function startSalesforceSimulator(
         }
         const n = (body as { records?: unknown[] })?.records?.length;
         if (typeof n === 'number') counters.upsertBatchSizes.push(n);
-        return store.upsert(seg[2]!, seg[3]!, body);
+        const result = store.upsert(seg[2]!, seg[3]!, body);
+        await pause(opts.latency.recordMs * (n ?? 0));
+        return result;
       }
       if (method === 'DELETE' && seg.length === 2) {
         const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
         return store.destroy(ids, url.searchParams.get('allOrNone') === 'true');
       }
     }
+    if (seg[0] === 'jobs' && seg[1] === 'ingest') return ingest(req, method, version, seg.slice(2));
+    throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+  }
+
+  /** Bulk API 2.0: /jobs/ingest[/<id>[/batches|successfulResults|failedResults|unprocessedrecords]]. */
+  async function ingest(
+    req: IncomingMessage,
+    method: string,
+    version: string,
+    seg: string[],
+  ): Promise<unknown> {
+    const json = async () => {
+      try {
+        return JSON.parse(await readBody(req)) as unknown;
+      } catch {
+        throw new ApiError(400, 'JSON_PARSER_ERROR', 'Unexpected character in the request body');
+      }
+    };
+    const [id, what] = seg;
+    if (!id && method === 'POST') return jobs.create(version, await json());
+    if (!id && method === 'GET') return jobs.list();
+    if (id && !what && method === 'GET') return jobs.status(id);
+    if (id && !what && method === 'PATCH') return jobs.patch(id, await json());
+    if (id && !what && method === 'DELETE') {
+      jobs.delete(id);
+      return new Raw(204, '');
+    }
+    if (id && what === 'batches' && method === 'PUT') {
+      const type = req.headers['content-type'] ?? '';
+      if (!type.startsWith('text/csv'))
+        throw new ApiError(400, 'INVALIDCONTENTTYPE', 'Content-Type must be text/csv');
+      jobs.upload(id, await readBody(req));
+      return new Raw(201, '');
+    }
+    if (
+      id &&
+      (what === 'successfulResults' || what === 'failedResults' || what === 'unprocessedrecords') &&
+      method === 'GET'
+    )
+      return new Raw(200, jobs.results(id, what), 'text/csv');
     throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
 
@@ -257,7 +372,7 @@ export async function startSalesforceSimulator(
       counters.byRoute.token = (counters.byRoute.token ?? 0) + 1;
       if (method !== 'POST')
         return send(res, 405, { error: 'invalid_request', error_description: 'must use HTTP POST' });
-      const r = token(new URLSearchParams(await readBody(req)), req.headers.authorization);
+      const r = await token(new URLSearchParams(await readBody(req)), req.headers.authorization);
       return send(res, r.status, r.body);
     }
     if (url.pathname === '/services/data' || url.pathname === '/services/data/') {
@@ -271,7 +386,7 @@ export async function startSalesforceSimulator(
       return send(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     const version = m[1]!;
     const seg0 = (m[2] ?? '/').split('/')[1] || 'root';
-    const key = seg0 === 'composite' ? `composite.${method}` : seg0;
+    const key = seg0 === 'composite' || seg0 === 'jobs' ? `${seg0}.${method}` : seg0;
     counters.byRoute[key] = (counters.byRoute[key] ?? 0) + 1;
     const limitHeader = () => ({
       'Sforce-Limit-Info': `api-usage=${counters.apiUsage}/${counters.apiLimit}`,
@@ -280,9 +395,12 @@ export async function startSalesforceSimulator(
       if (Number(version) > Number(opts.apiVersion) || Number(version) < 31)
         throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
       authorize(req);
+      if (faults.fire('serverError'))
+        throw new ApiError(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable (injected)');
       if (counters.apiUsage >= counters.apiLimit || faults.fire('requestLimit'))
         throw new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
       counters.apiUsage++;
+      await pause(opts.latency.requestMs);
       const body = await data(req, version, m[2] ?? '', url);
       send(res, 200, body, limitHeader());
     } catch (err) {
@@ -352,6 +470,7 @@ export async function startSalesforceSimulator(
     options: opts,
     admin,
     close() {
+      jobs.close();
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

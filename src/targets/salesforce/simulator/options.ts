@@ -11,12 +11,22 @@ export const FieldDef = z.object({
 });
 export type FieldDef = z.infer<typeof FieldDef>;
 
-export const FAULT_TYPES = ['lock', 'validation', 'expireToken', 'requestLimit'] as const;
+export const FAULT_TYPES = [
+  'lock',
+  'validation',
+  'expireToken',
+  'requestLimit',
+  'slowJob',
+  'jobFailure',
+  'serverError',
+] as const;
 
 /**
  * One injected fault. Per-record faults (lock, validation) hit `rate` of the records an upsert
  * carries, or the `next` n of them; request faults (expireToken, requestLimit) hit `rate` of the
- * API requests, or the `next` n.
+ * API requests, or the `next` n (serverError: 503 SERVER_UNAVAILABLE). Bulk faults hit `rate` of the ingest jobs, or the `next` n: a
+ * slow job waits `delayMs` in UploadComplete before it runs; a failed job stops halfway (state
+ * Failed, the rest unprocessed).
  */
 export const FaultRule = z
   .object({
@@ -24,6 +34,7 @@ export const FaultRule = z
     rate: z.number().min(0).max(1).optional(),
     next: z.number().int().positive().optional(),
     message: z.string().optional(),
+    delayMs: z.number().int().min(0).max(600_000).optional(),
   })
   .refine((r) => r.rate !== undefined || r.next !== undefined, { message: 'a fault needs rate or next' });
 export type FaultRule = z.infer<typeof FaultRule>;
@@ -48,6 +59,7 @@ const DEFAULT_FIELDS: z.input<typeof FieldDef>[] = [
   { name: 'Worker_Type__c', type: 'string', length: 40 },
   { name: 'Source__c', type: 'string', length: 40 },
   { name: 'Workday_As_Of__c', type: 'datetime' },
+  { name: 'ReportsToId', type: 'reference', length: 18 },
 ];
 
 export const SalesforceSimulatorOptions = z.object({
@@ -64,6 +76,24 @@ export const SalesforceSimulatorOptions = z.object({
   /** The org's API request allowance (Sforce-Limit-Info's m); beyond it every call is REQUEST_LIMIT_EXCEEDED. */
   apiLimit: z.number().int().positive().default(1_000_000),
   seed: z.number().int().min(0).default(1),
+  /**
+   * Simulated service time, so transports can be compared as against a real org: every API
+   * request waits requestMs, every record written costs recordMs (Collections serially; a Bulk job
+   * over bulkParallel workers), and a Bulk job queues bulkQueueMs before it runs. All 0 by default.
+   */
+  latency: z
+    .object({
+      requestMs: z.number().min(0).default(0),
+      recordMs: z.number().min(0).default(0),
+      bulkQueueMs: z.number().min(0).default(0),
+      bulkParallel: z.number().int().positive().default(4),
+    })
+    .default({ requestMs: 0, recordMs: 0, bulkQueueMs: 0, bulkParallel: 4 }),
+  /**
+   * The JWT bearer flow: the connected app's certificate (or public key), PEM, and the username
+   * an assertion's sub must name. Absent: the flow is refused as for an app without a certificate.
+   */
+  jwt: z.object({ certificate: z.string().min(1), username: z.string().min(1) }).optional(),
   fields: z.array(FieldDef).default(DEFAULT_FIELDS.map((f) => FieldDef.parse(f))),
   faults: z.array(FaultRule).default([]),
 });

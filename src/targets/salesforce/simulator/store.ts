@@ -15,6 +15,29 @@ const OBJECT = 'Contact';
 
 export type ContactRecord = Record<string, Literal>;
 
+/** A relationship set by external id, resolved when the record is written. */
+interface Ref {
+  field: string;
+  extField: string;
+  value: Literal;
+}
+
+/** One record of an upsert: its field values and the relationships it sets. */
+export interface Incoming {
+  values: ContactRecord;
+  refs: Ref[];
+}
+
+/** A CSV cell as the field's type; a value that is not one stays text and fails the type check. */
+function csvValue(f: FieldDef, v: string): Literal {
+  if (f.type === 'boolean') {
+    const low = v.toLowerCase();
+    return low === 'true' ? true : low === 'false' ? false : v;
+  }
+  if (f.type === 'double') return Number.isNaN(Number(v)) ? v : Number(v);
+  return v;
+}
+
 export interface UpsertResult {
   id?: string;
   success: boolean;
@@ -127,6 +150,8 @@ export class ContactStore {
         createable: f.type !== 'id' && !f.name.endsWith('Date') ? true : f.name.endsWith('__c'),
         updateable: f.type !== 'id' && !f.name.endsWith('Date') ? true : f.name.endsWith('__c'),
         defaultedOnCreate: f.type === 'boolean' || f.type === 'id',
+        referenceTo: f.type === 'reference' ? [OBJECT] : [],
+        relationshipName: f.type === 'reference' ? f.name.replace(/__c$/, '__r').replace(/Id$/, '') : null,
       })),
     };
   }
@@ -190,8 +215,8 @@ export class ContactStore {
     return undefined;
   }
 
-  /** PATCH /composite/sobjects/Contact/<extField>: one result per record, in order. */
-  upsert(object: string, extFieldName: string, body: unknown): UpsertResult[] {
+  /** The external-id field an upsert matches on (or Id), as describe names it. */
+  matchField(object: string, extFieldName: string): FieldDef {
     this.checkObject(object);
     const ext = this.field(extFieldName, 'field');
     if (!ext.externalId && ext.name !== 'Id')
@@ -200,6 +225,31 @@ export class ContactStore {
         'INVALID_FIELD',
         `Field ${ext.name} is not an External ID or indexed field for ${OBJECT}`,
       );
+    return ext;
+  }
+
+  /** A reference field by its relationship name (ReportsTo for ReportsToId), if there is one. */
+  private relationship(name: string): FieldDef | undefined {
+    const low = name.toLowerCase();
+    const f = this.fieldsByLower.get(low.endsWith('__r') ? `${low.slice(0, -3)}__c` : `${low}id`);
+    return f?.type === 'reference' ? f : undefined;
+  }
+
+  /**
+   * A relationship set by the target's external id (`"ReportsTo": {"Workday_ID__c": "..."}` in
+   * JSON, a `ReportsTo.Workday_ID__c` column in CSV), resolved to the reference field's value.
+   */
+  private reference(rel: string, extName: string, value: unknown): Ref {
+    const f = this.relationship(rel);
+    if (!f) throw new ApiError(400, 'INVALID_FIELD', `No such column '${rel}' on entity '${OBJECT}'.`);
+    // Every reference is to a Contact here (describe says referenceTo: [Contact]).
+    const ext = this.matchField(OBJECT, extName);
+    return { field: f.name, extField: ext.name, value: value as Literal };
+  }
+
+  /** PATCH /composite/sobjects/Contact/<extField>: one result per record, in order. */
+  upsert(object: string, extFieldName: string, body: unknown): UpsertResult[] {
+    const ext = this.matchField(object, extFieldName);
     const b = body as { allOrNone?: unknown; records?: unknown } | null;
     if (!b || typeof b !== 'object' || !Array.isArray(b.records))
       throw new ApiError(
@@ -213,9 +263,8 @@ export class ContactStore {
         'EXCEEDED_ID_LIMIT',
         `record limit reached. cannot submit more than ${MAX_COLLECTION} records into this call`,
       );
-    const allOrNone = b.allOrNone === true;
     // Unknown fields fail the whole request, before any record is looked at.
-    const records = b.records.map((raw) => {
+    const records = b.records.map((raw): Incoming => {
       if (!raw || typeof raw !== 'object' || Array.isArray(raw))
         throw new ApiError(400, 'JSON_PARSER_ERROR', 'each record must be a JSON object');
       const { attributes, ...rest } = raw as Record<string, unknown>;
@@ -224,17 +273,63 @@ export class ContactStore {
         throw new ApiError(400, 'INVALID_TYPE', 'Must send a concrete entity type.');
       this.checkObject(type);
       const values: ContactRecord = {};
+      const refs: Ref[] = [];
       for (const [k, v] of Object.entries(rest)) {
+        if (v && typeof v === 'object' && !Array.isArray(v) && this.relationship(k)) {
+          const { attributes: _a, ...key } = v as Record<string, unknown>;
+          const [extName, value] = Object.entries(key)[0] ?? [];
+          if (!extName)
+            throw new ApiError(400, 'JSON_PARSER_ERROR', `${k} needs one external id field and value`);
+          refs.push(this.reference(k, extName, value));
+          continue;
+        }
         const f = this.field(k, 'field');
         values[f.name] = v as Literal;
       }
-      return values;
+      return { values, refs };
     });
+    return this.apply(ext, records, b.allOrNone === true);
+  }
 
+  /**
+   * A Bulk API 2.0 job's CSV rows, typed by describe: an empty cell leaves the field as it is,
+   * `#N/A` sets it to null, `Rel.ExtId__c` columns set a relationship by external id. An unknown
+   * column fails the job, as Salesforce's InvalidBatch does.
+   */
+  fromCsv(columns: string[], rows: string[][]): Incoming[] {
+    const setters = columns.map((c): ((r: Incoming, v: string) => void) => {
+      if (c.toLowerCase() === 'id') return () => {};
+      const dot = c.indexOf('.');
+      if (dot > 0) {
+        const [rel, extName] = [c.slice(0, dot), c.slice(dot + 1)];
+        this.reference(rel, extName, null);
+        return (r, v) => void r.refs.push(this.reference(rel, extName, v === '#N/A' ? null : v));
+      }
+      const f = this.fieldsByLower.get(c.toLowerCase());
+      if (!f) throw new ApiError(400, 'InvalidBatch', `Field name not found : ${c}`);
+      return (r, v) => {
+        r.values[f.name] = v === '#N/A' ? null : csvValue(f, v);
+      };
+    });
+    return rows.map((row) => {
+      const r: Incoming = { values: {}, refs: [] };
+      row.forEach((v, i) => {
+        if (v !== '' && setters[i]) setters[i](r, v);
+      });
+      return r;
+    });
+  }
+
+  /** Bulk rows: no request-size limit, never all-or-none. */
+  upsertRows(ext: FieldDef, records: Incoming[]): UpsertResult[] {
+    return this.apply(ext, records, false);
+  }
+
+  private apply(ext: FieldDef, records: Incoming[], allOrNone: boolean): UpsertResult[] {
     const now = new Date(this.now()).toISOString().replace('Z', '+0000');
     const staged = new Map<string, ContactRecord>();
     const seenExt = new Set<unknown>();
-    const results: UpsertResult[] = records.map((values) => {
+    const results: UpsertResult[] = records.map(({ values, refs }) => {
       const key = values[ext.name];
       if (key === undefined || key === null || key === '')
         return this.fail({
@@ -270,9 +365,24 @@ export class ContactStore {
         const e = this.valueError(this.fieldsByLower.get(k.toLowerCase())!, v);
         if (e) return this.fail(e);
       }
+      const linked: ContactRecord = {};
+      for (const ref of refs) {
+        if (ref.value === null || ref.value === '') {
+          linked[ref.field] = null;
+          continue;
+        }
+        const target = this.findBy(ref.extField, ref.value);
+        if (!target)
+          return this.fail({
+            statusCode: 'INVALID_FIELD',
+            message: `Foreign key external ID: ${ref.value} not found for field ${ref.extField} in entity ${OBJECT}`,
+            fields: [],
+          });
+        linked[ref.field] = target.Id!;
+      }
       const next: ContactRecord = existing
-        ? { ...existing, ...values, LastModifiedDate: now }
-        : { ...values, Id: this.newId(), CreatedDate: now, LastModifiedDate: now };
+        ? { ...existing, ...values, ...linked, LastModifiedDate: now }
+        : { ...values, ...linked, Id: this.newId(), CreatedDate: now, LastModifiedDate: now };
       if (!existing && (next.LastName === undefined || next.LastName === null || next.LastName === ''))
         return this.fail({
           statusCode: 'REQUIRED_FIELD_MISSING',
@@ -330,7 +440,13 @@ export class ContactStore {
   query(q: string, version: string): unknown {
     const parsed = parseSoql(q);
     this.checkObject(parsed.object);
-    const fields = parsed.fields.map((f) => this.field(f, 'column').name);
+    // A `ReportsTo.Workday_ID__c` column reads the field through the relationship.
+    const fields = parsed.fields.map((f) => {
+      const dot = f.indexOf('.');
+      if (dot < 0) return { name: this.field(f, 'column').name };
+      const ref = this.reference(f.slice(0, dot), f.slice(dot + 1), null);
+      return { name: f.slice(0, dot), via: ref.field, target: this.field(ref.extField, 'column').name };
+    });
     const where = parsed.where.map((c) => ({ ...c, field: this.field(c.field, 'column').name }));
     const eq = (a: Literal | undefined, b: Literal) =>
       typeof a === 'string' && typeof b === 'string'
@@ -356,7 +472,20 @@ export class ContactStore {
       const out: Record<string, unknown> = {
         attributes: { type: OBJECT, url: `/services/data/v${version}/sobjects/${OBJECT}/${r.Id}` },
       };
-      for (const f of fields) out[f] = r[f] ?? null;
+      for (const f of fields) {
+        if (!f.via) out[f.name] = r[f.name] ?? null;
+        else {
+          const to = r[f.via] ? this.byId.get(r[f.via] as string) : undefined;
+          const prev = out[f.name] as Record<string, unknown> | null | undefined;
+          out[f.name] = to
+            ? {
+                attributes: { type: OBJECT, url: `/services/data/v${version}/sobjects/${OBJECT}/${to.Id}` },
+                ...(prev ?? {}),
+                [f.target!]: to[f.target!] ?? null,
+              }
+            : null;
+        }
+      }
       return out as ContactRecord;
     });
     return this.batch(projected, 0, version);
