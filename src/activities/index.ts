@@ -245,6 +245,16 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
           details: { ...input.summary },
         });
       }
+      const drift = input.summary.drift;
+      if (drift) {
+        // Drift is what the deltas missed: someone should hear of it, on the webhook too.
+        await deps.notifier.notify({
+          type: 'run.reconciled',
+          runId: input.runId,
+          command: `wdsync status ${input.runId}`,
+          details: { status: input.summary.status, drift: drift.perSink, total: drift.total },
+        });
+      }
       if (input.summary.status === 'COMPLETED_WITH_FAILURES') {
         const { failedPages, sinkFailures, reconciliation, totalsMismatch } = input.summary;
         const sinkPages = Object.values(sinkFailures).some((p) => p.length > 0);

@@ -50,6 +50,10 @@ export function registerRunCommands(program: Command) {
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
       .option(
+        '--reconcile',
+        'a full run that repairs and reports, per sink, what the deltas had missed (workers added, changed, removed)',
+      )
+      .option(
         '--allow-overlap',
         'start even while another run of the same tenant and scope is running (default: refuse)',
       )
@@ -61,6 +65,8 @@ export function registerRunCommands(program: Command) {
         const problem = runIdProblem(o.runId, '--run-id');
         if (problem) throw new UserError(problem);
       }
+      if (o.reconcile && o.mode === 'delta')
+        throw new UserError('--reconcile is a full run: drop --mode delta, or --reconcile');
       const asOf = parseAsOfFlags(o, cfg.workday.timezone);
       if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
       await checkDatabase(cfg);
@@ -78,6 +84,7 @@ export function registerRunCommands(program: Command) {
           asOf,
           scope: scopeFromFlags(o as ScopeFlags),
           fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
+          reconcile: Boolean(o.reconcile),
           pagesPerExecution: o.pagesPerExecution as number | undefined,
         },
         { refuseOverlap: !o.allowOverlap },

@@ -16,7 +16,16 @@ export function registerScheduleCommands(program: Command) {
       .description('create a schedule that starts a sync every interval or on a cron spec')
       .option('--every <duration>', 'interval, e.g. 15m, 1h, 1d')
       .option('--cron <spec>', 'cron expression, e.g. "0 2 * * *"')
-      .addOption(new Option('--mode <mode>', 'full or delta').choices(['full', 'delta']).default('delta'))
+      .addOption(
+        new Option('--mode <mode>', 'full or delta (default: delta; full with --reconcile)').choices([
+          'full',
+          'delta',
+        ]),
+      )
+      .option(
+        '--reconcile',
+        'each run is a reconcile: a full run reporting, per sink, what the deltas had missed (e.g. --every 7d beside a 15m delta schedule)',
+      )
       .option(
         '--full-if-no-watermark',
         'the first delta run without a watermark runs full (default on for schedules)',
@@ -39,6 +48,8 @@ export function registerScheduleCommands(program: Command) {
       if (badName) throw new UserError(badName);
       if (!o.every === !o.cron)
         throw new UserError('give exactly one of --every <duration> or --cron "<spec>"');
+      if (o.reconcile && o.mode === 'delta')
+        throw new UserError('--reconcile is a full run: drop --mode delta, or --reconcile');
       if (o.every && !DURATION.test(String(o.every))) throw new UserError('--every looks like 15m, 1h or 1d');
       if (!DURATION.test(String(o.catchupWindow)))
         throw new UserError('--catchup-window looks like 10m or 1h');
@@ -47,7 +58,8 @@ export function registerScheduleCommands(program: Command) {
         name,
         every: o.every as string | undefined,
         cron: o.cron as string | undefined,
-        mode: o.mode as 'full' | 'delta',
+        mode: (o.mode as 'full' | 'delta' | undefined) ?? (o.reconcile ? 'full' : 'delta'),
+        reconcile: Boolean(o.reconcile),
         fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
         overlap: o.overlap === 'buffer-one' ? 'BUFFER_ONE' : 'SKIP',
         catchupWindow: String(o.catchupWindow),

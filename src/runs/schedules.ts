@@ -60,7 +60,7 @@ export async function createSchedule(client: Client, cfg: WdsyncConfig, o: Sched
         { key: TENANT, value: input.tenant },
         { key: STATE, value: 'Running' },
       ],
-      staticSummary: `wdsync scheduled ${input.mode} sync "${o.name}" of ${input.tenant}`,
+      staticSummary: `wdsync scheduled ${input.reconcile ? 'reconcile' : input.mode} sync "${o.name}" of ${input.tenant}`,
     },
     policies: {
       overlap: o.overlap ?? 'SKIP',

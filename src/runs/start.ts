@@ -29,6 +29,7 @@ export type StartOptions = Partial<
     | 'scope'
     | 'window'
     | 'fullIfNoWatermark'
+    | 'reconcile'
     | 'pagesPerExecution'
     | 'maxConsecutiveFailures'
     | 'recovery'
@@ -52,6 +53,8 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
   // The tenant is part of generated ids, so they are checked too.
   const problem = runIdProblem(runId);
   if (problem) throw new Error(problem);
+  if (opts.reconcile && opts.mode === 'delta')
+    throw new Error('a reconcile is a full run: drop --mode delta (or --reconcile)');
   return {
     runId,
     mode: opts.mode ?? 'full',
@@ -64,6 +67,7 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     scope: opts.scope,
     window: opts.window,
     fullIfNoWatermark: opts.fullIfNoWatermark,
+    ...(opts.reconcile ? { reconcile: true } : {}),
     pagesPerExecution: opts.pagesPerExecution,
     maxConsecutiveFailures: opts.maxConsecutiveFailures,
     recovery: opts.recovery,
@@ -88,7 +92,7 @@ export function runStartOptions(input: SyncRunInput & { runId: string }) {
       { key: TENANT, value: input.tenant },
       { key: STATE, value: 'Running' },
     ],
-    staticSummary: `wdsync ${input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+    staticSummary: `wdsync ${input.reconcile ? 'reconcile' : input.mode} sync of ${input.tenant} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
     staticDetails: `Sinks: ${input.sinks.join(', ')}`,
   } satisfies WorkflowStartOptions<typeof syncRun>;
 }

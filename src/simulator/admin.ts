@@ -37,11 +37,13 @@ export const ChurnRequest = z
   .object({
     apply: z.number().int().min(1).max(1_000_000).optional(),
     rate: z.number().min(0).max(100_000).optional(),
+    /** Changes to apply now that never reach the transaction log (deltas miss them). */
+    silent: z.number().int().min(1).max(1_000_000).optional(),
   })
   .strict()
   .refine(
-    (c) => c.apply !== undefined || c.rate !== undefined,
-    'give apply (changes to apply now) and/or rate (changes per second)',
+    (c) => c.apply !== undefined || c.rate !== undefined || c.silent !== undefined,
+    'give apply (changes to apply now), silent (changes no transaction log records) and/or rate (changes per second)',
   );
 
 export const RenameRequest = z
@@ -113,6 +115,11 @@ export interface SimulatorAdmin {
   };
   /** Applies n changes now; returns the WIDs of the workers changed. */
   churn(n: number): string[];
+  /**
+   * Applies n changes now that never reach the transaction log (a new home email address each), so
+   * delta runs miss them and only a full run sees them; returns the WIDs of the workers changed.
+   */
+  silentChurn(n: number): string[];
   /** Changes one worker's last name now, effective today; returns the change's entry moment (ISO). */
   rename(change: RenameRequest): string;
   setChurnRate(perSecond: number): void;
@@ -250,6 +257,12 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       if (!Number.isInteger(n) || n < 1) throw new AdminInputError('churn: n must be a positive integer');
       return churn(n);
     },
+    silentChurn: (n) => {
+      if (!Number.isInteger(n) || n < 1)
+        throw new AdminInputError('silentChurn: n must be a positive integer');
+      const entry = clock.nextMoment();
+      return ds.silentChurn(n, entry, ds.tt.dayOf(entry));
+    },
     rename: (input) => {
       const c = check(RenameRequest, input);
       const index = ds.indexOfWid(c.wid);
@@ -318,7 +331,11 @@ export async function adminHttp(
         const c = check(ChurnRequest, await body());
         if (c.rate !== undefined) admin.setChurnRate(c.rate);
         const changed = c.apply !== undefined ? admin.churn(c.apply) : [];
-        return { status: 200, body: { changed, rate: admin.churnRate() } };
+        const silent = c.silent !== undefined ? admin.silentChurn(c.silent) : [];
+        return {
+          status: 200,
+          body: { changed, ...(c.silent !== undefined ? { silent } : {}), rate: admin.churnRate() },
+        };
       }
       case 'POST rename':
         return { status: 200, body: { entryMoment: admin.rename((await body()) as RenameRequest) } };

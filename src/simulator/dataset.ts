@@ -10,7 +10,15 @@ import { DAY_MS, type TenantTime } from './time';
  * taken effect by then), which is how Workday answers Get_Workers.
  */
 
-export type ChangeKind = 'hire' | 'termination' | 'rehire' | 'name' | 'title' | 'compensation';
+export type ChangeKind =
+  | 'hire'
+  | 'termination'
+  | 'rehire'
+  | 'name'
+  | 'title'
+  | 'compensation'
+  /** A new home email address, entered around the business processes: see `silent`. */
+  | 'contact';
 
 export interface Change {
   /** Position in the change log; base history uses -1. */
@@ -23,6 +31,12 @@ export interface Change {
   effective: number;
   /** Seeded payload (new last name, job profile, raise, reason...). */
   value: number;
+  /**
+   * Never reaches the transaction log: no Transaction_Log_Entry, and no delta window selects the
+   * worker for it (as with fields Workday changes outside a business process). Only a full run
+   * sees it.
+   */
+  silent?: boolean;
 }
 
 /** The simulator's own model of a request's snapshot, in epoch ms; apart from wdsync's AsOf on purpose. */
@@ -72,6 +86,7 @@ export interface WorkerState {
   termDay?: number;
   termReason?: number;
   rehire: boolean;
+  homeMailTag: number;
   /** Changes entered by the entry moment, newest first (for Transaction_Log_Entry_Data). */
   events: Change[];
 }
@@ -196,7 +211,8 @@ export class Dataset {
       active: false,
       terminated: false,
       rehire: false,
-      events: visible.slice().reverse(),
+      homeMailTag: b.homeMailTag,
+      events: visible.filter((e) => !e.silent).reverse(),
     };
     let hired = false;
     for (const e of applied) {
@@ -234,6 +250,9 @@ export class Dataset {
           st.compReason = 'promotion';
           break;
         }
+        case 'contact':
+          st.homeMailTag = e.value % 1000;
+          break;
         case 'compensation':
           st.pay = Math.round(st.pay * (1 + (2 + (e.value % 12)) / 100) * 100) / 100;
           st.compEffective = e.effective;
@@ -248,7 +267,7 @@ export class Dataset {
   /** Does any change of this worker, entered by asOf.entry, fall in a window? */
   private inWindows(index: number, windows: TransactionWindow[], asOfEntry: number): boolean {
     for (const e of this.events(index)) {
-      if (e.entry > asOfEntry) continue;
+      if (e.entry > asOfEntry || e.silent) continue;
       const effAt = this.tt.startOf(e.effective);
       for (const w of windows) {
         if (w.updatedFrom !== undefined && e.entry < w.updatedFrom) continue;
@@ -487,6 +506,32 @@ export class Dataset {
     const value = LAST_NAMES.indexOf(lastName);
     if (value < 0) throw new RangeError(`${lastName} is not a catalog last name`);
     this.append({ index, kind: 'name', entry, effective, value });
+  }
+
+  /**
+   * n changes that never reach the transaction log (a new home email address each), entered at
+   * `entry`, effective `effective`, on workers picked by seed; returns their WIDs. What deltas miss
+   * and a reconcile finds.
+   */
+  silentChurn(n: number, entry: number, effective: number): string[] {
+    const changed = new Set<string>();
+    for (let k = 0; k < n && this.indexCount > 0; k++) {
+      const seq = this.log.length;
+      const index = pick(this.seed, this.indexCount, Salt.churnTarget, seq, 7);
+      this.silentChange(index, entry, effective);
+      changed.add(this.wid(index));
+    }
+    return [...changed];
+  }
+
+  /** One worker's home email address changes, with no transaction log entry. */
+  silentChange(index: number, entry: number, effective: number): void {
+    const seq = this.log.length;
+    // A tag the worker does not have yet, so the change is a change.
+    const was = this.state(index, { entry, effective })?.homeMailTag ?? -1;
+    let value = hash32(this.seed, Salt.churnValue, seq) % 1000;
+    if (value === was) value = (value + 1) % 1000;
+    this.append({ index, kind: 'contact', entry, effective, value, silent: true });
   }
 
   /** Cost center k of the catalog (for org references). */

@@ -107,6 +107,8 @@ const CHANGE_TYPES: Record<Change['kind'], [string, string]> = {
   name: ['Change_Legal_Name', 'Change Legal Name'],
   title: ['Change_Job', 'Change Job'],
   compensation: ['Request_Compensation_Change', 'Request Compensation Change'],
+  // Silent (never in the transaction log); named for completeness.
+  contact: ['Change_Contact_Information', 'Change Contact Information'],
 };
 
 /** Fragments that only depend on the seed and the tenant. */

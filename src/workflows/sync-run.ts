@@ -32,7 +32,7 @@ import {
   type WorkdayProxy,
   workdayActivities,
 } from './proxies';
-import { detailsText, RunRules, summaryState } from './run-rules';
+import { detailsText, RunRules, reconcileDrift, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, failureType, syncPage } from './sync-page';
 import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
@@ -217,23 +217,28 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
     // --- finalize ---
     let summary = rules.summary();
+    const removed: Record<string, number> = {};
     const finalized =
       planned &&
       (await cancellable(async () => {
         for (const sink of input.sinks) {
-          await sinks.finalizeSink({
-            runId,
-            sink,
-            mode: rules.finalizeMode,
-            totalPages: s.totalPages,
-            complete: rules.completeOn(sink, summary),
-            asOfEntry: s.asOf.entryMoment,
-          });
+          removed[sink] = (
+            await sinks.finalizeSink({
+              runId,
+              sink,
+              mode: rules.finalizeMode,
+              totalPages: s.totalPages,
+              complete: rules.completeOn(sink, summary),
+              asOfEntry: s.asOf.entryMoment,
+            })
+          ).removed;
         }
       }));
     // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
     // keep it waiting on a database that may be the very reason for the cancel.
     if (!finalized) summary = rules.summary();
+    // Commands are as before; only the result says more, so earlier histories replay unchanged.
+    if (input.reconcile) summary = { ...summary, drift: reconcileDrift(summary.perSink, removed) };
     await (finalized ? books : closing)
       .recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null })
       .catch((err) => {

@@ -75,6 +75,11 @@ export interface SyncRunInput {
   window?: DeltaWindow;
   /** A delta run with no stored watermark runs as a full run instead of failing. */
   fullIfNoWatermark?: boolean;
+  /**
+   * A reconcile: a full run whose summary reports, per sink, the drift it repaired (what the
+   * deltas before it had missed). Needs mode full.
+   */
+  reconcile?: boolean;
   /** Pages per workflow execution before continue-as-new (after draining in-flight pages). */
   pagesPerExecution?: number;
   /** Consecutive failed pages that auto-pause the run (state Degraded). */
@@ -92,6 +97,17 @@ export interface SinkTotals {
   inserted: number;
   updated: number;
   unchanged: number;
+}
+
+/**
+ * What a reconcile found a sink lacked: workers it added (the sink did not hold them), changed
+ * (held a different version) and removed (held but no longer in Workday). Each was missed by every
+ * delta before it, so all three are zero when the deltas kept the sink exact.
+ */
+export interface SinkDrift {
+  added: number;
+  changed: number;
+  removed: number;
 }
 
 export interface RunCarry {
@@ -150,6 +166,8 @@ export interface RunSummary extends RunProgress {
   sinkFailures: Record<string, number[]>;
   totalsMismatch: string[];
   reconciliation: { expected: number; accounted: number; ok: boolean };
+  /** Reconcile runs only: the drift per sink, and its total over sinks. */
+  drift?: { perSink: Record<string, SinkDrift>; total: number };
   endedAt: string;
   durationMs: number;
 }
