@@ -55,6 +55,17 @@ export const RenameRequest = z
   .strict();
 export type RenameRequest = z.infer<typeof RenameRequest>;
 
+export const HrCaseRequest = z
+  .object({
+    /** leave: a leave of absence begins; return: it ends; additional-job: a concurrent position. */
+    case: z.enum(['leave', 'return', 'additional-job']),
+    wid: z.string().min(1),
+    /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
+    effectiveDate: z.string().optional(),
+  })
+  .strict();
+export type HrCaseRequest = z.infer<typeof HrCaseRequest>;
+
 export const GroundTruthQuery = z.object({
   /** As_Of_Entry_DateTime (ISO; a value without offset is tenant-local). */
   entryMoment: z.string(),
@@ -122,6 +133,8 @@ export interface SimulatorAdmin {
   silentChurn(n: number): string[];
   /** Changes one worker's last name now, effective today; returns the change's entry moment (ISO). */
   rename(change: RenameRequest): string;
+  /** Enters one HR event of a worker now (see HrCaseRequest); returns its entry moment (ISO). */
+  hrCase(request: HrCaseRequest): string;
   setChurnRate(perSecond: number): void;
   churnRate(): number;
   /** Parsed criteria of each Get_Workers request, oldest first. */
@@ -275,6 +288,21 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       }
       return iso(entry);
     },
+    hrCase: (input) => {
+      const c = check(HrCaseRequest, input);
+      const index = ds.indexOfWid(c.wid);
+      if (index < 0) throw new AdminInputError(`hrCase: no worker with WID ${c.wid}`);
+      const entry = clock.nextMoment();
+      const effective = c.effectiveDate === undefined ? ds.tt.dayOf(entry) : parseDay(c.effectiveDate);
+      if (effective === null)
+        throw new AdminInputError(`hrCase: effectiveDate: not a date: ${c.effectiveDate}`);
+      try {
+        ds.hrEvent(index, c.case === 'additional-job' ? 'additional_job' : c.case, entry, effective);
+      } catch (e) {
+        throw new AdminInputError(`hrCase ${c.case}: ${(e as Error).message}`);
+      }
+      return iso(entry);
+    },
     setChurnRate: (r) => {
       if (!Number.isFinite(r) || r < 0) throw new AdminInputError('churn rate must be a number ≥ 0');
       d.churn.setRate(r);
@@ -339,6 +367,8 @@ export async function adminHttp(
       }
       case 'POST rename':
         return { status: 200, body: { entryMoment: admin.rename((await body()) as RenameRequest) } };
+      case 'POST hr-case':
+        return { status: 200, body: { entryMoment: admin.hrCase((await body()) as HrCaseRequest) } };
       case 'GET requests':
         return { status: 200, body: admin.requestLog() };
       case 'GET changes':

@@ -18,7 +18,12 @@ export type ChangeKind =
   | 'title'
   | 'compensation'
   /** A new home email address, entered around the business processes: see `silent`. */
-  | 'contact';
+  | 'contact'
+  /** A leave of absence begins (value seeds its expected length); `return` ends it. */
+  | 'leave'
+  | 'return'
+  /** A concurrent position beside the primary job (value: the job profile). */
+  | 'additional_job';
 
 export interface Change {
   /** Position in the change log; base history uses -1. */
@@ -87,6 +92,11 @@ export interface WorkerState {
   termReason?: number;
   rehire: boolean;
   homeMailTag: number;
+  /** The latest leave of absence, if any: first day, expected and (once back) actual last day. */
+  leave?: { start: number; estimatedEnd: number; end?: number };
+  onLeave: boolean;
+  /** Concurrent positions beside the primary one, in the order they were added. */
+  additionalJobs: { job: number; since: number; n: number }[];
   /** Changes entered by the entry moment, newest first (for Transaction_Log_Entry_Data). */
   events: Change[];
 }
@@ -212,6 +222,8 @@ export class Dataset {
       terminated: false,
       rehire: false,
       homeMailTag: b.homeMailTag,
+      onLeave: false,
+      additionalJobs: [],
       events: visible.filter((e) => !e.silent).reverse(),
     };
     let hired = false;
@@ -252,6 +264,22 @@ export class Dataset {
         }
         case 'contact':
           st.homeMailTag = e.value % 1000;
+          break;
+        case 'leave':
+          st.leave = { start: e.effective, estimatedEnd: e.effective + 30 + (e.value % 60) };
+          st.onLeave = true;
+          break;
+        case 'return':
+          // The last day of leave is the day before the worker is back.
+          if (st.leave) st.leave = { ...st.leave, end: e.effective - 1 };
+          st.onLeave = false;
+          break;
+        case 'additional_job':
+          st.additionalJobs.push({
+            job: e.value % JOB_PROFILES.length,
+            since: e.effective,
+            n: st.additionalJobs.length + 1,
+          });
           break;
         case 'compensation':
           st.pay = Math.round(st.pay * (1 + (2 + (e.value % 12)) / 100) * 100) / 100;
@@ -532,6 +560,26 @@ export class Dataset {
     let value = hash32(this.seed, Salt.churnValue, seq) % 1000;
     if (value === was) value = (value + 1) % 1000;
     this.append({ index, kind: 'contact', entry, effective, value, silent: true });
+  }
+
+  /**
+   * One HR event of a worker, entered at `entry`, effective `effective` (a past day makes it
+   * back-dated): it reaches the transaction log like any business process.
+   */
+  hrEvent(
+    index: number,
+    kind: 'leave' | 'return' | 'additional_job',
+    entry: number,
+    effective: number,
+  ): void {
+    const st = this.state(index, { entry, effective: Math.max(effective, this.tt.dayOf(entry)) });
+    if (!st) throw new RangeError('the worker is not hired yet');
+    if (kind === 'leave' && (st.onLeave || !st.active))
+      throw new RangeError('the worker is on leave or inactive');
+    if (kind === 'return' && !st.onLeave) throw new RangeError('the worker is not on leave');
+    if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
+    const value = hash32(this.seed, Salt.churnValue, this.log.length);
+    this.append({ index, kind, entry, effective, value });
   }
 
   /** Cost center k of the catalog (for org references). */

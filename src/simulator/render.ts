@@ -109,6 +109,9 @@ const CHANGE_TYPES: Record<Change['kind'], [string, string]> = {
   compensation: ['Request_Compensation_Change', 'Request Compensation Change'],
   // Silent (never in the transaction log); named for completeness.
   contact: ['Change_Contact_Information', 'Change Contact Information'],
+  leave: ['Request_Leave_of_Absence', 'Request Leave of Absence'],
+  return: ['Return_from_Leave', 'Return from Leave'],
+  additional_job: ['Add_Additional_Job', 'Add Additional Job'],
 };
 
 /** Fragments that only depend on the seed and the tenant. */
@@ -146,6 +149,7 @@ class Fragments {
   readonly deptSubtype: string;
   readonly managerRole: string;
   readonly eligibleForHire: string;
+  readonly leaveType: string;
   readonly changeType: Record<string, string>;
 
   constructor(
@@ -341,6 +345,10 @@ class Fragments {
     this.eligibleForHire = ref('Eligible_for_Hire_Reference', 'Yes', [
       ['WID', misc(85)],
       ['Common_Yes_No_ID', 'Yes'],
+    ]);
+    this.leaveType = ref('Leave_of_Absence_Type_Reference', 'Personal Leave', [
+      ['WID', misc(86)],
+      ['Leave_of_Absence_Type_ID', 'Personal_Leave'],
     ]);
     this.changeType = Object.fromEntries(
       Object.entries(CHANGE_TYPES).map(([k, [id, d]], i) => [
@@ -590,24 +598,40 @@ export class WorkerRenderer {
     const st = v.st;
     const seed = this.ctx.ds.seed;
     const hourly = v.frequency === 'Hourly';
-    // v2x has no Worker_Job_Data: the primary position is the Employment_Data's own Position_Data.
+    // v2x has no Worker_Job_Data: the primary position is the Employment_Data's own first
+    // Position_Data, additional jobs the Position_Data after it.
     const wrap = this.family !== 'v2x';
-    let s = `<wd:Employment_Data>${wrap ? '<wd:Worker_Job_Data wd:Primary_Job="1">' : ''}<wd:Position_Data wd:Effective_Date="${tt.date(st.positionEffective)}">`;
-    s += ref('Position_Reference', `${v.positionId} ${v.job.name} - ${v.descriptor}`, [
-      ['WID', wid(seed, OBJ.position, st.b.index)],
-      ['Position_ID', v.positionId],
-    ]);
-    s += `<wd:Position_ID>${v.positionId}</wd:Position_ID><wd:Position_Title>${esc(v.job.name)}</wd:Position_Title>`;
-    s += `<wd:Business_Title>${esc(st.businessTitle)}</wd:Business_Title><wd:Start_Date>${tt.date(st.hireDay)}</wd:Start_Date>`;
-    s += `${f.workerType.get(v.workerTypeId)}${f.fullTime}<wd:Job_Exempt>${b01(v.job.exempt)}</wd:Job_Exempt>`;
-    s +=
-      '<wd:Scheduled_Weekly_Hours>40</wd:Scheduled_Weekly_Hours><wd:Default_Weekly_Hours>40</wd:Default_Weekly_Hours>';
-    s +=
-      '<wd:Full_Time_Equivalent_Percentage>100</wd:Full_Time_Equivalent_Percentage><wd:Exclude_from_Headcount>0</wd:Exclude_from_Headcount>';
-    s += hourly ? f.hourly : f.salary;
-    s += f.jobSummary[st.job] + f.site[st.b.loc];
-    if (v.manager) s += workerRef('Manager_as_of_last_detected_manager_change_Reference', v.manager);
-    s += `</wd:Position_Data>${wrap ? '</wd:Worker_Job_Data>' : ''}`;
+    let s = '<wd:Employment_Data>';
+    const jobs = [
+      { primary: true, job: st.job, id: v.positionId, n: 0, since: st.positionEffective, start: st.hireDay },
+      ...st.additionalJobs.map((a) => ({
+        primary: false,
+        job: a.job,
+        id: `${v.positionId}-${a.n}`,
+        n: a.n,
+        since: a.since,
+        start: a.since,
+      })),
+    ];
+    for (const j of jobs) {
+      const job = JOB_PROFILES[j.job];
+      if (wrap) s += `<wd:Worker_Job_Data wd:Primary_Job="${b01(j.primary)}">`;
+      s += `<wd:Position_Data wd:Effective_Date="${tt.date(j.since)}">`;
+      s += ref('Position_Reference', `${j.id} ${job.name} - ${v.descriptor}`, [
+        ['WID', wid(seed, OBJ.position, j.n ? j.n * 100_000_000 + st.b.index : st.b.index)],
+        ['Position_ID', j.id],
+      ]);
+      s += `<wd:Position_ID>${j.id}</wd:Position_ID><wd:Position_Title>${esc(job.name)}</wd:Position_Title>`;
+      s += `<wd:Business_Title>${esc(j.primary ? st.businessTitle : job.name)}</wd:Business_Title><wd:Start_Date>${tt.date(j.start)}</wd:Start_Date>`;
+      s += `${f.workerType.get(v.workerTypeId)}${f.fullTime}<wd:Job_Exempt>${b01(job.exempt)}</wd:Job_Exempt>`;
+      s +=
+        '<wd:Scheduled_Weekly_Hours>40</wd:Scheduled_Weekly_Hours><wd:Default_Weekly_Hours>40</wd:Default_Weekly_Hours>';
+      s += `<wd:Full_Time_Equivalent_Percentage>100</wd:Full_Time_Equivalent_Percentage><wd:Exclude_from_Headcount>${b01(!j.primary)}</wd:Exclude_from_Headcount>`;
+      s += hourly ? f.hourly : f.salary;
+      s += f.jobSummary[j.job] + f.site[st.b.loc];
+      if (v.manager) s += workerRef('Manager_as_of_last_detected_manager_change_Reference', v.manager);
+      s += `</wd:Position_Data>${wrap ? '</wd:Worker_Job_Data>' : ''}`;
+    }
     s += `<wd:Worker_Status_Data><wd:Active>${b01(st.active)}</wd:Active><wd:Active_Status_Date>${tt.date(st.activeStatusDay)}</wd:Active_Status_Date>`;
     s += `<wd:Hire_Date>${tt.date(st.hireDay)}</wd:Hire_Date><wd:Original_Hire_Date>${tt.date(st.originalHireDay)}</wd:Original_Hire_Date>`;
     s += st.rehire ? f.rehireReason : f.hireReason;
@@ -623,6 +647,14 @@ export class WorkerRenderer {
       s += `<wd:Hire_Rescinded>0</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
     } else {
       s += `${this.eligible()}<wd:Hire_Rescinded>0</wd:Hire_Rescinded>`;
+    }
+    if (st.leave) {
+      const l = st.leave;
+      s += `<wd:Leave_Status_Data><wd:On_Leave>${b01(st.onLeave)}</wd:On_Leave><wd:Leave_Start_Date>${tt.date(l.start)}</wd:Leave_Start_Date>`;
+      s += `<wd:Estimated_Leave_End_Date>${tt.date(l.estimatedEnd)}</wd:Estimated_Leave_End_Date>`;
+      if (l.end !== undefined)
+        s += `<wd:Leave_End_Date>${tt.date(l.end)}</wd:Leave_End_Date><wd:First_Day_Of_Work>${tt.date(l.end + 1)}</wd:First_Day_Of_Work>`;
+      s += `<wd:Leave_Last_Day_of_Work>${tt.date(l.start - 1)}</wd:Leave_Last_Day_of_Work>${f.leaveType}</wd:Leave_Status_Data>`;
     }
     return `${s}<wd:Rehire>${b01(st.rehire)}</wd:Rehire></wd:Worker_Status_Data></wd:Employment_Data>`;
   }

@@ -9,6 +9,10 @@ export const CHANGE_TYPES = {
   terminated: 'com.wdsync.worker.terminated',
   rehired: 'com.wdsync.worker.rehired',
   removed: 'com.wdsync.worker.removed',
+  /** A leave of absence began (employment.onLeave turned true). */
+  onLeave: 'com.wdsync.worker.on_leave',
+  /** Back from a leave of absence (employment.onLeave turned false). */
+  returned: 'com.wdsync.worker.returned_from_leave',
 } as const;
 export type ChangeKind = keyof typeof CHANGE_TYPES;
 
@@ -75,6 +79,10 @@ export function changeKind(prev: DeliveredState | undefined, next: NormalizedWor
   const is = next.employment?.terminated;
   if (is && !was) return 'terminated';
   if (was && is === false) return 'rehired';
+  const away = prev.record.employment?.onLeave ?? false;
+  const onLeave = next.employment?.onLeave ?? false;
+  if (onLeave && !away) return 'onLeave';
+  if (away && !onLeave) return 'returned';
   return 'updated';
 }
 

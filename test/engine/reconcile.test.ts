@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AsOf } from '../../src/domain/as-of';
-import { type StartOptions, startSync } from '../../src/runs/start';
 import { createHarness, type Harness, sinkRows } from '../helpers/harness';
 import { readCommitted, startTestBroker, type TestBroker } from '../helpers/kafka';
-import { assertSinksHoldSnapshot, until } from '../helpers/snapshot';
+import { assertSinksHoldSnapshot, runPinned, until } from '../helpers/snapshot';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
@@ -13,7 +11,6 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver';
  * in its summary, on the webhook and as a Kafka operational event.
  */
 
-const TZ_MS = 8 * 3_600_000;
 const TOPIC = 'wd.ops.reconcile';
 
 describe('scheduled reconcile: what the deltas missed, per sink (issue 16)', { timeout: 300_000 }, () => {
@@ -42,24 +39,10 @@ describe('scheduled reconcile: what the deltas missed, per sink (issue 16)', { t
     await kafka?.close();
   });
 
-  function pinNow(): AsOf {
-    const entryMoment = h.sim.admin.clock.now();
-    return {
-      entryMoment,
-      effectiveDate: new Date(Date.parse(entryMoment) - TZ_MS).toISOString().slice(0, 10),
-    };
-  }
-
-  async function run(opts: Omit<StartOptions, 'asOf'>) {
-    h.sim.admin.clock.advance(60_000);
-    const { runId, handle } = await startSync(h.client, h.cfg, {
-      pageSize: 100,
-      concurrency: 3,
-      asOf: pinNow(),
-      ...opts,
-    });
-    return { runId, summary: await handle.result() };
-  }
+  const run = async (opts: Parameters<typeof runPinned>[1]) => {
+    const summary = await runPinned(h, opts);
+    return { runId: summary.runId, summary };
+  };
 
   const homeEmail = async (wid: string) =>
     ((await sinkRows(h.schema)).get(wid)?.record as { personal?: { homeEmail?: string } } | undefined)
