@@ -48,6 +48,11 @@ export const NormalizedWorker = z.object({
   workerType: z.enum(['Employee', 'Contingent_Worker']),
   descriptor: z.string(),
   userId: z.string().optional(),
+  /**
+   * The person across WIDs (Universal_ID), when Workday sends it: a contingent worker converted
+   * to an employee has two WIDs and one personId, so a sink can link them.
+   */
+  personId: z.string().optional(),
   personal: z
     .object({
       legalName: PersonName,
@@ -67,6 +72,8 @@ export const NormalizedWorker = z.object({
       hireDate: isoDate,
       terminated: z.boolean(),
       terminationDate: isoDate.optional(),
+      /** True when hired as the conversion of a contingent worker (Hire_Reason_Reference). */
+      converted: z.boolean().optional(),
       /** Present once the worker has had a leave of absence (Leave_Status_Data). */
       onLeave: z.boolean().optional(),
       /** The latest leave of absence: its first day, expected and (once back) actual last day. */

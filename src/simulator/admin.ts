@@ -57,8 +57,11 @@ export type RenameRequest = z.infer<typeof RenameRequest>;
 
 export const HrCaseRequest = z
   .object({
-    /** leave: a leave of absence begins; return: it ends; additional-job: a concurrent position. */
-    case: z.enum(['leave', 'return', 'additional-job']),
+    /**
+     * leave: a leave of absence begins; return: it ends; additional-job: a concurrent position;
+     * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID).
+     */
+    case: z.enum(['leave', 'return', 'additional-job', 'convert']),
     wid: z.string().min(1),
     /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
     effectiveDate: z.string().optional(),
@@ -133,8 +136,11 @@ export interface SimulatorAdmin {
   silentChurn(n: number): string[];
   /** Changes one worker's last name now, effective today; returns the change's entry moment (ISO). */
   rename(change: RenameRequest): string;
-  /** Enters one HR event of a worker now (see HrCaseRequest); returns its entry moment (ISO). */
-  hrCase(request: HrCaseRequest): string;
+  /**
+   * Enters one HR event of a worker now (see HrCaseRequest); returns its entry moment (ISO) and
+   * the worker's WID after it (a conversion's employee has a new one).
+   */
+  hrCase(request: HrCaseRequest): { entryMoment: string; wid: string };
   setChurnRate(perSecond: number): void;
   churnRate(): number;
   /** Parsed criteria of each Get_Workers request, oldest first. */
@@ -297,11 +303,12 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       if (effective === null)
         throw new AdminInputError(`hrCase: effectiveDate: not a date: ${c.effectiveDate}`);
       try {
+        if (c.case === 'convert') return { entryMoment: iso(entry), wid: ds.convert(index, entry, effective) };
         ds.hrEvent(index, c.case === 'additional-job' ? 'additional_job' : c.case, entry, effective);
       } catch (e) {
         throw new AdminInputError(`hrCase ${c.case}: ${(e as Error).message}`);
       }
-      return iso(entry);
+      return { entryMoment: iso(entry), wid: c.wid };
     },
     setChurnRate: (r) => {
       if (!Number.isFinite(r) || r < 0) throw new AdminInputError('churn rate must be a number ≥ 0');
@@ -311,7 +318,7 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
     requestLog: () => stats.requestLog(),
     changeLog: () =>
       ds.changes().map((c) => {
-        const st = ds.pop.base(c.index);
+        const st = ds.base(c.index);
         return {
           seq: c.seq,
           wid: ds.wid(c.index),
@@ -368,7 +375,7 @@ export async function adminHttp(
       case 'POST rename':
         return { status: 200, body: { entryMoment: admin.rename((await body()) as RenameRequest) } };
       case 'POST hr-case':
-        return { status: 200, body: { entryMoment: admin.hrCase((await body()) as HrCaseRequest) } };
+        return { status: 200, body: admin.hrCase((await body()) as HrCaseRequest) };
       case 'GET requests':
         return { status: 200, body: admin.requestLog() };
       case 'GET changes':

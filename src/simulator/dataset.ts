@@ -91,6 +91,10 @@ export interface WorkerState {
   termDay?: number;
   termReason?: number;
   rehire: boolean;
+  /** Hired as the conversion of a contingent worker (a new WID for the same person). */
+  conversion: boolean;
+  /** The person's identity across WIDs (Universal_ID), when the person has more than one. */
+  universalId?: string;
   homeMailTag: number;
   /** The latest leave of absence, if any: first day, expected and (once back) actual last day. */
   leave?: { start: number; estimatedEnd: number; end?: number };
@@ -120,6 +124,9 @@ export class Dataset {
   private readonly byIndex = new Map<number, Change[]>();
   private readonly hires: Hire[] = [];
   private readonly hireByWid = new Map<string, number>();
+  /** Conversions: the employee's index → the contingent worker's it continues. */
+  private readonly convertedFrom = new Map<number, number>();
+  private readonly convertedTo = new Map<number, number>();
   private sortedHires: { count: number; list: { hire: Hire; pos: number }[] } | null = null;
   private readonly cache = new Map<string, { entry: number; set: ResultSet }>();
 
@@ -193,13 +200,51 @@ export class Dataset {
     if (!m) return -1;
     const index = Number(m[1]) - 100000;
     if (index < 0 || index >= this.indexCount) return -1;
-    return this.pop.isEmployee(index) === employee ? index : -1;
+    return this.isEmployee(index) === employee ? index : -1;
+  }
+
+  /** A conversion's employee is the person of the contingent worker, with its own WID and ID. */
+  base(index: number): BaseWorker {
+    const prior = this.convertedFrom.get(index);
+    if (prior === undefined) return this.pop.base(index);
+    const p = this.pop.base(prior);
+    return {
+      ...p,
+      index,
+      wid: this.wid(index),
+      isEmployee: true,
+      workerId: String(100000 + index),
+      hourly: false,
+      pay: p.hourly ? Math.round((p.pay * 2080) / 1.3 / 100) * 100 : p.pay,
+      hireDay: undefined,
+      hireEntry: undefined,
+      termDay: undefined,
+      termEntry: undefined,
+      termReason: undefined,
+    };
+  }
+
+  isEmployee(index: number): boolean {
+    return this.convertedFrom.has(index) || this.pop.isEmployee(index);
+  }
+
+  /** The index whose person (org, location, name) a worker is: a conversion's contingent worker. */
+  private personIndex(index: number): number {
+    return this.convertedFrom.get(index) ?? index;
+  }
+
+  /** Universal_ID, once the person has a second WID by `entry`: one id across a conversion. */
+  universalId(index: number, entry: number): string | undefined {
+    const person = this.convertedTo.has(index) ? index : this.convertedFrom.get(index);
+    if (person === undefined) return undefined;
+    const to = this.convertedTo.get(person)!;
+    return this.firstEntry(to) <= entry ? `UID-${String(person).padStart(8, '0')}` : undefined;
   }
 
   /** The worker as of the given moments, or null if not yet entered. */
   state(index: number, asOf: AsOfMillis): WorkerState | null {
     if (index >= this.indexCount || this.firstEntry(index) > asOf.entry) return null;
-    const b = this.pop.base(index);
+    const b = this.base(index);
     const visible = this.events(index).filter((e) => e.entry <= asOf.entry);
     const applied = visible
       .filter((e) => e.effective <= asOf.effective)
@@ -221,6 +266,8 @@ export class Dataset {
       active: false,
       terminated: false,
       rehire: false,
+      conversion: this.convertedFrom.has(index),
+      universalId: this.universalId(index, asOf.entry),
       homeMailTag: b.homeMailTag,
       onLeave: false,
       additionalJobs: [],
@@ -319,13 +366,14 @@ export class Dataset {
   }
 
   private orgMatches(index: number, sel: OrgSelector[], subordinates: boolean): boolean {
-    const org = this.pop.orgOf(index);
+    const person = this.personIndex(index);
+    const org = this.pop.orgOf(person);
     for (const s of sel) {
       if (s.kind === 'sup' && (subordinates ? this.pop.orgWithin(org, s.k) : org === s.k)) return true;
       if (s.kind === 'cc' && this.pop.costCenter(org) === s.k) return true;
       if (
         s.kind === 'company' &&
-        LOCATIONS[pick(this.seed, LOCATIONS.length, Salt.location, index)].country === s.country
+        LOCATIONS[pick(this.seed, LOCATIONS.length, Salt.location, person)].country === s.country
       ) {
         return true;
       }
@@ -336,7 +384,7 @@ export class Dataset {
   private matches(index: number, asOf: AsOfMillis, c: Criteria): boolean {
     if (this.firstEntry(index) > asOf.entry) return false;
     if (c.excludeEmployees || c.excludeContingent) {
-      const emp = this.pop.isEmployee(index);
+      const emp = this.isEmployee(index);
       if (c.excludeEmployees && emp) return false;
       if (c.excludeContingent && !emp) return false;
     }
@@ -580,6 +628,27 @@ export class Dataset {
     if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
     const value = hash32(this.seed, Salt.churnValue, this.log.length);
     this.append({ index, kind, entry, effective, value });
+  }
+
+  /**
+   * A contingent worker converted to an employee, effective `effective`: Workday ends the
+   * contingent worker the day before and hires an employee, a new WID and Employee_ID for the
+   * same person (one Universal_ID). Returns the employee's WID.
+   */
+  convert(index: number, entry: number, effective: number): string {
+    const st = this.state(index, { entry, effective: Math.max(effective, this.tt.dayOf(entry)) });
+    if (!st?.active || this.isEmployee(index)) throw new RangeError('only an active contingent worker converts');
+    if (this.convertedTo.has(index)) throw new RangeError('the worker was converted already');
+    const to = this.indexCount;
+    const wid = this.pop.hireWid(to);
+    this.hires.push({ index: to, wid, entry });
+    this.hireByWid.set(wid, to);
+    this.convertedFrom.set(to, index);
+    this.convertedTo.set(index, to);
+    const value = hash32(this.seed, Salt.churnValue, this.log.length);
+    this.append({ index, kind: 'termination', entry, effective: effective - 1, value: 0 });
+    this.append({ index: to, kind: 'hire', entry, effective, value });
+    return wid;
   }
 
   /** Cost center k of the catalog (for org references). */

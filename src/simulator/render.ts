@@ -140,6 +140,7 @@ class Fragments {
   readonly hourlyPlan: string;
   readonly hireReason: string;
   readonly rehireReason: string;
+  readonly conversionReason: string;
   readonly compReason: Record<string, string>;
   readonly termReason: string[];
   readonly termCategory: string[];
@@ -292,6 +293,14 @@ class Fragments {
       ['WID', misc(41)],
       ['General_Event_Subcategory_ID', 'Hire_Employee_Rehire_Rehire'],
     ]);
+    this.conversionReason = ref(
+      'Hire_Reason_Reference',
+      'Hire Employee > Convert Contingent > Convert Contingent Worker to Employee',
+      [
+        ['WID', misc(42)],
+        ['General_Event_Subcategory_ID', 'Hire_Employee_Convert_Contingent_Convert_Contingent_Worker'],
+      ],
+    );
     this.compReason = Object.fromEntries(
       [
         ['hire', 'Hire Employee > Hire Employee > New Hire', 'Hire_Employee_Hire_Employee_New_Hire'],
@@ -531,6 +540,7 @@ export class WorkerRenderer {
     if (g.reference) s += workerRef('Worker_Reference', v);
     s += `<wd:Worker_Descriptor>${esc(v.descriptor)}</wd:Worker_Descriptor><wd:Worker_Data>`;
     s += `<wd:Worker_ID>${v.workerId}</wd:Worker_ID><wd:User_ID>${esc(v.userId)}</wd:User_ID>`;
+    if (v.st.universalId) s += `<wd:Universal_ID>${v.st.universalId}</wd:Universal_ID>`;
     if (g.personal) s += this.personal(v);
     if (g.employment) s += this.employment(v);
     if (g.compensation) s += this.compensation(v);
@@ -634,7 +644,7 @@ export class WorkerRenderer {
     }
     s += `<wd:Worker_Status_Data><wd:Active>${b01(st.active)}</wd:Active><wd:Active_Status_Date>${tt.date(st.activeStatusDay)}</wd:Active_Status_Date>`;
     s += `<wd:Hire_Date>${tt.date(st.hireDay)}</wd:Hire_Date><wd:Original_Hire_Date>${tt.date(st.originalHireDay)}</wd:Original_Hire_Date>`;
-    s += st.rehire ? f.rehireReason : f.hireReason;
+    s += st.rehire ? f.rehireReason : st.conversion ? f.conversionReason : f.hireReason;
     s += `<wd:Continuous_Service_Date>${tt.date(st.hireDay)}</wd:Continuous_Service_Date><wd:First_Day_of_Work>${tt.date(st.hireDay)}</wd:First_Day_of_Work>`;
     s += `<wd:Retired>0</wd:Retired><wd:Seniority_Date>${tt.date(st.originalHireDay)}</wd:Seniority_Date>`;
     s += `<wd:Benefits_Service_Date>${tt.date(st.originalHireDay)}</wd:Benefits_Service_Date><wd:Company_Service_Date>${tt.date(st.originalHireDay)}</wd:Company_Service_Date>`;

@@ -18,6 +18,7 @@ export function toNormalized(v: WorkerView, groups: RequestedGroups): Normalized
     descriptor: v.descriptor,
     userId: v.userId,
   };
+  if (st.universalId) rec.personId = st.universalId;
   if (groups.personal) {
     const preferred = v.preferredFirst ?? v.first;
     rec.personal = {
@@ -51,6 +52,7 @@ export function toNormalized(v: WorkerView, groups: RequestedGroups): Normalized
     };
     if (v.manager) rec.employment.managerWid = v.manager.wid;
     if (st.terminated && st.termDay !== undefined) rec.employment.terminationDate = formatDay(st.termDay);
+    if (st.conversion && !st.rehire) rec.employment.converted = true;
     if (st.leave) {
       rec.employment.onLeave = st.onLeave;
       rec.employment.leave = {

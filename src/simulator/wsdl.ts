@@ -129,6 +129,7 @@ const COMMON_TYPES: string[] = [
   complex('Worker_DataType', [
     ['Worker_ID', S],
     ['User_ID', S],
+    ['Universal_ID', S],
     ['Personal_Data', 'wd:Personal_Information_DataType'],
     ['Employment_Data', 'wd:Worker_Employment_Information_DataType'],
     ['Compensation_Data', 'wd:Worker_Compensation_DataType'],

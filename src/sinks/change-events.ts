@@ -9,6 +9,11 @@ export const CHANGE_TYPES = {
   terminated: 'com.wdsync.worker.terminated',
   rehired: 'com.wdsync.worker.rehired',
   removed: 'com.wdsync.worker.removed',
+  /**
+   * First delivery of an employee hired as a contingent worker's conversion: a new WID for a
+   * person the sink may hold under the old one (same record.personId).
+   */
+  converted: 'com.wdsync.worker.converted',
   /** A leave of absence began (employment.onLeave turned true). */
   onLeave: 'com.wdsync.worker.on_leave',
   /** Back from a leave of absence (employment.onLeave turned false). */
@@ -74,7 +79,7 @@ export function fieldChanges(
 
 /** What happened to a worker between what was delivered and the new record. */
 export function changeKind(prev: DeliveredState | undefined, next: NormalizedWorker): ChangeKind {
-  if (!prev || prev.removed) return 'created';
+  if (!prev || prev.removed) return next.employment?.converted ? 'converted' : 'created';
   const was = prev.record.employment?.terminated;
   const is = next.employment?.terminated;
   if (is && !was) return 'terminated';

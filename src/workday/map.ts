@@ -267,6 +267,10 @@ function mapEmployment(
     const manager = managerOf(job, ownWid);
     if (manager) e.managerWid = manager;
   }
+  // Workday's conversion subcategories (Hire_Employee_Convert_Contingent_…) say "Convert".
+  const reason = child(status, 'Hire_Reason_Reference');
+  const reasonId = refId(reason, 'General_Event_Subcategory_ID') ?? '';
+  if (/convert/i.test(reasonId)) e.converted = true;
   mapLeave(status, e);
   const jobs = allPositions(ed, family);
   if (jobs.length > 1) e.positions = jobs.map((j) => ({ primary: j.primary, ...mapPosition(j.pos) }));
@@ -360,6 +364,8 @@ export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResul
     if (data) {
       const userId = text(child(data, 'User_ID'));
       if (userId) candidate.userId = userId;
+      const personId = text(child(data, 'Universal_ID'));
+      if (personId) candidate.personId = personId;
       const pd = child(data, 'Personal_Data');
       if (pd) candidate.personal = mapPersonal(pd, family);
       const ed = child(data, 'Employment_Data');

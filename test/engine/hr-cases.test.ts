@@ -19,7 +19,7 @@ interface Event {
   data: { changes?: { path: string; from: unknown; to: unknown }[]; record?: NormalizedWorker };
 }
 
-describe('HR cases through deltas: leave of absence, concurrent positions (issue 16)', {
+describe('HR cases through deltas: leave of absence, concurrent positions, conversion (issue 16)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
@@ -121,8 +121,29 @@ describe('HR cases through deltas: leave of absence, concurrent positions (issue
     assert.ok(back.leave?.endDate && back.leave.endDate < today, 'the last day of leave is before today');
     const events = await eventsOf(onLeave);
     assert.equal(events.at(-1)!.type, 'com.wdsync.worker.returned_from_leave');
-    assertValidEvents(
-      await readCommitted(kafka.bootstrap, TOPIC).then((all) => all.filter((e) => e.key !== '')),
+  });
+
+  test('a contingent worker converted to an employee: two WIDs, one personId; the events say terminated and converted', async () => {
+    const contingent = h.sim.admin
+      .workersAsOf(pinNow())
+      .find((w) => w.workerType === 'Contingent_Worker' && w.employment?.active)!.wid;
+    h.sim.admin.clock.advance(600_000);
+    const { wid: employee } = h.sim.admin.hrCase({ case: 'convert', wid: contingent });
+    await run({ mode: 'delta' });
+    const before = await stored(contingent);
+    const after = await stored(employee);
+    assert.equal(after.workerType, 'Employee');
+    assert.equal(after.employment?.converted, true);
+    assert.equal(before.employment?.terminated, true);
+    assert.ok(after.personId);
+    assert.equal(before.personId, after.personId, 'the sink can link the two WIDs of one person');
+    assert.equal((await eventsOf(contingent)).at(-1)!.type, 'com.wdsync.worker.terminated');
+    const made = await eventsOf(employee);
+    assert.deepEqual(
+      made.map((e) => e.type),
+      ['com.wdsync.worker.converted'],
     );
+    assert.equal(made[0]!.data.record?.personId, before.personId);
+    assertValidEvents(await readCommitted(kafka.bootstrap, TOPIC));
   });
 });

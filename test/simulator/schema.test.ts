@@ -40,7 +40,8 @@ describe('schema validity (xmllint)', { skip }, () => {
     // Small tenant so the page holds org heads (Role_Data), terminated workers and future hires.
     sim = await startSimulator({ workers: 400, seed: 5, faults: NO_LATENCY });
     sim.admin.churn(200);
-    // The HR cases of issue 16 on the first page: leave (one back already), concurrent positions.
+    // The HR cases of issue 16 on the first page: leave (one back already), concurrent positions,
+    // conversions (Universal_ID, a conversion hire reason).
     const active = sim.admin
       .workersAsOf({ entryMoment: sim.admin.clock.now(), effectiveDate: sim.admin.clock.now().slice(0, 10) })
       .filter((w) => w.employment?.active);
@@ -48,6 +49,8 @@ describe('schema validity (xmllint)', { skip }, () => {
     sim.admin.hrCase({ case: 'return', wid: active[0]!.wid });
     for (const w of active.slice(2, 5)) sim.admin.hrCase({ case: 'additional-job', wid: w.wid });
     sim.admin.hrCase({ case: 'additional-job', wid: active[4]!.wid });
+    const contingent = active.filter((w) => w.workerType === 'Contingent_Worker');
+    for (const w of contingent.slice(0, 2)) sim.admin.hrCase({ case: 'convert', wid: w.wid });
     dir = mkdtempSync(path.join(os.tmpdir(), 'wdsim-xsd-'));
     for (const { version } of FAMILIES) {
       const wsdl = await (await fetch(`${endpointAt(sim, version)}?wsdl`)).text();

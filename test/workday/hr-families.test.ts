@@ -1,4 +1,4 @@
-// The HR cases of issue 16 (leave of absence, concurrent positions) round-trip exactly in every
+// The HR cases of issue 16 (leave of absence, concurrent positions, conversion) round-trip exactly in every
 // schema family: the mapper reads what the simulator sends for v2x, v30 and v31+ into the records
 // the simulator says it holds.
 import assert from 'node:assert/strict';
@@ -11,11 +11,13 @@ import { endpointAt, getWorkers, NO_LATENCY } from '../simulator/helpers';
 describe('HR cases in every schema family', () => {
   let sim: SimulatorHandle;
   let asOf: { entryMoment: string; effectiveDate: string };
-  const cases: Record<'leave' | 'back' | 'twoJobs' | 'threeJobs', string> = {
+  const cases: Record<'leave' | 'back' | 'twoJobs' | 'threeJobs' | 'contingent' | 'employee', string> = {
     leave: '',
     back: '',
     twoJobs: '',
     threeJobs: '',
+    contingent: '',
+    employee: '',
   };
 
   before(async () => {
@@ -39,6 +41,8 @@ describe('HR cases in every schema family', () => {
     sim.admin.hrCase({ case: 'additional-job', wid: cases.twoJobs });
     sim.admin.hrCase({ case: 'additional-job', wid: cases.threeJobs });
     sim.admin.hrCase({ case: 'additional-job', wid: cases.threeJobs });
+    cases.contingent = active.find((w) => w.workerType === 'Contingent_Worker')!.wid;
+    cases.employee = sim.admin.hrCase({ case: 'convert', wid: cases.contingent }).wid;
     sim.admin.clock.advance(60_000);
     asOf = now();
   });
@@ -66,6 +70,15 @@ describe('HR cases in every schema family', () => {
         [true, false, false],
       );
       assert.equal(byWid.get(cases.twoJobs)!.positions?.length, 2);
+      const before = page.records.find((w) => w.wid === cases.contingent)!;
+      const after = page.records.find((w) => w.wid === cases.employee)!;
+      assert.notEqual(cases.employee, cases.contingent, 'a conversion is a new WID');
+      assert.equal(after.workerType, 'Employee');
+      assert.equal(before.employment?.terminated, true, 'the contingent worker ended the day before');
+      assert.equal(after.employment?.converted, true);
+      assert.ok(before.personId, 'Universal_ID read');
+      assert.equal(after.personId, before.personId, 'one person across the two WIDs');
+      assert.deepEqual(after.personal?.legalName, before.personal?.legalName);
       const plain = page.records.filter((w) => !Object.values(cases).includes(w.wid));
       assert.ok(
         plain.every((w) => w.employment!.positions === undefined && w.employment!.onLeave === undefined),
