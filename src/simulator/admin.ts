@@ -303,7 +303,8 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       if (effective === null)
         throw new AdminInputError(`hrCase: effectiveDate: not a date: ${c.effectiveDate}`);
       try {
-        if (c.case === 'convert') return { entryMoment: iso(entry), wid: ds.convert(index, entry, effective) };
+        if (c.case === 'convert')
+          return { entryMoment: iso(entry), wid: ds.convert(index, entry, effective) };
         ds.hrEvent(index, c.case === 'additional-job' ? 'additional_job' : c.case, entry, effective);
       } catch (e) {
         throw new AdminInputError(`hrCase ${c.case}: ${(e as Error).message}`);

@@ -637,7 +637,8 @@ export class Dataset {
    */
   convert(index: number, entry: number, effective: number): string {
     const st = this.state(index, { entry, effective: Math.max(effective, this.tt.dayOf(entry)) });
-    if (!st?.active || this.isEmployee(index)) throw new RangeError('only an active contingent worker converts');
+    if (!st?.active || this.isEmployee(index))
+      throw new RangeError('only an active contingent worker converts');
     if (this.convertedTo.has(index)) throw new RangeError('the worker was converted already');
     const to = this.indexCount;
     const wid = this.pop.hireWid(to);
