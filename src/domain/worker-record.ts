@@ -72,6 +72,8 @@ export const NormalizedWorker = z.object({
       hireDate: isoDate,
       terminated: z.boolean(),
       terminationDate: isoDate.optional(),
+      /** True once the hire was rescinded (Hire_Rescinded): the worker is inactive, never hired. */
+      hireRescinded: z.boolean().optional(),
       /** True when hired as the conversion of a contingent worker (Hire_Reason_Reference). */
       converted: z.boolean().optional(),
       /** Present once the worker has had a leave of absence (Leave_Status_Data). */

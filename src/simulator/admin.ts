@@ -59,9 +59,10 @@ export const HrCaseRequest = z
   .object({
     /**
      * leave: a leave of absence begins; return: it ends; additional-job: a concurrent position;
-     * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID).
+     * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID);
+     * rescind: the worker's hire is rescinded (Hire_Rescinded; inactive).
      */
-    case: z.enum(['leave', 'return', 'additional-job', 'convert']),
+    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind']),
     wid: z.string().min(1),
     /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
     effectiveDate: z.string().optional(),

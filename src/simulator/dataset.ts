@@ -23,7 +23,9 @@ export type ChangeKind =
   | 'leave'
   | 'return'
   /** A concurrent position beside the primary job (value: the job profile). */
-  | 'additional_job';
+  | 'additional_job'
+  /** The worker's hire is rescinded: never hired, whatever its effective date. */
+  | 'rescind';
 
 export interface Change {
   /** Position in the change log; base history uses -1. */
@@ -91,6 +93,8 @@ export interface WorkerState {
   termDay?: number;
   termReason?: number;
   rehire: boolean;
+  /** The hire was rescinded (Hire_Rescinded): the worker is inactive, as if never hired. */
+  hireRescinded: boolean;
   /** Hired as the conversion of a contingent worker (a new WID for the same person). */
   conversion: boolean;
   /** The person's identity across WIDs (Universal_ID), when the person has more than one. */
@@ -266,6 +270,7 @@ export class Dataset {
       active: false,
       terminated: false,
       rehire: false,
+      hireRescinded: false,
       conversion: this.convertedFrom.has(index),
       universalId: this.universalId(index, asOf.entry),
       homeMailTag: b.homeMailTag,
@@ -274,6 +279,8 @@ export class Dataset {
       events: visible.filter((e) => !e.silent).reverse(),
     };
     let hired = false;
+    // A rescind undoes the hire back to its start: it counts once entered, whatever its date.
+    st.hireRescinded = visible.some((e) => e.kind === 'rescind');
     for (const e of applied) {
       switch (e.kind) {
         case 'hire':
@@ -335,7 +342,7 @@ export class Dataset {
           break;
       }
     }
-    st.active = hired && !st.terminated;
+    st.active = hired && !st.terminated && !st.hireRescinded;
     return st;
   }
 
@@ -616,7 +623,7 @@ export class Dataset {
    */
   hrEvent(
     index: number,
-    kind: 'leave' | 'return' | 'additional_job',
+    kind: 'leave' | 'return' | 'additional_job' | 'rescind',
     entry: number,
     effective: number,
   ): void {
@@ -626,6 +633,8 @@ export class Dataset {
       throw new RangeError('the worker is on leave or inactive');
     if (kind === 'return' && !st.onLeave) throw new RangeError('the worker is not on leave');
     if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
+    if (kind === 'rescind' && (st.hireRescinded || st.terminated || this.pop.headOf(index) >= 0))
+      throw new RangeError('only the hire of a worker not terminated and heading no org can be rescinded');
     const value = hash32(this.seed, Salt.churnValue, this.log.length);
     this.append({ index, kind, entry, effective, value });
   }

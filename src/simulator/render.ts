@@ -112,6 +112,7 @@ const CHANGE_TYPES: Record<Change['kind'], [string, string]> = {
   leave: ['Request_Leave_of_Absence', 'Request Leave of Absence'],
   return: ['Return_from_Leave', 'Return from Leave'],
   additional_job: ['Add_Additional_Job', 'Add Additional Job'],
+  rescind: ['Rescind', 'Rescind Hire'],
 };
 
 /** Fragments that only depend on the seed and the tenant. */
@@ -654,9 +655,9 @@ export class WorkerRenderer {
       s += `<wd:Termination_Date>${tt.date(st.termDay)}</wd:Termination_Date><wd:Pay_Through_Date>${tt.date(st.termDay)}</wd:Pay_Through_Date>`;
       s += `${f.termReason[r]}${f.termCategory[r]}<wd:Termination_Involuntary>${b01(TERMINATION_REASONS[r][3])}</wd:Termination_Involuntary>`;
       s += `${this.eligible()}<wd:Regrettable_Termination>${b01(r === 0)}</wd:Regrettable_Termination>`;
-      s += `<wd:Hire_Rescinded>0</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
+      s += `<wd:Hire_Rescinded>${b01(st.hireRescinded)}</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
     } else {
-      s += `${this.eligible()}<wd:Hire_Rescinded>0</wd:Hire_Rescinded>`;
+      s += `${this.eligible()}<wd:Hire_Rescinded>${b01(st.hireRescinded)}</wd:Hire_Rescinded>`;
     }
     if (st.leave) {
       const l = st.leave;
@@ -739,8 +740,9 @@ export class WorkerRenderer {
       s += `<wd:Transaction_Log_Data><wd:Transaction_Log_Description>${esc(`${label}: ${v.descriptor}`)}</wd:Transaction_Log_Description>`;
       s += `<wd:Transaction_Effective_Moment>${tt.dateTime(tt.startOf(e.effective))}</wd:Transaction_Effective_Moment>`;
       s += `<wd:Transaction_Entry_Moment>${tt.dateTime(e.entry)}</wd:Transaction_Entry_Moment>${this.f.changeType[e.kind]}`;
-      s +=
-        '<wd:Is_Rescind_Or_Rescinded>0</wd:Is_Rescind_Or_Rescinded><wd:Is_Correction_Or_Corrected>0</wd:Is_Correction_Or_Corrected>';
+      // The rescind and the hire it rescinded are both marked.
+      const rescinded = e.kind === 'rescind' || (e.kind === 'hire' && v.st.hireRescinded);
+      s += `<wd:Is_Rescind_Or_Rescinded>${b01(rescinded)}</wd:Is_Rescind_Or_Rescinded><wd:Is_Correction_Or_Corrected>0</wd:Is_Correction_Or_Corrected>`;
       s += '</wd:Transaction_Log_Data></wd:Transaction_Log_Entry>';
     }
     return `${s}</wd:Transaction_Log_Entry_Data>`;

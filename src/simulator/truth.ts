@@ -52,6 +52,7 @@ export function toNormalized(v: WorkerView, groups: RequestedGroups): Normalized
     };
     if (v.manager) rec.employment.managerWid = v.manager.wid;
     if (st.terminated && st.termDay !== undefined) rec.employment.terminationDate = formatDay(st.termDay);
+    if (st.hireRescinded) rec.employment.hireRescinded = true;
     if (st.conversion && !st.rehire) rec.employment.converted = true;
     if (st.leave) {
       rec.employment.onLeave = st.onLeave;

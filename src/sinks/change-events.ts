@@ -14,6 +14,8 @@ export const CHANGE_TYPES = {
    * person the sink may hold under the old one (same record.personId).
    */
   converted: 'com.wdsync.worker.converted',
+  /** The hire was rescinded (employment.hireRescinded turned true): the worker never started. */
+  rescinded: 'com.wdsync.worker.rescinded',
   /** A leave of absence began (employment.onLeave turned true). */
   onLeave: 'com.wdsync.worker.on_leave',
   /** Back from a leave of absence (employment.onLeave turned false). */
@@ -80,6 +82,7 @@ export function fieldChanges(
 /** What happened to a worker between what was delivered and the new record. */
 export function changeKind(prev: DeliveredState | undefined, next: NormalizedWorker): ChangeKind {
   if (!prev || prev.removed) return next.employment?.converted ? 'converted' : 'created';
+  if (next.employment?.hireRescinded && !prev.record.employment?.hireRescinded) return 'rescinded';
   const was = prev.record.employment?.terminated;
   const is = next.employment?.terminated;
   if (is && !was) return 'terminated';

@@ -267,6 +267,8 @@ function mapEmployment(
     const manager = managerOf(job, ownWid);
     if (manager) e.managerWid = manager;
   }
+  if (parseBool(text(child(status, 'Hire_Rescinded')), 'Worker_Status_Data/Hire_Rescinded'))
+    e.hireRescinded = true;
   // Workday's conversion subcategories (Hire_Employee_Convert_Contingent_…) say "Convert".
   const reason = child(status, 'Hire_Reason_Reference');
   const reasonId = refId(reason, 'General_Event_Subcategory_ID') ?? '';

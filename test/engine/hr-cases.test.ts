@@ -19,7 +19,7 @@ interface Event {
   data: { changes?: { path: string; from: unknown; to: unknown }[]; record?: NormalizedWorker };
 }
 
-describe('HR cases through deltas: leave of absence, concurrent positions, conversion (issue 16)', {
+describe('HR cases through deltas: leave, concurrent positions, conversion, rescinded hire, back-dated change (issue 16)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
@@ -144,6 +144,45 @@ describe('HR cases through deltas: leave of absence, concurrent positions, conve
       ['com.wdsync.worker.converted'],
     );
     assert.equal(made[0]!.data.record?.personId, before.personId);
+    assertValidEvents(await readCommitted(kafka.bootstrap, TOPIC));
+  });
+  test('a rescinded hire and a back-dated leave reach the sinks on the next delta; the rescinded worker is deactivated', async () => {
+    h.sim.admin.clock.advance(600_000);
+    const hired = h.sim.admin.churn(30);
+    await run({ mode: 'delta' });
+    const rows = await sinkRows(h.schema);
+    const newHire = hired.find((w) => {
+      const e = (rows.get(w)?.record as NormalizedWorker | undefined)?.employment;
+      return (
+        e?.active &&
+        !e.terminated &&
+        (rows.get(w)!.record as NormalizedWorker).employment!.hireDate === pinNow().effectiveDate
+      );
+    });
+    assert.ok(newHire, 'a worker hired today among the churn');
+    const earlier = h.sim.admin
+      .workersAsOf(pinNow())
+      .find(
+        (w) => w.employment?.active && !w.employment.onLeave && !hired.includes(w.wid) && w.wid !== twoJobs,
+      )!.wid;
+    const tenDaysAgo = new Date(Date.parse(`${pinNow().effectiveDate}T00:00:00Z`) - 10 * DAY_MS)
+      .toISOString()
+      .slice(0, 10);
+
+    h.sim.admin.clock.advance(600_000);
+    h.sim.admin.hrCase({ case: 'rescind', wid: newHire });
+    h.sim.admin.hrCase({ case: 'leave', wid: earlier, effectiveDate: tenDaysAgo });
+    const delta = await run({ mode: 'delta' });
+    assert.equal(delta.totalResults, 2);
+
+    const rescinded = (await stored(newHire)).employment!;
+    assert.equal(rescinded.hireRescinded, true);
+    assert.equal(rescinded.active, false, 'deactivated in the sink');
+    assert.equal((await eventsOf(newHire)).at(-1)!.type, 'com.wdsync.worker.rescinded');
+    const backDated = (await stored(earlier)).employment!;
+    assert.equal(backDated.onLeave, true);
+    assert.equal(backDated.leave?.startDate, tenDaysAgo, 'the leave began in a period synced already');
+    assert.equal((await eventsOf(earlier)).at(-1)!.type, 'com.wdsync.worker.on_leave');
     assertValidEvents(await readCommitted(kafka.bootstrap, TOPIC));
   });
 });

@@ -41,7 +41,7 @@ describe('schema validity (xmllint)', { skip }, () => {
     sim = await startSimulator({ workers: 400, seed: 5, faults: NO_LATENCY });
     sim.admin.churn(200);
     // The HR cases of issue 16 on the first page: leave (one back already), concurrent positions,
-    // conversions (Universal_ID, a conversion hire reason).
+    // conversions (Universal_ID, a conversion hire reason), a rescinded hire.
     const active = sim.admin
       .workersAsOf({ entryMoment: sim.admin.clock.now(), effectiveDate: sim.admin.clock.now().slice(0, 10) })
       .filter((w) => w.employment?.active);
@@ -51,6 +51,7 @@ describe('schema validity (xmllint)', { skip }, () => {
     sim.admin.hrCase({ case: 'additional-job', wid: active[4]!.wid });
     const contingent = active.filter((w) => w.workerType === 'Contingent_Worker');
     for (const w of contingent.slice(0, 2)) sim.admin.hrCase({ case: 'convert', wid: w.wid });
+    sim.admin.hrCase({ case: 'rescind', wid: active[8]!.wid });
     dir = mkdtempSync(path.join(os.tmpdir(), 'wdsim-xsd-'));
     for (const { version } of FAMILIES) {
       const wsdl = await (await fetch(`${endpointAt(sim, version)}?wsdl`)).text();

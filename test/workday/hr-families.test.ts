@@ -11,13 +11,17 @@ import { endpointAt, getWorkers, NO_LATENCY } from '../simulator/helpers';
 describe('HR cases in every schema family', () => {
   let sim: SimulatorHandle;
   let asOf: { entryMoment: string; effectiveDate: string };
-  const cases: Record<'leave' | 'back' | 'twoJobs' | 'threeJobs' | 'contingent' | 'employee', string> = {
+  const cases: Record<
+    'leave' | 'back' | 'twoJobs' | 'threeJobs' | 'contingent' | 'employee' | 'rescinded',
+    string
+  > = {
     leave: '',
     back: '',
     twoJobs: '',
     threeJobs: '',
     contingent: '',
     employee: '',
+    rescinded: '',
   };
 
   before(async () => {
@@ -43,6 +47,8 @@ describe('HR cases in every schema family', () => {
     sim.admin.hrCase({ case: 'additional-job', wid: cases.threeJobs });
     cases.contingent = active.find((w) => w.workerType === 'Contingent_Worker')!.wid;
     cases.employee = sim.admin.hrCase({ case: 'convert', wid: cases.contingent }).wid;
+    cases.rescinded = active.slice(10).find((w) => w.workerType === 'Employee')!.wid;
+    sim.admin.hrCase({ case: 'rescind', wid: cases.rescinded });
     sim.admin.clock.advance(60_000);
     asOf = now();
   });
@@ -79,6 +85,8 @@ describe('HR cases in every schema family', () => {
       assert.ok(before.personId, 'Universal_ID read');
       assert.equal(after.personId, before.personId, 'one person across the two WIDs');
       assert.deepEqual(after.personal?.legalName, before.personal?.legalName);
+      assert.equal(byWid.get(cases.rescinded)!.hireRescinded, true);
+      assert.equal(byWid.get(cases.rescinded)!.active, false);
       const plain = page.records.filter((w) => !Object.values(cases).includes(w.wid));
       assert.ok(
         plain.every((w) => w.employment!.positions === undefined && w.employment!.onLeave === undefined),
