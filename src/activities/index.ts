@@ -1,3 +1,4 @@
+import { applyDueTerminations } from './due-terminations';
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
@@ -74,7 +75,13 @@ export function createWorkdayActivities(deps: ActivityDeps) {
           gzip.once('end', () => resolve(Buffer.concat(gz)));
           gzip.end();
         });
-        await deps.staging.put(key, { rawGzip, records: result.records, deadLetters: result.deadLetters });
+        const { records } = await applyDueTerminations(
+          deps.workday,
+          spec,
+          result.records,
+          Context.current().cancellationSignal,
+        );
+        await deps.staging.put(key, { rawGzip, records, deadLetters: result.deadLetters });
         const checksum = sha.digest('hex');
         if (result.deadLetters.length) {
           await deps.audit.addDeadLetters(spec.runId, page, result.deadLetters);
@@ -195,6 +202,8 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
       scope: SyncScope | null;
       asOf: AsOf;
       fullIfNoWatermark: boolean;
+      /** The last effective day to select (a termination look-ahead's); default asOf's. */
+      effectiveThrough?: string;
     }): Promise<{ window?: DeltaWindow }> {
       const key = scopeKey(input.scope);
       const mark = await deps.audit.getWatermark(input.tenant, key);
@@ -213,9 +222,13 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
       // a worker is harmless, missing one is not.
       const lastEffective = mark.effectiveDate ?? addDays(mark.updatedThrough.toISOString().slice(0, 10), -1);
       const firstNew = addDays(lastEffective, 1);
-      if (firstNew <= input.asOf.effectiveDate) {
+      const through =
+        input.effectiveThrough && input.effectiveThrough > input.asOf.effectiveDate
+          ? input.effectiveThrough
+          : input.asOf.effectiveDate;
+      if (firstNew <= through) {
         window.effectiveFrom = `${firstNew}T00:00:00`;
-        window.effectiveThrough = `${input.asOf.effectiveDate}T23:59:59`;
+        window.effectiveThrough = `${through}T23:59:59`;
       }
       return { window };
     },

@@ -19,7 +19,7 @@ import { action } from './action';
 import { withStores } from '../deps';
 import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
 import { checkDatabase } from './preflight';
-import { intArg, UserError } from './errors';
+import { intArg, lookaheadArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient, connectForSinks } from './temporal';
@@ -49,6 +49,11 @@ export function registerRunCommands(program: Command) {
         intArg('--pages-per-execution', 1, 1000),
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
+      .option(
+        '--termination-lookahead <duration>',
+        'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
+        lookaheadArg,
+      )
       .option(
         '--reconcile',
         'a full run that repairs and reports, per sink, what the deltas had missed (workers added, changed, removed)',
@@ -85,6 +90,7 @@ export function registerRunCommands(program: Command) {
           scope: scopeFromFlags(o as ScopeFlags),
           fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
           reconcile: Boolean(o.reconcile),
+          terminationLookaheadMs: o.terminationLookahead as number | undefined,
           pagesPerExecution: o.pagesPerExecution as number | undefined,
         },
         { refuseOverlap: !o.allowOverlap },

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { createSchedule, scheduleNameProblem } from '../runs/schedules';
 import { action } from './action';
-import { intArg, UserError } from './errors';
+import { intArg, lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient } from './temporal';
 
@@ -21,6 +21,11 @@ export function registerScheduleCommands(program: Command) {
           'full',
           'delta',
         ]),
+      )
+      .option(
+        '--termination-lookahead <duration>',
+        'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
+        lookaheadArg,
       )
       .option(
         '--reconcile',
@@ -60,6 +65,7 @@ export function registerScheduleCommands(program: Command) {
         cron: o.cron as string | undefined,
         mode: (o.mode as 'full' | 'delta' | undefined) ?? (o.reconcile ? 'full' : 'delta'),
         reconcile: Boolean(o.reconcile),
+        terminationLookaheadMs: o.terminationLookahead as number | undefined,
         fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
         overlap: o.overlap === 'buffer-one' ? 'BUFFER_ONE' : 'SKIP',
         catchupWindow: String(o.catchupWindow),

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { scopeKey } from '../activities/scope-key';
 import type { WdsyncConfig } from '../config/config';
+import { lookaheadMs } from '../time/lookahead';
 import { tenantOf } from '../workday/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem } from '../workflows/ids';
@@ -30,6 +31,7 @@ export type StartOptions = Partial<
     | 'window'
     | 'fullIfNoWatermark'
     | 'reconcile'
+    | 'terminationLookaheadMs'
     | 'pagesPerExecution'
     | 'maxConsecutiveFailures'
     | 'recovery'
@@ -53,6 +55,8 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
   // The tenant is part of generated ids, so they are checked too.
   const problem = runIdProblem(runId);
   if (problem) throw new Error(problem);
+  const configured = cfg.defaults.terminationLookahead;
+  const lookahead = opts.terminationLookaheadMs ?? (configured ? lookaheadMs(configured) : undefined);
   if (opts.reconcile && opts.mode === 'delta')
     throw new Error('a reconcile is a full run: drop --mode delta (or --reconcile)');
   return {
@@ -68,6 +72,7 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     window: opts.window,
     fullIfNoWatermark: opts.fullIfNoWatermark,
     ...(opts.reconcile ? { reconcile: true } : {}),
+    ...(lookahead ? { terminationLookaheadMs: lookahead } : {}),
     pagesPerExecution: opts.pagesPerExecution,
     maxConsecutiveFailures: opts.maxConsecutiveFailures,
     recovery: opts.recovery,

@@ -60,9 +60,10 @@ export const HrCaseRequest = z
     /**
      * leave: a leave of absence begins; return: it ends; additional-job: a concurrent position;
      * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID);
-     * rescind: the worker's hire is rescinded (Hire_Rescinded; inactive).
+     * rescind: the worker's hire is rescinded (Hire_Rescinded; inactive); terminate: a
+     * termination (a later effectiveDate makes it future-dated).
      */
-    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind']),
+    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind', 'terminate']),
     wid: z.string().min(1),
     /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
     effectiveDate: z.string().optional(),
@@ -306,7 +307,9 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       try {
         if (c.case === 'convert')
           return { entryMoment: iso(entry), wid: ds.convert(index, entry, effective) };
-        ds.hrEvent(index, c.case === 'additional-job' ? 'additional_job' : c.case, entry, effective);
+        const kind =
+          c.case === 'additional-job' ? 'additional_job' : c.case === 'terminate' ? 'termination' : c.case;
+        ds.hrEvent(index, kind, entry, effective);
       } catch (e) {
         throw new AdminInputError(`hrCase ${c.case}: ${(e as Error).message}`);
       }

@@ -623,7 +623,7 @@ export class Dataset {
    */
   hrEvent(
     index: number,
-    kind: 'leave' | 'return' | 'additional_job' | 'rescind',
+    kind: 'leave' | 'return' | 'additional_job' | 'rescind' | 'termination',
     entry: number,
     effective: number,
   ): void {
@@ -633,6 +633,8 @@ export class Dataset {
       throw new RangeError('the worker is on leave or inactive');
     if (kind === 'return' && !st.onLeave) throw new RangeError('the worker is not on leave');
     if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
+    if (kind === 'termination' && (!st.active || this.pop.headOf(index) >= 0))
+      throw new RangeError('only an active worker heading no org can be terminated');
     if (kind === 'rescind' && (st.hireRescinded || st.terminated || this.pop.headOf(index) >= 0))
       throw new RangeError('only the hire of a worker not terminated and heading no org can be rescinded');
     const value = hash32(this.seed, Salt.churnValue, this.log.length);

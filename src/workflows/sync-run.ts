@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ErrorType } from '../errors/types';
+import { terminationsDueBy } from '../time/lookahead';
 import { tenantDate } from '../time/tenant-date';
 import { pageWorkflowId, runIdProblem } from './ids';
 import {
@@ -157,6 +158,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     asOf: s.asOf,
     scope: input.scope,
     window: s.window,
+    ...(input.terminationLookaheadMs
+      ? {
+          terminationsDueBy: terminationsDueBy(
+            s.asOf.entryMoment,
+            input.terminationLookaheadMs,
+            input.timezone,
+          ),
+        }
+      : {}),
   });
 
   // --- one page: a child workflow; its outcome or its failure joins the run ---
@@ -313,6 +323,16 @@ async function planRun(input: SyncRunInput, rules: RunRules, workday: WorkdayPro
       scope: input.scope ?? null,
       asOf: s.asOf,
       fullIfNoWatermark: input.fullIfNoWatermark ?? false,
+      // Workers whose termination falls due within the look-ahead must be in the delta too.
+      ...(input.terminationLookaheadMs
+        ? {
+            effectiveThrough: terminationsDueBy(
+              s.asOf.entryMoment,
+              input.terminationLookaheadMs,
+              input.timezone,
+            ),
+          }
+        : {}),
     });
     if (delta.window) s.window = delta.window;
     else s.mode = 'full';

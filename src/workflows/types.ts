@@ -27,6 +27,11 @@ export interface PageRequestSpec {
   asOf: AsOf;
   scope?: SyncScope;
   window?: DeltaWindow;
+  /**
+   * With a termination look-ahead: the last tenant-local day whose terminations are delivered
+   * now (activities/due-terminations.ts).
+   */
+  terminationsDueBy?: string;
 }
 
 export interface FetchSummary {
@@ -75,6 +80,11 @@ export interface SyncRunInput {
   window?: DeltaWindow;
   /** A delta run with no stored watermark runs as a full run instead of failing. */
   fullIfNoWatermark?: boolean;
+  /**
+   * Terminations due within this many milliseconds of the pinned entry moment (by tenant-local
+   * day) are delivered now, as Workday will show them on their day (README: termination look-ahead).
+   */
+  terminationLookaheadMs?: number;
   /**
    * A reconcile: a full run whose summary reports, per sink, the drift it repaired (what the
    * deltas before it had missed). Needs mode full.

@@ -19,7 +19,7 @@ interface Event {
   data: { changes?: { path: string; from: unknown; to: unknown }[]; record?: NormalizedWorker };
 }
 
-describe('HR cases through deltas: leave, concurrent positions, conversion, rescinded hire, back-dated change (issue 16)', {
+describe('HR cases through deltas: leave, concurrent positions, conversion, rescinded hire, back-dated change, termination look-ahead (issue 16)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
@@ -184,5 +184,51 @@ describe('HR cases through deltas: leave, concurrent positions, conversion, resc
     assert.equal(backDated.leave?.startDate, tenDaysAgo, 'the leave began in a period synced already');
     assert.equal((await eventsOf(earlier)).at(-1)!.type, 'com.wdsync.worker.on_leave');
     assertValidEvents(await readCommitted(kafka.bootstrap, TOPIC));
+  });
+  test('a termination due tomorrow, entered late in the tenant day: deltas act on it now only with --termination-lookahead', async () => {
+    // 23:30 in the tenant's zone (-08:00): the termination's day begins in half an hour.
+    const today = pinNow().effectiveDate;
+    h.sim.admin.clock.set(`${today}T23:30:00-08:00`, { frozen: true });
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+    const leaving = h.sim.admin
+      .workersAsOf(pinNow())
+      .filter((w) => w.employment?.active && !w.employment.onLeave && w.employment.positions === undefined)
+      .map((w) => w.wid)
+      .find((wid) => {
+        try {
+          h.sim.admin.hrCase({ case: 'terminate', wid, effectiveDate: tomorrow });
+          return true;
+        } catch {
+          return false; // an org head
+        }
+      })!;
+
+    await run({ mode: 'delta' });
+    assert.equal(
+      (await stored(leaving)).employment?.terminated,
+      false,
+      'without a look-ahead: still active today',
+    );
+
+    const ahead = await runPinned(h, { mode: 'delta', terminationLookaheadMs: 24 * 3_600_000 });
+    assert.equal(ahead.status, 'COMPLETED');
+    const early = (await stored(leaving)).employment!;
+    assert.equal(early.terminated, true, 'the look-ahead delivers the termination now');
+    assert.equal(early.active, false);
+    assert.equal(early.terminationDate, tomorrow);
+    assert.equal((await eventsOf(leaving)).at(-1)!.type, 'com.wdsync.worker.terminated');
+    // Only the termination is taken early: the rest of the record is today's.
+    const truth = h.sim.admin.workersAsOf(ahead.asOf).find((w) => w.wid === leaving)!;
+    assert.deepEqual(
+      { ...early, active: true, terminated: false, terminationDate: undefined },
+      { ...truth.employment, terminationDate: undefined },
+    );
+
+    // Past midnight the tenant agrees: the worker is not written again, and no second event.
+    const events = (await eventsOf(leaving)).length;
+    h.sim.admin.clock.advance(3_600_000);
+    await run({ mode: 'delta', terminationLookaheadMs: 24 * 3_600_000 });
+    assert.deepEqual((await stored(leaving)).employment, early);
+    assert.equal((await eventsOf(leaving)).length, events);
   });
 });

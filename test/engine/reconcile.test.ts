@@ -109,17 +109,34 @@ describe('scheduled reconcile: what the deltas missed, per sink (issue 16)', { t
     assert.deepEqual(again.summary.drift?.total, 0);
   });
 
-  test('CLI: --reconcile is a full run; schedules take it with --every 7d', async () => {
+  test('CLI: --reconcile is a full run; schedules take it with --every 7d, and a termination look-ahead', async () => {
     const bad = await h.cli(['start', '--reconcile', '--mode', 'delta']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--reconcile is a full run: drop --mode delta/);
     assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
 
-    const made = await h.cli(['schedule', 'create', 'weekly-reconcile', '--reconcile', '--every', '7d']);
+    const badWindow = await h.cli(['start', '--termination-lookahead', '3w']);
+    assert.equal(badWindow.code, 1);
+    assert.match(badWindow.stderr, /--termination-lookahead takes a duration like 24h, 90m or 2d/);
+    assert.equal(badWindow.stderr.trim().split('\n').length, 1, 'one line');
+
+    const made = await h.cli([
+      'schedule',
+      'create',
+      'weekly-reconcile',
+      '--reconcile',
+      '--every',
+      '7d',
+      '--termination-lookahead',
+      '24h',
+    ]);
     assert.equal(made.code, 0, made.stderr);
     const d = await h.client.schedule.getHandle('weekly-reconcile').describe();
     assert.equal(d.action.type, 'startWorkflow');
-    const input = (d.action.args as readonly { mode: string; reconcile?: boolean }[])[0];
+    const input = (
+      d.action.args as readonly { mode: string; reconcile?: boolean; terminationLookaheadMs?: number }[]
+    )[0];
+    assert.equal(input.terminationLookaheadMs, 86_400_000);
     assert.equal(input.mode, 'full');
     assert.equal(input.reconcile, true);
     assert.deepEqual(
