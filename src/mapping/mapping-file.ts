@@ -50,6 +50,8 @@ export const MappingFile = z
         update: z.boolean().default(true),
         onTermination: z.enum(LIFECYCLE_ACTIONS).default('deactivate'),
         onRemoval: z.enum(LIFECYCLE_ACTIONS).default('nothing'),
+        /** A rescinded hire (employment.hireRescinded); default: what onTermination says. */
+        onRescind: z.enum(LIFECYCLE_ACTIONS).optional(),
       })
       .strict()
       .default({ create: true, update: true, onTermination: 'deactivate', onRemoval: 'nothing' }),
@@ -62,7 +64,7 @@ export const MappingFile = z
         path: ['fields', m.matchKey.field],
         message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
       });
-    for (const action of ['onTermination', 'onRemoval'] as const)
+    for (const action of ['onTermination', 'onRemoval', 'onRescind'] as const)
       if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
         ctx.addIssue({
           code: 'custom',
@@ -84,6 +86,8 @@ export interface MappedRecord {
   key: string;
   inScope: boolean;
   terminated: boolean;
+  /** The hire was rescinded: the worker never started. */
+  rescinded: boolean;
   /** Written on create and on update. */
   values: Record<string, Value>;
   /** Written on create only. */
@@ -158,6 +162,7 @@ export function parseMapping(input: unknown, source?: string): Mapping {
         key: file.matchKey.from === 'wid' ? record.wid : record.workerId,
         inScope,
         terminated: record.employment?.terminated === true,
+        rescinded: record.employment?.hireRescinded === true,
         values: inScope ? await evaluate(fields, 'fields', record) : {},
         createOnly: inScope ? await evaluate(onCreate, 'onCreate', record) : {},
         deactivate: await evaluate(deactivate, 'deactivate', record),

@@ -95,6 +95,13 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   const file = mapping.file;
   const ext = file.matchKey.field;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  /** What the mapping does to a leaver's record: a rescinded hire has its own rule, or a leaver's. */
+  const lifecycleOf = (m: MappedRecord) =>
+    m.rescinded
+      ? (file.actions.onRescind ?? file.actions.onTermination)
+      : m.terminated
+        ? file.actions.onTermination
+        : undefined;
   const mappingDigest = createHash('sha256').update(JSON.stringify(file)).digest('hex').slice(0, 16);
   const oauth2 = new (jsforce().OAuth2)({
     loginUrl: credentials.loginUrl,
@@ -221,7 +228,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         continue;
       }
       const m = await mapping.map(r);
-      const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+      const lifecycle = lifecycleOf(m);
       if (lifecycle === 'nothing' || (!lifecycle && !m.inScope)) {
         // Nothing to write: remembered as seen, so only a change to the record brings it back.
         skipped.push({ wid: r.wid, hash, action: 'unchanged' });
@@ -241,7 +248,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         skipped.push({ wid: r.wid, hash, action: 'unchanged' });
         continue;
       }
-      const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+      const lifecycle = lifecycleOf(m);
       const skip = () => skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       const attributes = { type: file.object };
       if (lifecycle === 'delete') {
