@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, type Harness, sinkRows } from '../helpers/harness';
+import { openDb } from '../../src/db/open';
+import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
 import { readCommitted, startTestBroker, type TestBroker } from '../helpers/kafka';
 import { assertSinksHoldSnapshot, runPinned, until } from '../helpers/snapshot';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
@@ -71,13 +72,31 @@ describe('scheduled reconcile: what the deltas missed, per sink (issue 16)', { t
       assert.notEqual(truth.get(w)?.personal?.homeEmail, before.get(w), 'while Workday holds a new address');
     }
 
+    // The database drifted on its own too: a row lost (restored from an old backup, say) and a
+    // row for a worker Workday never had.
+    const db = await openDb(PG_URL);
+    const lost = [...(await sinkRows(h.schema)).keys()].find((w) => !silent.includes(w) && !logged.has(w))!;
+    try {
+      // One statement (the pool may hand each query another connection): the lost row comes back
+      // under a WID Workday never had.
+      const t = `"${h.schema}".workers`;
+      await db.query(
+        `WITH gone AS (DELETE FROM ${t} WHERE wid = $1 RETURNING *)
+         INSERT INTO ${t} SELECT (jsonb_populate_record(NULL::${t}, to_jsonb(g) || jsonb_build_object('wid', $2::text))).* FROM gone g`,
+        [lost, 'f'.repeat(32)],
+      );
+    } finally {
+      await db.close();
+    }
+
     h.sim.admin.clock.advance(600_000);
     const rec = await run({ mode: 'full', reconcile: true });
     assert.equal(rec.summary.status, 'COMPLETED');
-    const expected = { added: 0, changed: missed.length, removed: 0 };
+    const files = { added: 0, changed: missed.length, removed: 0 };
+    const postgres = { added: 1, changed: missed.length, removed: 1 };
     assert.deepEqual(rec.summary.drift, {
-      perSink: { postgres: expected, files: expected },
-      total: 2 * missed.length,
+      perSink: { postgres, files },
+      total: 2 * missed.length + 2,
     });
     await assertSinksHoldSnapshot(h, rec.summary);
 
@@ -91,7 +110,7 @@ describe('scheduled reconcile: what the deltas missed, per sink (issue 16)', { t
     assert.equal(posted.runId, rec.runId);
     assert.equal(posted.command, `wdsync status ${rec.runId}`);
     assert.deepEqual(posted.details.drift, rec.summary.drift!.perSink);
-    assert.equal(posted.details.total, 2 * missed.length);
+    assert.equal(posted.details.total, 2 * missed.length + 2);
     const events = await readCommitted(kafka.bootstrap, TOPIC);
     const ce = events
       .map((e) => e.value as { type: string; subject: string; data: { details: { drift: unknown } } })
