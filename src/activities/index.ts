@@ -1,3 +1,4 @@
+import { applyDueTerminations, looksAhead } from './due-terminations';
 import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
@@ -59,6 +60,7 @@ export function createWorkdayActivities(deps: ActivityDeps) {
       const sha = createHash('sha256');
       // Records go to the packer as they are parsed: the page is held as gzip, never as objects.
       const packer = createRecordsPacker();
+      const aheadOfTime = looksAhead(spec);
       try {
         const result = await heartbeating(
           () =>
@@ -71,7 +73,8 @@ export function createWorkdayActivities(deps: ActivityDeps) {
               onProgress: (b) => {
                 bytes = b;
               },
-              onRecord: (r) => packer.add(r),
+              // A look-ahead page patches terminations after a second request, so it is held.
+              onRecord: aheadOfTime ? undefined : (r) => packer.add(r),
             }),
           () => ({ page, bytes }),
         );
@@ -80,8 +83,18 @@ export function createWorkdayActivities(deps: ActivityDeps) {
           gzip.once('end', () => resolve(Buffer.concat(gz)));
           gzip.end();
         });
-        // A port that does not stream (test doubles) returns its records instead.
-        for (const r of result.records) packer.add(r);
+        // Records the port returned rather than streamed: test doubles, and look-ahead pages.
+        const held = aheadOfTime
+          ? (
+              await applyDueTerminations(
+                deps.workday,
+                spec,
+                result.records,
+                Context.current().cancellationSignal,
+              )
+            ).records
+          : result.records;
+        for (const r of held) packer.add(r);
         const records = await packer.finish();
         await deps.staging.put(key, { rawGzip, records, deadLetters: result.deadLetters });
         const checksum = sha.digest('hex');
@@ -205,6 +218,8 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
       scope: SyncScope | null;
       asOf: AsOf;
       fullIfNoWatermark: boolean;
+      /** The last effective day to select (a termination look-ahead's); default asOf's. */
+      effectiveThrough?: string;
     }): Promise<{ window?: DeltaWindow }> {
       const key = scopeKey(input.scope);
       const mark = await deps.audit.getWatermark(input.tenant, key);
@@ -223,9 +238,13 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
       // a worker is harmless, missing one is not.
       const lastEffective = mark.effectiveDate ?? addDays(mark.updatedThrough.toISOString().slice(0, 10), -1);
       const firstNew = addDays(lastEffective, 1);
-      if (firstNew <= input.asOf.effectiveDate) {
+      const through =
+        input.effectiveThrough && input.effectiveThrough > input.asOf.effectiveDate
+          ? input.effectiveThrough
+          : input.asOf.effectiveDate;
+      if (firstNew <= through) {
         window.effectiveFrom = `${firstNew}T00:00:00`;
-        window.effectiveThrough = `${input.asOf.effectiveDate}T23:59:59`;
+        window.effectiveThrough = `${through}T23:59:59`;
       }
       return { window };
     },
@@ -253,6 +272,16 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
           runId: input.runId,
           command: `wdsync status ${input.runId}`,
           details: { ...input.summary },
+        });
+      }
+      const drift = input.summary.drift;
+      if (drift) {
+        // Drift is what the deltas missed: someone should hear of it, on the webhook too.
+        await deps.notifier.notify({
+          type: 'run.reconciled',
+          runId: input.runId,
+          command: `wdsync status ${input.runId}`,
+          details: { status: input.summary.status, drift: drift.perSink, total: drift.total },
         });
       }
       if (input.summary.status === 'COMPLETED_WITH_FAILURES') {

@@ -102,7 +102,8 @@ export interface NotifyEvent {
     | 'run.degraded'
     | 'run.completed_with_failures'
     | 'dead_letters.threshold'
-    | 'run.completed';
+    | 'run.completed'
+    | 'run.reconciled';
   runId: string;
   page?: number;
   error?: string;

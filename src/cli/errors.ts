@@ -1,3 +1,4 @@
+import { lookaheadMs } from '../time/lookahead';
 import { innermostMessage } from '../errors/causes';
 import { TypedError } from '../errors/types';
 import { InvalidArgumentError } from 'commander';
@@ -16,6 +17,16 @@ export function intArg(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/** `--termination-lookahead 24h`: to milliseconds, or one line saying what it takes. */
+export function lookaheadArg(value: string): number {
+  const ms = lookaheadMs(value.trim());
+  if (ms === undefined)
+    throw new InvalidArgumentError(
+      '--termination-lookahead takes a duration like 24h, 90m or 2d (at most 7d)',
+    );
+  return ms;
 }
 
 /** What a command talks to, so a refused connection can be pinned on the right one. */

@@ -69,6 +69,12 @@ export function formatSummary(s: RunSummary): string {
   for (const [sink, pages] of Object.entries(s.sinkFailures)) {
     if (pages.length) lines.push(`  sink ${sink} failed pages ${pages.join(', ')}`);
   }
+  if (s.drift) {
+    lines.push(`  reconcile     ${s.drift.total} changes the deltas had missed, now repaired`);
+    for (const [sink, d] of Object.entries(s.drift.perSink)) {
+      lines.push(`  drift ${sink.padEnd(7)} ${d.added} added, ${d.changed} changed, ${d.removed} removed`);
+    }
+  }
   if (!s.reconciliation.ok) {
     lines.push(
       `  reconciliation MISMATCH: expected ${s.reconciliation.expected}, accounted ${s.reconciliation.accounted}`,
@@ -95,6 +101,7 @@ export function summaryJson(s: RunSummary) {
     skippedUnchanged: s.skippedUnchanged,
     perSink: s.perSink,
     reconciliation: s.reconciliation,
+    ...(s.drift ? { drift: s.drift } : {}),
     asOf: s.asOf,
     durationMs: s.durationMs,
   };

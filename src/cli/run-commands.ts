@@ -22,7 +22,7 @@ import { action } from './action';
 import { withStores } from '../deps';
 import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
 import { checkDatabase } from './preflight';
-import { intArg, UserError } from './errors';
+import { intArg, lookaheadArg, UserError } from './errors';
 import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient, connectForSinks } from './temporal';
@@ -53,6 +53,15 @@ export function registerRunCommands(program: Command) {
       )
       .option('--full-if-no-watermark', 'with --mode delta: run a full sync when no watermark exists yet')
       .option(
+        '--termination-lookahead <duration>',
+        'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
+        lookaheadArg,
+      )
+      .option(
+        '--reconcile',
+        'a full run that repairs and reports, per sink, what the deltas had missed (workers added, changed, removed)',
+      )
+      .option(
         '--allow-overlap',
         'start even while another run of the same tenant and scope is running (default: refuse)',
       )
@@ -64,6 +73,8 @@ export function registerRunCommands(program: Command) {
         const problem = runIdProblem(o.runId, '--run-id');
         if (problem) throw new UserError(problem);
       }
+      if (o.reconcile && o.mode === 'delta')
+        throw new UserError('--reconcile is a full run: drop --mode delta, or --reconcile');
       const asOf = parseAsOfFlags(o, cfg.workday.timezone);
       if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
       await checkDatabase(cfg);
@@ -81,6 +92,8 @@ export function registerRunCommands(program: Command) {
           asOf,
           scope: scopeFromFlags(o as ScopeFlags),
           fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
+          reconcile: Boolean(o.reconcile),
+          terminationLookaheadMs: o.terminationLookahead as number | undefined,
           pagesPerExecution: o.pagesPerExecution as number | undefined,
         },
         { refuseOverlap: !o.allowOverlap },

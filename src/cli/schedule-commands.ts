@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { createSchedule, isScheduleOf, scheduleIdFor, scheduleNameProblem } from '../runs/schedules';
 import { action } from './action';
-import { intArg, UserError } from './errors';
+import { intArg, lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient } from './temporal';
 
@@ -16,7 +16,21 @@ export function registerScheduleCommands(program: Command) {
       .description('create a schedule that starts a sync every interval or on a cron spec')
       .option('--every <duration>', 'interval, e.g. 15m, 1h, 1d')
       .option('--cron <spec>', 'cron expression, e.g. "0 2 * * *"')
-      .addOption(new Option('--mode <mode>', 'full or delta').choices(['full', 'delta']).default('delta'))
+      .addOption(
+        new Option('--mode <mode>', 'full or delta (default: delta; full with --reconcile)').choices([
+          'full',
+          'delta',
+        ]),
+      )
+      .option(
+        '--termination-lookahead <duration>',
+        'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
+        lookaheadArg,
+      )
+      .option(
+        '--reconcile',
+        'each run is a reconcile: a full run reporting, per sink, what the deltas had missed (e.g. --every 7d beside a 15m delta schedule)',
+      )
       .option(
         '--full-if-no-watermark',
         'the first delta run without a watermark runs full (default on for schedules)',
@@ -39,6 +53,8 @@ export function registerScheduleCommands(program: Command) {
       if (badName) throw new UserError(badName);
       if (!o.every === !o.cron)
         throw new UserError('give exactly one of --every <duration> or --cron "<spec>"');
+      if (o.reconcile && o.mode === 'delta')
+        throw new UserError('--reconcile is a full run: drop --mode delta, or --reconcile');
       if (o.every && !DURATION.test(String(o.every))) throw new UserError('--every looks like 15m, 1h or 1d');
       if (!DURATION.test(String(o.catchupWindow)))
         throw new UserError('--catchup-window looks like 10m or 1h');
@@ -47,7 +63,9 @@ export function registerScheduleCommands(program: Command) {
         name,
         every: o.every as string | undefined,
         cron: o.cron as string | undefined,
-        mode: o.mode as 'full' | 'delta',
+        mode: (o.mode as 'full' | 'delta' | undefined) ?? (o.reconcile ? 'full' : 'delta'),
+        reconcile: Boolean(o.reconcile),
+        terminationLookaheadMs: o.terminationLookahead as number | undefined,
         fullIfNoWatermark: Boolean(o.fullIfNoWatermark),
         overlap: o.overlap === 'buffer-one' ? 'BUFFER_ONE' : 'SKIP',
         catchupWindow: String(o.catchupWindow),

@@ -1,3 +1,4 @@
+import { lookaheadMs } from '../time/lookahead';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -247,6 +248,14 @@ export const ConfigSchema = z.object({
   defaults: z.object({
     pageSize: z.coerce.number().int().min(1).max(999).default(999),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
+    /** Deliver terminations due within this window now (e.g. 24h); see README "Termination look-ahead". */
+    terminationLookahead: z
+      .string()
+      .refine(
+        (v) => lookaheadMs(v) !== undefined,
+        'WDSYNC_TERMINATION_LOOKAHEAD must be a duration like 24h, 90m or 2d, at most 7d',
+      )
+      .optional(),
   }),
   /** Connection settings every Kafka client of wdsync shares unless a sink sets its own. */
   kafka: z
@@ -643,7 +652,11 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     },
     defaults: {
       ...section('defaults'),
-      ...defined({ pageSize: env.WDSYNC_PAGE_SIZE, concurrency: env.WDSYNC_CONCURRENCY }),
+      ...defined({
+        pageSize: env.WDSYNC_PAGE_SIZE,
+        concurrency: env.WDSYNC_CONCURRENCY,
+        terminationLookahead: env.WDSYNC_TERMINATION_LOOKAHEAD,
+      }),
     },
     kafka: section('kafka'),
     notify: {

@@ -95,6 +95,8 @@ function mappingSchema(target: MappingTarget) {
           update: z.boolean().default(true),
           onTermination: z.enum(LIFECYCLE_ACTIONS).default('deactivate'),
           onRemoval: z.enum(LIFECYCLE_ACTIONS).default('nothing'),
+          /** A rescinded hire (employment.hireRescinded); default: what onTermination says. */
+          onRescind: z.enum(LIFECYCLE_ACTIONS).optional(),
         })
         .strict()
         .default({ create: true, update: true, onTermination: 'deactivate', onRemoval: 'nothing' }),
@@ -128,7 +130,7 @@ function mappingSchema(target: MappingTarget) {
           path: ['fields', m.matchKey.field],
           message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
         });
-      for (const action of ['onTermination', 'onRemoval'] as const)
+      for (const action of ['onTermination', 'onRemoval', 'onRescind'] as const)
         if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
           ctx.addIssue({
             code: 'custom',
@@ -146,6 +148,18 @@ const SCHEMAS: Record<MappingTarget, typeof MappingFile> = {
 };
 export type MappingFile = z.infer<typeof MappingFile>;
 
+/**
+ * What the mapping does to a leaver's record: a rescinded hire follows `onRescind` (or, unset,
+ * `onTermination`), a terminated worker `onTermination`; undefined for a worker still employed.
+ */
+export function lifecycleAction(
+  file: MappingFile,
+  m: Pick<MappedRecord, 'rescinded' | 'terminated'>,
+): (typeof LIFECYCLE_ACTIONS)[number] | undefined {
+  if (m.rescinded) return file.actions.onRescind ?? file.actions.onTermination;
+  return m.terminated ? file.actions.onTermination : undefined;
+}
+
 export class MappingError extends Error {
   override name = 'ConfigError';
 }
@@ -158,6 +172,8 @@ export interface MappedRecord {
   key: string;
   inScope: boolean;
   terminated: boolean;
+  /** The hire was rescinded: the worker never started. */
+  rescinded: boolean;
   /** Written on create and on update. */
   values: Record<string, Value>;
   /** Written on create only. */
@@ -232,6 +248,7 @@ export function parseMapping(input: unknown, source?: string, target: MappingTar
         key: file.matchKey.from === 'wid' ? record.wid : record.workerId,
         inScope,
         terminated: record.employment?.terminated === true,
+        rescinded: record.employment?.hireRescinded === true,
         values: inScope ? await evaluate(fields, 'fields', record) : {},
         createOnly: inScope ? await evaluate(onCreate, 'onCreate', record) : {},
         deactivate: await evaluate(deactivate, 'deactivate', record),

@@ -83,7 +83,7 @@ export async function createSchedule(client: Client, cfg: WdsyncConfig, o: Sched
         ...connectionAttribute(input),
         { key: STATE, value: 'Running' },
       ],
-      staticSummary: `wdsync scheduled ${input.mode} sync "${o.name}" of ${input.tenant}`,
+      staticSummary: `wdsync scheduled ${input.reconcile ? 'reconcile' : input.mode} sync "${o.name}" of ${input.tenant}`,
     },
     policies: {
       overlap: o.overlap ?? 'SKIP',

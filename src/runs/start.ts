@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { scopeKey } from '../activities/scope-key';
 import { connectionOf, type WdsyncConfig } from '../config/config';
+import { lookaheadMs } from '../time/lookahead';
 import { tenantOf } from '../workday/config';
 import { TASK_QUEUES } from '../workflows/activity-options';
 import { runIdProblem } from '../workflows/ids';
@@ -30,6 +31,8 @@ export type StartOptions = Partial<
     | 'scope'
     | 'window'
     | 'fullIfNoWatermark'
+    | 'reconcile'
+    | 'terminationLookaheadMs'
     | 'pagesPerExecution'
     | 'maxConsecutiveFailures'
     | 'recovery'
@@ -53,6 +56,10 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
   // The tenant is part of generated ids, so they are checked too.
   const problem = runIdProblem(runId);
   if (problem) throw new Error(problem);
+  const configured = cfg.defaults.terminationLookahead;
+  const lookahead = opts.terminationLookaheadMs ?? (configured ? lookaheadMs(configured) : undefined);
+  if (opts.reconcile && opts.mode === 'delta')
+    throw new Error('a reconcile is a full run: drop --mode delta (or --reconcile)');
   return {
     runId,
     mode: opts.mode ?? 'full',
@@ -66,6 +73,8 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     scope: opts.scope,
     window: opts.window,
     fullIfNoWatermark: opts.fullIfNoWatermark,
+    ...(opts.reconcile ? { reconcile: true } : {}),
+    ...(lookahead ? { terminationLookaheadMs: lookahead } : {}),
     pagesPerExecution: opts.pagesPerExecution,
     maxConsecutiveFailures: opts.maxConsecutiveFailures,
     recovery: opts.recovery,
@@ -91,7 +100,7 @@ export function runStartOptions(input: SyncRunInput & { runId: string }) {
       ...connectionAttribute(input),
       { key: STATE, value: 'Running' },
     ],
-    staticSummary: `wdsync ${input.mode} sync of ${connectionLine(input)} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
+    staticSummary: `wdsync ${input.reconcile ? 'reconcile' : input.mode} sync of ${connectionLine(input)} (page size ${input.pageSize}, concurrency ${input.concurrency})`,
     staticDetails: `Workday: ${connectionLine(input)}\nSinks: ${input.sinks.join(', ')}`,
   } satisfies WorkflowStartOptions<typeof syncRun>;
 }

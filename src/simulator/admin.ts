@@ -37,11 +37,13 @@ export const ChurnRequest = z
   .object({
     apply: z.number().int().min(1).max(1_000_000).optional(),
     rate: z.number().min(0).max(100_000).optional(),
+    /** Changes to apply now that never reach the transaction log (deltas miss them). */
+    silent: z.number().int().min(1).max(1_000_000).optional(),
   })
   .strict()
   .refine(
-    (c) => c.apply !== undefined || c.rate !== undefined,
-    'give apply (changes to apply now) and/or rate (changes per second)',
+    (c) => c.apply !== undefined || c.rate !== undefined || c.silent !== undefined,
+    'give apply (changes to apply now), silent (changes no transaction log records) and/or rate (changes per second)',
   );
 
 export const RenameRequest = z
@@ -52,6 +54,22 @@ export const RenameRequest = z
   })
   .strict();
 export type RenameRequest = z.infer<typeof RenameRequest>;
+
+export const HrCaseRequest = z
+  .object({
+    /**
+     * leave: a leave of absence begins; return: it ends; additional-job: a concurrent position;
+     * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID);
+     * rescind: the worker's hire is rescinded (Hire_Rescinded; inactive); terminate: a
+     * termination (a later effectiveDate makes it future-dated).
+     */
+    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind', 'terminate']),
+    wid: z.string().min(1),
+    /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
+    effectiveDate: z.string().optional(),
+  })
+  .strict();
+export type HrCaseRequest = z.infer<typeof HrCaseRequest>;
 
 export const GroundTruthQuery = z.object({
   /** As_Of_Entry_DateTime (ISO; a value without offset is tenant-local). */
@@ -113,8 +131,18 @@ export interface SimulatorAdmin {
   };
   /** Applies n changes now; returns the WIDs of the workers changed. */
   churn(n: number): string[];
+  /**
+   * Applies n changes now that never reach the transaction log (a new home email address each), so
+   * delta runs miss them and only a full run sees them; returns the WIDs of the workers changed.
+   */
+  silentChurn(n: number): string[];
   /** Changes one worker's last name now, effective today; returns the change's entry moment (ISO). */
   rename(change: RenameRequest): string;
+  /**
+   * Enters one HR event of a worker now (see HrCaseRequest); returns its entry moment (ISO) and
+   * the worker's WID after it (a conversion's employee has a new one).
+   */
+  hrCase(request: HrCaseRequest): { entryMoment: string; wid: string };
   setChurnRate(perSecond: number): void;
   churnRate(): number;
   /** Parsed criteria of each Get_Workers request, oldest first. */
@@ -250,6 +278,12 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       if (!Number.isInteger(n) || n < 1) throw new AdminInputError('churn: n must be a positive integer');
       return churn(n);
     },
+    silentChurn: (n) => {
+      if (!Number.isInteger(n) || n < 1)
+        throw new AdminInputError('silentChurn: n must be a positive integer');
+      const entry = clock.nextMoment();
+      return ds.silentChurn(n, entry, ds.tt.dayOf(entry));
+    },
     rename: (input) => {
       const c = check(RenameRequest, input);
       const index = ds.indexOfWid(c.wid);
@@ -262,6 +296,25 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
       }
       return iso(entry);
     },
+    hrCase: (input) => {
+      const c = check(HrCaseRequest, input);
+      const index = ds.indexOfWid(c.wid);
+      if (index < 0) throw new AdminInputError(`hrCase: no worker with WID ${c.wid}`);
+      const entry = clock.nextMoment();
+      const effective = c.effectiveDate === undefined ? ds.tt.dayOf(entry) : parseDay(c.effectiveDate);
+      if (effective === null)
+        throw new AdminInputError(`hrCase: effectiveDate: not a date: ${c.effectiveDate}`);
+      try {
+        if (c.case === 'convert')
+          return { entryMoment: iso(entry), wid: ds.convert(index, entry, effective) };
+        const kind =
+          c.case === 'additional-job' ? 'additional_job' : c.case === 'terminate' ? 'termination' : c.case;
+        ds.hrEvent(index, kind, entry, effective);
+      } catch (e) {
+        throw new AdminInputError(`hrCase ${c.case}: ${(e as Error).message}`);
+      }
+      return { entryMoment: iso(entry), wid: c.wid };
+    },
     setChurnRate: (r) => {
       if (!Number.isFinite(r) || r < 0) throw new AdminInputError('churn rate must be a number ≥ 0');
       d.churn.setRate(r);
@@ -270,7 +323,7 @@ export function createAdmin(d: AdminDeps): SimulatorAdmin {
     requestLog: () => stats.requestLog(),
     changeLog: () =>
       ds.changes().map((c) => {
-        const st = ds.pop.base(c.index);
+        const st = ds.base(c.index);
         return {
           seq: c.seq,
           wid: ds.wid(c.index),
@@ -318,10 +371,16 @@ export async function adminHttp(
         const c = check(ChurnRequest, await body());
         if (c.rate !== undefined) admin.setChurnRate(c.rate);
         const changed = c.apply !== undefined ? admin.churn(c.apply) : [];
-        return { status: 200, body: { changed, rate: admin.churnRate() } };
+        const silent = c.silent !== undefined ? admin.silentChurn(c.silent) : [];
+        return {
+          status: 200,
+          body: { changed, ...(c.silent !== undefined ? { silent } : {}), rate: admin.churnRate() },
+        };
       }
       case 'POST rename':
         return { status: 200, body: { entryMoment: admin.rename((await body()) as RenameRequest) } };
+      case 'POST hr-case':
+        return { status: 200, body: admin.hrCase((await body()) as HrCaseRequest) };
       case 'GET requests':
         return { status: 200, body: admin.requestLog() };
       case 'GET changes':

@@ -10,7 +10,22 @@ import { DAY_MS, type TenantTime } from './time';
  * taken effect by then), which is how Workday answers Get_Workers.
  */
 
-export type ChangeKind = 'hire' | 'termination' | 'rehire' | 'name' | 'title' | 'compensation';
+export type ChangeKind =
+  | 'hire'
+  | 'termination'
+  | 'rehire'
+  | 'name'
+  | 'title'
+  | 'compensation'
+  /** A new home email address, entered around the business processes: see `silent`. */
+  | 'contact'
+  /** A leave of absence begins (value seeds its expected length); `return` ends it. */
+  | 'leave'
+  | 'return'
+  /** A concurrent position beside the primary job (value: the job profile). */
+  | 'additional_job'
+  /** The worker's hire is rescinded: never hired, whatever its effective date. */
+  | 'rescind';
 
 export interface Change {
   /** Position in the change log; base history uses -1. */
@@ -23,6 +38,12 @@ export interface Change {
   effective: number;
   /** Seeded payload (new last name, job profile, raise, reason...). */
   value: number;
+  /**
+   * Never reaches the transaction log: no Transaction_Log_Entry, and no delta window selects the
+   * worker for it (as with fields Workday changes outside a business process). Only a full run
+   * sees it.
+   */
+  silent?: boolean;
 }
 
 /** The simulator's own model of a request's snapshot, in epoch ms; apart from wdsync's AsOf on purpose. */
@@ -72,6 +93,18 @@ export interface WorkerState {
   termDay?: number;
   termReason?: number;
   rehire: boolean;
+  /** The hire was rescinded (Hire_Rescinded): the worker is inactive, as if never hired. */
+  hireRescinded: boolean;
+  /** Hired as the conversion of a contingent worker (a new WID for the same person). */
+  conversion: boolean;
+  /** The person's identity across WIDs (Universal_ID), when the person has more than one. */
+  universalId?: string;
+  homeMailTag: number;
+  /** The latest leave of absence, if any: first day, expected and (once back) actual last day. */
+  leave?: { start: number; estimatedEnd: number; end?: number };
+  onLeave: boolean;
+  /** Concurrent positions beside the primary one, in the order they were added. */
+  additionalJobs: { job: number; since: number; n: number }[];
   /** Changes entered by the entry moment, newest first (for Transaction_Log_Entry_Data). */
   events: Change[];
 }
@@ -95,6 +128,9 @@ export class Dataset {
   private readonly byIndex = new Map<number, Change[]>();
   private readonly hires: Hire[] = [];
   private readonly hireByWid = new Map<string, number>();
+  /** Conversions: the employee's index → the contingent worker's it continues. */
+  private readonly convertedFrom = new Map<number, number>();
+  private readonly convertedTo = new Map<number, number>();
   private sortedHires: { count: number; list: { hire: Hire; pos: number }[] } | null = null;
   private readonly cache = new Map<string, { entry: number; set: ResultSet }>();
 
@@ -168,13 +204,51 @@ export class Dataset {
     if (!m) return -1;
     const index = Number(m[1]) - 100000;
     if (index < 0 || index >= this.indexCount) return -1;
-    return this.pop.isEmployee(index) === employee ? index : -1;
+    return this.isEmployee(index) === employee ? index : -1;
+  }
+
+  /** A conversion's employee is the person of the contingent worker, with its own WID and ID. */
+  base(index: number): BaseWorker {
+    const prior = this.convertedFrom.get(index);
+    if (prior === undefined) return this.pop.base(index);
+    const p = this.pop.base(prior);
+    return {
+      ...p,
+      index,
+      wid: this.wid(index),
+      isEmployee: true,
+      workerId: String(100000 + index),
+      hourly: false,
+      pay: p.hourly ? Math.round((p.pay * 2080) / 1.3 / 100) * 100 : p.pay,
+      hireDay: undefined,
+      hireEntry: undefined,
+      termDay: undefined,
+      termEntry: undefined,
+      termReason: undefined,
+    };
+  }
+
+  isEmployee(index: number): boolean {
+    return this.convertedFrom.has(index) || this.pop.isEmployee(index);
+  }
+
+  /** The index whose person (org, location, name) a worker is: a conversion's contingent worker. */
+  private personIndex(index: number): number {
+    return this.convertedFrom.get(index) ?? index;
+  }
+
+  /** Universal_ID, once the person has a second WID by `entry`: one id across a conversion. */
+  universalId(index: number, entry: number): string | undefined {
+    const person = this.convertedTo.has(index) ? index : this.convertedFrom.get(index);
+    if (person === undefined) return undefined;
+    const to = this.convertedTo.get(person)!;
+    return this.firstEntry(to) <= entry ? `UID-${String(person).padStart(8, '0')}` : undefined;
   }
 
   /** The worker as of the given moments, or null if not yet entered. */
   state(index: number, asOf: AsOfMillis): WorkerState | null {
     if (index >= this.indexCount || this.firstEntry(index) > asOf.entry) return null;
-    const b = this.pop.base(index);
+    const b = this.base(index);
     const visible = this.events(index).filter((e) => e.entry <= asOf.entry);
     const applied = visible
       .filter((e) => e.effective <= asOf.effective)
@@ -196,9 +270,17 @@ export class Dataset {
       active: false,
       terminated: false,
       rehire: false,
-      events: visible.slice().reverse(),
+      hireRescinded: false,
+      conversion: this.convertedFrom.has(index),
+      universalId: this.universalId(index, asOf.entry),
+      homeMailTag: b.homeMailTag,
+      onLeave: false,
+      additionalJobs: [],
+      events: visible.filter((e) => !e.silent).reverse(),
     };
     let hired = false;
+    // A rescind undoes the hire back to its start: it counts once entered, whatever its date.
+    st.hireRescinded = visible.some((e) => e.kind === 'rescind');
     for (const e of applied) {
       switch (e.kind) {
         case 'hire':
@@ -234,6 +316,25 @@ export class Dataset {
           st.compReason = 'promotion';
           break;
         }
+        case 'contact':
+          st.homeMailTag = e.value % 1000;
+          break;
+        case 'leave':
+          st.leave = { start: e.effective, estimatedEnd: e.effective + 30 + (e.value % 60) };
+          st.onLeave = true;
+          break;
+        case 'return':
+          // The last day of leave is the day before the worker is back.
+          if (st.leave) st.leave = { ...st.leave, end: e.effective - 1 };
+          st.onLeave = false;
+          break;
+        case 'additional_job':
+          st.additionalJobs.push({
+            job: e.value % JOB_PROFILES.length,
+            since: e.effective,
+            n: st.additionalJobs.length + 1,
+          });
+          break;
         case 'compensation':
           st.pay = Math.round(st.pay * (1 + (2 + (e.value % 12)) / 100) * 100) / 100;
           st.compEffective = e.effective;
@@ -241,14 +342,14 @@ export class Dataset {
           break;
       }
     }
-    st.active = hired && !st.terminated;
+    st.active = hired && !st.terminated && !st.hireRescinded;
     return st;
   }
 
   /** Does any change of this worker, entered by asOf.entry, fall in a window? */
   private inWindows(index: number, windows: TransactionWindow[], asOfEntry: number): boolean {
     for (const e of this.events(index)) {
-      if (e.entry > asOfEntry) continue;
+      if (e.entry > asOfEntry || e.silent) continue;
       const effAt = this.tt.startOf(e.effective);
       for (const w of windows) {
         if (w.updatedFrom !== undefined && e.entry < w.updatedFrom) continue;
@@ -272,13 +373,14 @@ export class Dataset {
   }
 
   private orgMatches(index: number, sel: OrgSelector[], subordinates: boolean): boolean {
-    const org = this.pop.orgOf(index);
+    const person = this.personIndex(index);
+    const org = this.pop.orgOf(person);
     for (const s of sel) {
       if (s.kind === 'sup' && (subordinates ? this.pop.orgWithin(org, s.k) : org === s.k)) return true;
       if (s.kind === 'cc' && this.pop.costCenter(org) === s.k) return true;
       if (
         s.kind === 'company' &&
-        LOCATIONS[pick(this.seed, LOCATIONS.length, Salt.location, index)].country === s.country
+        LOCATIONS[pick(this.seed, LOCATIONS.length, Salt.location, person)].country === s.country
       ) {
         return true;
       }
@@ -289,7 +391,7 @@ export class Dataset {
   private matches(index: number, asOf: AsOfMillis, c: Criteria): boolean {
     if (this.firstEntry(index) > asOf.entry) return false;
     if (c.excludeEmployees || c.excludeContingent) {
-      const emp = this.pop.isEmployee(index);
+      const emp = this.isEmployee(index);
       if (c.excludeEmployees && emp) return false;
       if (c.excludeContingent && !emp) return false;
     }
@@ -487,6 +589,78 @@ export class Dataset {
     const value = LAST_NAMES.indexOf(lastName);
     if (value < 0) throw new RangeError(`${lastName} is not a catalog last name`);
     this.append({ index, kind: 'name', entry, effective, value });
+  }
+
+  /**
+   * n changes that never reach the transaction log (a new home email address each), entered at
+   * `entry`, effective `effective`, on workers picked by seed; returns their WIDs. What deltas miss
+   * and a reconcile finds.
+   */
+  silentChurn(n: number, entry: number, effective: number): string[] {
+    const changed = new Set<string>();
+    for (let k = 0; k < n && this.indexCount > 0; k++) {
+      const seq = this.log.length;
+      const index = pick(this.seed, this.indexCount, Salt.churnTarget, seq, 7);
+      this.silentChange(index, entry, effective);
+      changed.add(this.wid(index));
+    }
+    return [...changed];
+  }
+
+  /** One worker's home email address changes, with no transaction log entry. */
+  silentChange(index: number, entry: number, effective: number): void {
+    const seq = this.log.length;
+    // A tag the worker does not have yet, so the change is a change.
+    const was = this.state(index, { entry, effective })?.homeMailTag ?? -1;
+    let value = hash32(this.seed, Salt.churnValue, seq) % 1000;
+    if (value === was) value = (value + 1) % 1000;
+    this.append({ index, kind: 'contact', entry, effective, value, silent: true });
+  }
+
+  /**
+   * One HR event of a worker, entered at `entry`, effective `effective` (a past day makes it
+   * back-dated): it reaches the transaction log like any business process.
+   */
+  hrEvent(
+    index: number,
+    kind: 'leave' | 'return' | 'additional_job' | 'rescind' | 'termination',
+    entry: number,
+    effective: number,
+  ): void {
+    const st = this.state(index, { entry, effective: Math.max(effective, this.tt.dayOf(entry)) });
+    if (!st) throw new RangeError('the worker is not hired yet');
+    if (kind === 'leave' && (st.onLeave || !st.active))
+      throw new RangeError('the worker is on leave or inactive');
+    if (kind === 'return' && !st.onLeave) throw new RangeError('the worker is not on leave');
+    if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
+    if (kind === 'termination' && (!st.active || this.pop.headOf(index) >= 0))
+      throw new RangeError('only an active worker heading no org can be terminated');
+    if (kind === 'rescind' && (st.hireRescinded || st.terminated || this.pop.headOf(index) >= 0))
+      throw new RangeError('only the hire of a worker not terminated and heading no org can be rescinded');
+    const value = hash32(this.seed, Salt.churnValue, this.log.length);
+    this.append({ index, kind, entry, effective, value });
+  }
+
+  /**
+   * A contingent worker converted to an employee, effective `effective`: Workday ends the
+   * contingent worker the day before and hires an employee, a new WID and Employee_ID for the
+   * same person (one Universal_ID). Returns the employee's WID.
+   */
+  convert(index: number, entry: number, effective: number): string {
+    const st = this.state(index, { entry, effective: Math.max(effective, this.tt.dayOf(entry)) });
+    if (!st?.active || this.isEmployee(index))
+      throw new RangeError('only an active contingent worker converts');
+    if (this.convertedTo.has(index)) throw new RangeError('the worker was converted already');
+    const to = this.indexCount;
+    const wid = this.pop.hireWid(to);
+    this.hires.push({ index: to, wid, entry });
+    this.hireByWid.set(wid, to);
+    this.convertedFrom.set(to, index);
+    this.convertedTo.set(index, to);
+    const value = hash32(this.seed, Salt.churnValue, this.log.length);
+    this.append({ index, kind: 'termination', entry, effective: effective - 1, value: 0 });
+    this.append({ index: to, kind: 'hire', entry, effective, value });
+    return wid;
   }
 
   /** Cost center k of the catalog (for org references). */

@@ -107,6 +107,12 @@ const CHANGE_TYPES: Record<Change['kind'], [string, string]> = {
   name: ['Change_Legal_Name', 'Change Legal Name'],
   title: ['Change_Job', 'Change Job'],
   compensation: ['Request_Compensation_Change', 'Request Compensation Change'],
+  // Silent (never in the transaction log); named for completeness.
+  contact: ['Change_Contact_Information', 'Change Contact Information'],
+  leave: ['Request_Leave_of_Absence', 'Request Leave of Absence'],
+  return: ['Return_from_Leave', 'Return from Leave'],
+  additional_job: ['Add_Additional_Job', 'Add Additional Job'],
+  rescind: ['Rescind', 'Rescind Hire'],
 };
 
 /** Fragments that only depend on the seed and the tenant. */
@@ -135,6 +141,7 @@ class Fragments {
   readonly hourlyPlan: string;
   readonly hireReason: string;
   readonly rehireReason: string;
+  readonly conversionReason: string;
   readonly compReason: Record<string, string>;
   readonly termReason: string[];
   readonly termCategory: string[];
@@ -144,6 +151,7 @@ class Fragments {
   readonly deptSubtype: string;
   readonly managerRole: string;
   readonly eligibleForHire: string;
+  readonly leaveType: string;
   readonly changeType: Record<string, string>;
 
   constructor(
@@ -286,6 +294,14 @@ class Fragments {
       ['WID', misc(41)],
       ['General_Event_Subcategory_ID', 'Hire_Employee_Rehire_Rehire'],
     ]);
+    this.conversionReason = ref(
+      'Hire_Reason_Reference',
+      'Hire Employee > Convert Contingent > Convert Contingent Worker to Employee',
+      [
+        ['WID', misc(42)],
+        ['General_Event_Subcategory_ID', 'Hire_Employee_Convert_Contingent_Convert_Contingent_Worker'],
+      ],
+    );
     this.compReason = Object.fromEntries(
       [
         ['hire', 'Hire Employee > Hire Employee > New Hire', 'Hire_Employee_Hire_Employee_New_Hire'],
@@ -339,6 +355,10 @@ class Fragments {
     this.eligibleForHire = ref('Eligible_for_Hire_Reference', 'Yes', [
       ['WID', misc(85)],
       ['Common_Yes_No_ID', 'Yes'],
+    ]);
+    this.leaveType = ref('Leave_of_Absence_Type_Reference', 'Personal Leave', [
+      ['WID', misc(86)],
+      ['Leave_of_Absence_Type_ID', 'Personal_Leave'],
     ]);
     this.changeType = Object.fromEntries(
       Object.entries(CHANGE_TYPES).map(([k, [id, d]], i) => [
@@ -521,6 +541,7 @@ export class WorkerRenderer {
     if (g.reference) s += workerRef('Worker_Reference', v);
     s += `<wd:Worker_Descriptor>${esc(v.descriptor)}</wd:Worker_Descriptor><wd:Worker_Data>`;
     s += `<wd:Worker_ID>${v.workerId}</wd:Worker_ID><wd:User_ID>${esc(v.userId)}</wd:User_ID>`;
+    if (v.st.universalId) s += `<wd:Universal_ID>${v.st.universalId}</wd:Universal_ID>`;
     if (g.personal) s += this.personal(v);
     if (g.employment) s += this.employment(v);
     if (g.compensation) s += this.compensation(v);
@@ -588,27 +609,43 @@ export class WorkerRenderer {
     const st = v.st;
     const seed = this.ctx.ds.seed;
     const hourly = v.frequency === 'Hourly';
-    // v2x has no Worker_Job_Data: the primary position is the Employment_Data's own Position_Data.
+    // v2x has no Worker_Job_Data: the primary position is the Employment_Data's own first
+    // Position_Data, additional jobs the Position_Data after it.
     const wrap = this.family !== 'v2x';
-    let s = `<wd:Employment_Data>${wrap ? '<wd:Worker_Job_Data wd:Primary_Job="1">' : ''}<wd:Position_Data wd:Effective_Date="${tt.date(st.positionEffective)}">`;
-    s += ref('Position_Reference', `${v.positionId} ${v.job.name} - ${v.descriptor}`, [
-      ['WID', wid(seed, OBJ.position, st.b.index)],
-      ['Position_ID', v.positionId],
-    ]);
-    s += `<wd:Position_ID>${v.positionId}</wd:Position_ID><wd:Position_Title>${esc(v.job.name)}</wd:Position_Title>`;
-    s += `<wd:Business_Title>${esc(st.businessTitle)}</wd:Business_Title><wd:Start_Date>${tt.date(st.hireDay)}</wd:Start_Date>`;
-    s += `${f.workerType.get(v.workerTypeId)}${f.fullTime}<wd:Job_Exempt>${b01(v.job.exempt)}</wd:Job_Exempt>`;
-    s +=
-      '<wd:Scheduled_Weekly_Hours>40</wd:Scheduled_Weekly_Hours><wd:Default_Weekly_Hours>40</wd:Default_Weekly_Hours>';
-    s +=
-      '<wd:Full_Time_Equivalent_Percentage>100</wd:Full_Time_Equivalent_Percentage><wd:Exclude_from_Headcount>0</wd:Exclude_from_Headcount>';
-    s += hourly ? f.hourly : f.salary;
-    s += f.jobSummary[st.job] + f.site[st.b.loc];
-    if (v.manager) s += workerRef('Manager_as_of_last_detected_manager_change_Reference', v.manager);
-    s += `</wd:Position_Data>${wrap ? '</wd:Worker_Job_Data>' : ''}`;
+    let s = '<wd:Employment_Data>';
+    const jobs = [
+      { primary: true, job: st.job, id: v.positionId, n: 0, since: st.positionEffective, start: st.hireDay },
+      ...st.additionalJobs.map((a) => ({
+        primary: false,
+        job: a.job,
+        id: `${v.positionId}-${a.n}`,
+        n: a.n,
+        since: a.since,
+        start: a.since,
+      })),
+    ];
+    for (const j of jobs) {
+      const job = JOB_PROFILES[j.job];
+      if (wrap) s += `<wd:Worker_Job_Data wd:Primary_Job="${b01(j.primary)}">`;
+      s += `<wd:Position_Data wd:Effective_Date="${tt.date(j.since)}">`;
+      s += ref('Position_Reference', `${j.id} ${job.name} - ${v.descriptor}`, [
+        ['WID', wid(seed, OBJ.position, j.n ? j.n * 100_000_000 + st.b.index : st.b.index)],
+        ['Position_ID', j.id],
+      ]);
+      s += `<wd:Position_ID>${j.id}</wd:Position_ID><wd:Position_Title>${esc(job.name)}</wd:Position_Title>`;
+      s += `<wd:Business_Title>${esc(j.primary ? st.businessTitle : job.name)}</wd:Business_Title><wd:Start_Date>${tt.date(j.start)}</wd:Start_Date>`;
+      s += `${f.workerType.get(v.workerTypeId)}${f.fullTime}<wd:Job_Exempt>${b01(job.exempt)}</wd:Job_Exempt>`;
+      s +=
+        '<wd:Scheduled_Weekly_Hours>40</wd:Scheduled_Weekly_Hours><wd:Default_Weekly_Hours>40</wd:Default_Weekly_Hours>';
+      s += `<wd:Full_Time_Equivalent_Percentage>100</wd:Full_Time_Equivalent_Percentage><wd:Exclude_from_Headcount>${b01(!j.primary)}</wd:Exclude_from_Headcount>`;
+      s += hourly ? f.hourly : f.salary;
+      s += f.jobSummary[j.job] + f.site[st.b.loc];
+      if (v.manager) s += workerRef('Manager_as_of_last_detected_manager_change_Reference', v.manager);
+      s += `</wd:Position_Data>${wrap ? '</wd:Worker_Job_Data>' : ''}`;
+    }
     s += `<wd:Worker_Status_Data><wd:Active>${b01(st.active)}</wd:Active><wd:Active_Status_Date>${tt.date(st.activeStatusDay)}</wd:Active_Status_Date>`;
     s += `<wd:Hire_Date>${tt.date(st.hireDay)}</wd:Hire_Date><wd:Original_Hire_Date>${tt.date(st.originalHireDay)}</wd:Original_Hire_Date>`;
-    s += st.rehire ? f.rehireReason : f.hireReason;
+    s += st.rehire ? f.rehireReason : st.conversion ? f.conversionReason : f.hireReason;
     s += `<wd:Continuous_Service_Date>${tt.date(st.hireDay)}</wd:Continuous_Service_Date><wd:First_Day_of_Work>${tt.date(st.hireDay)}</wd:First_Day_of_Work>`;
     s += `<wd:Retired>0</wd:Retired><wd:Seniority_Date>${tt.date(st.originalHireDay)}</wd:Seniority_Date>`;
     s += `<wd:Benefits_Service_Date>${tt.date(st.originalHireDay)}</wd:Benefits_Service_Date><wd:Company_Service_Date>${tt.date(st.originalHireDay)}</wd:Company_Service_Date>`;
@@ -618,9 +655,17 @@ export class WorkerRenderer {
       s += `<wd:Termination_Date>${tt.date(st.termDay)}</wd:Termination_Date><wd:Pay_Through_Date>${tt.date(st.termDay)}</wd:Pay_Through_Date>`;
       s += `${f.termReason[r]}${f.termCategory[r]}<wd:Termination_Involuntary>${b01(TERMINATION_REASONS[r][3])}</wd:Termination_Involuntary>`;
       s += `${this.eligible()}<wd:Regrettable_Termination>${b01(r === 0)}</wd:Regrettable_Termination>`;
-      s += `<wd:Hire_Rescinded>0</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
+      s += `<wd:Hire_Rescinded>${b01(st.hireRescinded)}</wd:Hire_Rescinded><wd:Termination_Last_Day_of_Work>${tt.date(st.termDay)}</wd:Termination_Last_Day_of_Work>`;
     } else {
-      s += `${this.eligible()}<wd:Hire_Rescinded>0</wd:Hire_Rescinded>`;
+      s += `${this.eligible()}<wd:Hire_Rescinded>${b01(st.hireRescinded)}</wd:Hire_Rescinded>`;
+    }
+    if (st.leave) {
+      const l = st.leave;
+      s += `<wd:Leave_Status_Data><wd:On_Leave>${b01(st.onLeave)}</wd:On_Leave><wd:Leave_Start_Date>${tt.date(l.start)}</wd:Leave_Start_Date>`;
+      s += `<wd:Estimated_Leave_End_Date>${tt.date(l.estimatedEnd)}</wd:Estimated_Leave_End_Date>`;
+      if (l.end !== undefined)
+        s += `<wd:Leave_End_Date>${tt.date(l.end)}</wd:Leave_End_Date><wd:First_Day_Of_Work>${tt.date(l.end + 1)}</wd:First_Day_Of_Work>`;
+      s += `<wd:Leave_Last_Day_of_Work>${tt.date(l.start - 1)}</wd:Leave_Last_Day_of_Work>${f.leaveType}</wd:Leave_Status_Data>`;
     }
     return `${s}<wd:Rehire>${b01(st.rehire)}</wd:Rehire></wd:Worker_Status_Data></wd:Employment_Data>`;
   }
@@ -695,8 +740,9 @@ export class WorkerRenderer {
       s += `<wd:Transaction_Log_Data><wd:Transaction_Log_Description>${esc(`${label}: ${v.descriptor}`)}</wd:Transaction_Log_Description>`;
       s += `<wd:Transaction_Effective_Moment>${tt.dateTime(tt.startOf(e.effective))}</wd:Transaction_Effective_Moment>`;
       s += `<wd:Transaction_Entry_Moment>${tt.dateTime(e.entry)}</wd:Transaction_Entry_Moment>${this.f.changeType[e.kind]}`;
-      s +=
-        '<wd:Is_Rescind_Or_Rescinded>0</wd:Is_Rescind_Or_Rescinded><wd:Is_Correction_Or_Corrected>0</wd:Is_Correction_Or_Corrected>';
+      // The rescind and the hire it rescinded are both marked.
+      const rescinded = e.kind === 'rescind' || (e.kind === 'hire' && v.st.hireRescinded);
+      s += `<wd:Is_Rescind_Or_Rescinded>${b01(rescinded)}</wd:Is_Rescind_Or_Rescinded><wd:Is_Correction_Or_Corrected>0</wd:Is_Correction_Or_Corrected>`;
       s += '</wd:Transaction_Log_Data></wd:Transaction_Log_Entry>';
     }
     return `${s}</wd:Transaction_Log_Entry_Data>`;

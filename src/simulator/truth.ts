@@ -1,4 +1,5 @@
 import type { NormalizedWorker } from '../domain/worker-record';
+import { JOB_PROFILES } from './catalog';
 import type { RequestedGroups } from './render';
 import { formatDay } from './time';
 import type { WorkerView } from './view';
@@ -17,6 +18,7 @@ export function toNormalized(v: WorkerView, groups: RequestedGroups): Normalized
     descriptor: v.descriptor,
     userId: v.userId,
   };
+  if (st.universalId) rec.personId = st.universalId;
   if (groups.personal) {
     const preferred = v.preferredFirst ?? v.first;
     rec.personal = {
@@ -50,6 +52,36 @@ export function toNormalized(v: WorkerView, groups: RequestedGroups): Normalized
     };
     if (v.manager) rec.employment.managerWid = v.manager.wid;
     if (st.terminated && st.termDay !== undefined) rec.employment.terminationDate = formatDay(st.termDay);
+    if (st.hireRescinded) rec.employment.hireRescinded = true;
+    if (st.conversion && !st.rehire) rec.employment.converted = true;
+    if (st.leave) {
+      rec.employment.onLeave = st.onLeave;
+      rec.employment.leave = {
+        startDate: formatDay(st.leave.start),
+        estimatedEndDate: formatDay(st.leave.estimatedEnd),
+        ...(st.leave.end !== undefined ? { endDate: formatDay(st.leave.end) } : {}),
+        typeId: 'Personal_Leave',
+      };
+    }
+    if (st.additionalJobs.length) {
+      const position = (primary: boolean, id: string, title: string, job: (typeof JOB_PROFILES)[number]) => ({
+        primary,
+        positionId: id,
+        positionTitle: job.name,
+        businessTitle: title,
+        jobProfileId: job.id,
+        jobProfileName: job.name,
+        locationId: v.location.id,
+        locationName: v.location.name,
+      });
+      rec.employment.positions = [
+        position(true, v.positionId, st.businessTitle, v.job),
+        ...st.additionalJobs.map((a) => {
+          const job = JOB_PROFILES[a.job];
+          return position(false, `${v.positionId}-${a.n}`, job.name, job);
+        }),
+      ];
+    }
   }
   if (groups.compensation)
     rec.compensation = { amount: st.pay, currency: v.currency, frequency: v.frequency };

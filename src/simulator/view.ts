@@ -98,7 +98,7 @@ export class ViewContext {
       legalFormatted: `${first} ${last}`,
       female: b.female,
       workEmail: `${f}.${l}.${b.index}@${this.domain}`,
-      homeEmail: `${f}${l}${b.homeMailTag}@mail.example.net`,
+      homeEmail: `${f}${l}${st.homeMailTag}@mail.example.net`,
       phone: { area: location.area, number, formatted: `+${country.phoneCode} (${location.area}) ${number}` },
       home: { lines },
       location,

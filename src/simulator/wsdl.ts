@@ -129,6 +129,7 @@ const COMMON_TYPES: string[] = [
   complex('Worker_DataType', [
     ['Worker_ID', S],
     ['User_ID', S],
+    ['Universal_ID', S],
     ['Personal_Data', 'wd:Personal_Information_DataType'],
     ['Employment_Data', 'wd:Worker_Employment_Information_DataType'],
     ['Compensation_Data', 'wd:Worker_Compensation_DataType'],
@@ -300,6 +301,15 @@ const COMMON_TYPES: string[] = [
     ['Worker_Reference', REF],
     ['Worker_Descriptor', S],
   ]),
+  complex('Leave_Status_Detail_DataType', [
+    ['On_Leave', B],
+    ['Leave_Start_Date', D],
+    ['Estimated_Leave_End_Date', D],
+    ['Leave_End_Date', D],
+    ['First_Day_Of_Work', D],
+    ['Leave_Last_Day_of_Work', D],
+    ['Leave_of_Absence_Type_Reference', REF],
+  ]),
   complex('Event_Target_Transaction_Log_Entry_DataType', [
     ['Transaction_Log_Entry', 'wd:Transaction_Log_EntryType', 0, 'unbounded'],
   ]),
@@ -339,6 +349,7 @@ const STATUS_BEFORE_ELIGIBILITY: Field[] = [
 const STATUS_AFTER_ELIGIBILITY: Field[] = [
   ['Hire_Rescinded', B],
   ['Termination_Last_Day_of_Work', D],
+  ['Leave_Status_Data', 'wd:Leave_Status_Detail_DataType', 0, 'unbounded'],
   ['Rehire', B],
 ];
 const USAGE: Field = ['Usage_Data', 'wd:Communication_Method_Usage_Information_DataType', 0, 'unbounded'];

@@ -9,6 +9,17 @@ export const CHANGE_TYPES = {
   terminated: 'com.wdsync.worker.terminated',
   rehired: 'com.wdsync.worker.rehired',
   removed: 'com.wdsync.worker.removed',
+  /**
+   * First delivery of an employee hired as a contingent worker's conversion: a new WID for a
+   * person the sink may hold under the old one (same record.personId).
+   */
+  converted: 'com.wdsync.worker.converted',
+  /** The hire was rescinded (employment.hireRescinded turned true): the worker never started. */
+  rescinded: 'com.wdsync.worker.rescinded',
+  /** A leave of absence began (employment.onLeave turned true). */
+  onLeave: 'com.wdsync.worker.on_leave',
+  /** Back from a leave of absence (employment.onLeave turned false). */
+  returned: 'com.wdsync.worker.returned_from_leave',
 } as const;
 export type ChangeKind = keyof typeof CHANGE_TYPES;
 
@@ -70,11 +81,16 @@ export function fieldChanges(
 
 /** What happened to a worker between what was delivered and the new record. */
 export function changeKind(prev: DeliveredState | undefined, next: NormalizedWorker): ChangeKind {
-  if (!prev || prev.removed) return 'created';
+  if (!prev || prev.removed) return next.employment?.converted ? 'converted' : 'created';
+  if (next.employment?.hireRescinded && !prev.record.employment?.hireRescinded) return 'rescinded';
   const was = prev.record.employment?.terminated;
   const is = next.employment?.terminated;
   if (is && !was) return 'terminated';
   if (was && is === false) return 'rehired';
+  const away = prev.record.employment?.onLeave ?? false;
+  const onLeave = next.employment?.onLeave ?? false;
+  if (onLeave && !away) return 'onLeave';
+  if (away && !onLeave) return 'returned';
   return 'updated';
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NormalizedWorker } from '../domain/worker-record';
-import type { MappedRecord, Mapping } from '../mapping/mapping-file';
+import { lifecycleAction, type MappedRecord, type Mapping } from '../mapping/mapping-file';
 import { contentHash } from './hash';
 import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome } from './types';
 
@@ -58,7 +58,7 @@ export async function planMappedWrites<H extends Held>(o: {
       continue;
     }
     const m = await o.mapping.map(r);
-    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    const lifecycle = lifecycleAction(file, m);
     if (lifecycle === 'nothing' || (!lifecycle && !m.inScope))
       skipped.push({ wid: r.wid, hash, action: 'unchanged' });
     else changed.push({ wid: r.wid, m, hash });
@@ -73,7 +73,7 @@ export async function planMappedWrites<H extends Held>(o: {
       skip();
       continue;
     }
-    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    const lifecycle = lifecycleAction(file, m);
     // A worker who leaves before ever reaching the target gets no record there.
     if (lifecycle === 'delete' || lifecycle === 'deactivate') {
       if (h) writes.push({ wid, hash, kind: lifecycle, m, held: h });

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
-import type { MappedRecord, Mapping } from '../mapping/mapping-file';
+import { lifecycleAction, type MappedRecord, type Mapping } from '../mapping/mapping-file';
 import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
 import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
@@ -309,7 +309,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         continue;
       }
       const m = await mapping.map(r);
-      const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+      const lifecycle = lifecycleAction(file, m);
       if (lifecycle === 'nothing' || (!lifecycle && !m.inScope)) {
         // Nothing to write: remembered as seen, so only a change to the record brings it back.
         skipped.push({ wid: r.wid, hash, action: 'unchanged' });
@@ -329,7 +329,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         skipped.push({ wid: r.wid, hash, action: 'unchanged' });
         continue;
       }
-      const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+      const lifecycle = lifecycleAction(file, m);
       const skip = () => skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       const attributes = { type: file.object };
       if (lifecycle === 'delete') {
@@ -390,7 +390,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     // The record as the mapping makes it, also when nothing would be written.
     const mapped = m.inScope ? { ...m.values, ...(current ? {} : m.createOnly), [ext]: m.key } : undefined;
     const base = { inScope: m.inScope, key: m.key, current, ...(mapped ? { target: mapped } : {}) };
-    const lifecycle = m.terminated ? file.actions.onTermination : undefined;
+    const lifecycle = lifecycleAction(file, m);
     if (w) {
       const { attributes: _a, ...target } = w.body ?? { Id: w.id };
       if (w.kind === 'delete')

@@ -1,4 +1,4 @@
-import { NormalizedWorker } from '../domain/worker-record';
+import { type JobFields, NormalizedWorker } from '../domain/worker-record';
 import type { SchemaFamily } from './schema-family';
 import { type XNode, attr, child, children, path, refId, text } from './xml-tree';
 
@@ -155,6 +155,63 @@ function primaryJob(ed: XNode, family: SchemaFamily): XNode | undefined {
   return jobs.find((j) => parseBool(attr(j, 'Primary_Job'), 'Worker_Job_Data@Primary_Job')) ?? jobs[0];
 }
 
+/** Every job's Position_Data, the primary one first: Worker_Job_Data, or before v30 Position_Data. */
+function allPositions(ed: XNode, family: SchemaFamily): { pos: XNode; primary: boolean }[] {
+  if (family === 'v2x') return children(ed, 'Position_Data').map((pos, i) => ({ pos, primary: i === 0 }));
+  const primary = primaryJob(ed, family);
+  const out: { pos: XNode; primary: boolean }[] = [];
+  for (const j of children(ed, 'Worker_Job_Data')) {
+    const pos = child(j, 'Position_Data');
+    if (pos) out[j === primary ? 'unshift' : 'push']({ pos, primary: j === primary });
+  }
+  return out;
+}
+
+type Employment = NonNullable<NormalizedWorker['employment']>;
+
+function mapPosition(pos: XNode): JobFields {
+  const p: JobFields = {};
+  const set = <K extends keyof JobFields>(k: K, v: JobFields[K] | undefined) => {
+    if (v !== undefined) p[k] = v;
+  };
+  set('positionId', text(child(pos, 'Position_ID')) ?? refId(child(pos, 'Position_Reference')));
+  set('positionTitle', text(child(pos, 'Position_Title')));
+  set('businessTitle', text(child(pos, 'Business_Title')));
+  // The typed ID of a reference, else its first ID.
+  const id = (r: XNode | undefined, type: string) => refId(r, type) ?? refId(r);
+  const jp = child(pos, 'Job_Profile_Summary_Data') ?? emptyNode;
+  set('jobProfileId', id(child(jp, 'Job_Profile_Reference'), 'Job_Profile_ID'));
+  set('jobProfileName', text(child(jp, 'Job_Profile_Name')));
+  const site = child(pos, 'Business_Site_Summary_Data') ?? emptyNode;
+  set('locationId', id(child(site, 'Location_Reference'), 'Location_ID'));
+  set('locationName', text(child(site, 'Name')));
+  return p;
+}
+
+/** Leave_Status_Data: on leave when any is; the latest leave (by start date) is the one kept. */
+function mapLeave(status: XNode, e: Employment): void {
+  const leaves = children(status, 'Leave_Status_Data');
+  if (!leaves.length) return;
+  let latest: Employment['leave'];
+  e.onLeave = false;
+  for (const l of leaves) {
+    if (parseBool(text(child(l, 'On_Leave')), 'Leave_Status_Data/On_Leave')) e.onLeave = true;
+    const startDate = parseDate(text(child(l, 'Leave_Start_Date')), 'Leave_Status_Data/Leave_Start_Date');
+    if (!startDate || (latest && latest.startDate > startDate)) continue;
+    latest = { startDate };
+    const est = parseDate(
+      text(child(l, 'Estimated_Leave_End_Date')),
+      'Leave_Status_Data/Estimated_Leave_End_Date',
+    );
+    const end = parseDate(text(child(l, 'Leave_End_Date')), 'Leave_Status_Data/Leave_End_Date');
+    const type = refId(child(l, 'Leave_of_Absence_Type_Reference'), 'Leave_of_Absence_Type_ID');
+    if (est) latest.estimatedEndDate = est;
+    if (end) latest.endDate = end;
+    if (type) latest.typeId = type;
+  }
+  if (latest) e.leave = latest;
+}
+
 /**
  * The worker's manager: the nearest manager up the supervisory chain who is not the worker
  * (a manager's own org lists them as its manager). Workday orders the chain top-down.
@@ -197,37 +254,28 @@ function mapEmployment(
   if (active === undefined) throw new MappingError('Worker_Status_Data/Active is missing');
   if (hireDate === undefined) throw new MappingError('Worker_Status_Data/Hire_Date is missing');
 
-  const e: NonNullable<NormalizedWorker['employment']> = { active, hireDate, terminated };
+  const e: Employment = { active, hireDate, terminated };
   if (terminationDate) e.terminationDate = terminationDate;
   const job = primaryJob(ed, family);
   const pos = job && child(job, 'Position_Data');
   if (pos) {
-    const set = <K extends keyof typeof e>(k: K, v: (typeof e)[K] | undefined) => {
-      if (v !== undefined) e[k] = v;
-    };
-    set('positionId', text(child(pos, 'Position_ID')) ?? refId(child(pos, 'Position_Reference')));
-    set('positionTitle', text(child(pos, 'Position_Title')));
-    set('businessTitle', text(child(pos, 'Business_Title')));
-    set('workerTypeId', refId(child(pos, 'Worker_Type_Reference')));
-    const jp = child(pos, 'Job_Profile_Summary_Data');
-    set(
-      'jobProfileId',
-      refId(child(jp ?? emptyNode, 'Job_Profile_Reference'), 'Job_Profile_ID') ??
-        refId(child(jp ?? emptyNode, 'Job_Profile_Reference')),
-    );
-    set('jobProfileName', text(child(jp ?? emptyNode, 'Job_Profile_Name')));
-    const site = child(pos, 'Business_Site_Summary_Data');
-    set(
-      'locationId',
-      refId(child(site ?? emptyNode, 'Location_Reference'), 'Location_ID') ??
-        refId(child(site ?? emptyNode, 'Location_Reference')),
-    );
-    set('locationName', text(child(site ?? emptyNode, 'Name')));
+    Object.assign(e, mapPosition(pos));
+    const workerTypeId = refId(child(pos, 'Worker_Type_Reference'));
+    if (workerTypeId !== undefined) e.workerTypeId = workerTypeId;
   }
   if (job) {
     const manager = managerOf(job, ownWid);
     if (manager) e.managerWid = manager;
   }
+  if (parseBool(text(child(status, 'Hire_Rescinded')), 'Worker_Status_Data/Hire_Rescinded'))
+    e.hireRescinded = true;
+  // Workday's conversion subcategories (Hire_Employee_Convert_Contingent_…) say "Convert".
+  const reason = child(status, 'Hire_Reason_Reference');
+  const reasonId = refId(reason, 'General_Event_Subcategory_ID') ?? '';
+  if (/convert/i.test(reasonId)) e.converted = true;
+  mapLeave(status, e);
+  const jobs = allPositions(ed, family);
+  if (jobs.length > 1) e.positions = jobs.map((j) => ({ primary: j.primary, ...mapPosition(j.pos) }));
   return e;
 }
 
@@ -318,6 +366,8 @@ export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResul
     if (data) {
       const userId = text(child(data, 'User_ID'));
       if (userId) candidate.userId = userId;
+      const personId = text(child(data, 'Universal_ID'));
+      if (personId) candidate.personId = personId;
       const pd = child(data, 'Personal_Data');
       if (pd) candidate.personal = mapPersonal(pd, family);
       const ed = child(data, 'Employment_Data');

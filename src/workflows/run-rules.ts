@@ -1,6 +1,14 @@
 import type { NotifyEvent } from '../activities/ports';
 import { ErrorType } from '../errors/types';
-import type { PageOutcome, RunCarry, RunProgress, RunSummary, SinkTotals, SyncRunInput } from './types';
+import type {
+  PageOutcome,
+  RunCarry,
+  RunProgress,
+  RunSummary,
+  SinkDrift,
+  SinkTotals,
+  SyncRunInput,
+} from './types';
 import type { RunState, SyncMode } from '../domain/run';
 
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
@@ -282,6 +290,25 @@ export function buildSummary(
     endedAt: new Date(now).toISOString(),
     durationMs: now - Date.parse(s.startedAt),
   };
+}
+
+/**
+ * A reconcile's drift: its inserts and updates are exactly what the sink lacked, since the deltas
+ * before it had delivered everything else (unchanged), and its removals what they never removed.
+ */
+export function reconcileDrift(
+  perSink: Record<string, SinkTotals>,
+  removed: Record<string, number>,
+): NonNullable<RunSummary['drift']> {
+  const out: Record<string, SinkDrift> = {};
+  let total = 0;
+  for (const sink of new Set([...Object.keys(perSink), ...Object.keys(removed)])) {
+    const t = perSink[sink];
+    const d = { added: t?.inserted ?? 0, changed: t?.updated ?? 0, removed: removed[sink] ?? 0 };
+    out[sink] = d;
+    total += d.added + d.changed + d.removed;
+  }
+  return { perSink: out, total };
 }
 
 export function summaryState(summary: RunSummary): RunState {

@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ErrorType } from '../errors/types';
+import { terminationsDueBy } from '../time/lookahead';
 import { tenantDate } from '../time/tenant-date';
 import { pageWorkflowId, runIdProblem } from './ids';
 import {
@@ -32,7 +33,7 @@ import {
   type WorkdayProxy,
   workdayActivities,
 } from './proxies';
-import { detailsText, RunRules, summaryState } from './run-rules';
+import { detailsText, RunRules, reconcileDrift, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, failureType, syncPage } from './sync-page';
 import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
@@ -158,6 +159,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     asOf: s.asOf,
     scope: input.scope,
     window: s.window,
+    ...(input.terminationLookaheadMs
+      ? {
+          terminationsDueBy: terminationsDueBy(
+            s.asOf.entryMoment,
+            input.terminationLookaheadMs,
+            input.timezone,
+          ),
+        }
+      : {}),
   });
 
   // --- one page: a child workflow; its outcome or its failure joins the run ---
@@ -226,23 +236,28 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
     // --- finalize ---
     let summary = rules.summary();
+    const removed: Record<string, number> = {};
     const finalized =
       planned &&
       (await cancellable(async () => {
         for (const sink of input.sinks) {
-          await sinks.finalizeSink({
-            runId,
-            sink,
-            mode: rules.finalizeMode,
-            totalPages: s.totalPages,
-            complete: rules.completeOn(sink, summary),
-            asOfEntry: s.asOf.entryMoment,
-          });
+          removed[sink] = (
+            await sinks.finalizeSink({
+              runId,
+              sink,
+              mode: rules.finalizeMode,
+              totalPages: s.totalPages,
+              complete: rules.completeOn(sink, summary),
+              asOfEntry: s.asOf.entryMoment,
+            })
+          ).removed;
         }
       }));
     // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
     // keep it waiting on a database that may be the very reason for the cancel.
     if (!finalized) summary = rules.summary();
+    // Commands are as before; only the result says more, so earlier histories replay unchanged.
+    if (input.reconcile) summary = { ...summary, drift: reconcileDrift(summary.perSink, removed) };
     await (finalized ? books : closing)
       .recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null })
       .catch((err) => {
@@ -322,6 +337,16 @@ async function planRun(
       scope: input.scope ?? null,
       asOf: s.asOf,
       fullIfNoWatermark: input.fullIfNoWatermark ?? false,
+      // Workers whose termination falls due within the look-ahead must be in the delta too.
+      ...(input.terminationLookaheadMs
+        ? {
+            effectiveThrough: terminationsDueBy(
+              s.asOf.entryMoment,
+              input.terminationLookaheadMs,
+              input.timezone,
+            ),
+          }
+        : {}),
     });
     if (delta.window) s.window = delta.window;
     else s.mode = 'full';

@@ -28,6 +28,11 @@ export interface PageRequestSpec {
   asOf: AsOf;
   scope?: SyncScope;
   window?: DeltaWindow;
+  /**
+   * With a termination look-ahead: the last tenant-local day whose terminations are delivered
+   * now (activities/due-terminations.ts).
+   */
+  terminationsDueBy?: string;
 }
 
 export interface FetchSummary {
@@ -81,6 +86,16 @@ export interface SyncRunInput {
   window?: DeltaWindow;
   /** A delta run with no stored watermark runs as a full run instead of failing. */
   fullIfNoWatermark?: boolean;
+  /**
+   * Terminations due within this many milliseconds of the pinned entry moment (by tenant-local
+   * day) are delivered now, as Workday will show them on their day (README: termination look-ahead).
+   */
+  terminationLookaheadMs?: number;
+  /**
+   * A reconcile: a full run whose summary reports, per sink, the drift it repaired (what the
+   * deltas before it had missed). Needs mode full.
+   */
+  reconcile?: boolean;
   /** Pages per workflow execution before continue-as-new (after draining in-flight pages). */
   pagesPerExecution?: number;
   /** Consecutive failed pages that auto-pause the run (state Degraded). */
@@ -98,6 +113,17 @@ export interface SinkTotals {
   inserted: number;
   updated: number;
   unchanged: number;
+}
+
+/**
+ * What a reconcile found a sink lacked: workers it added (the sink did not hold them), changed
+ * (held a different version) and removed (held but no longer in Workday). Each was missed by every
+ * delta before it, so all three are zero when the deltas kept the sink exact.
+ */
+export interface SinkDrift {
+  added: number;
+  changed: number;
+  removed: number;
 }
 
 export interface RunCarry {
@@ -156,6 +182,8 @@ export interface RunSummary extends RunProgress {
   sinkFailures: Record<string, number[]>;
   totalsMismatch: string[];
   reconciliation: { expected: number; accounted: number; ok: boolean };
+  /** Reconcile runs only: the drift per sink, and its total over sinks. */
+  drift?: { perSink: Record<string, SinkDrift>; total: number };
   endedAt: string;
   durationMs: number;
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AsOf } from '../../src/domain/as-of';
+import { type StartOptions, startSync } from '../../src/runs/start';
 import type { RunSummary } from '../../src/workflows/types';
 import { type Harness, sinkRows } from './harness';
 
@@ -43,4 +45,25 @@ export async function until(fn: () => Promise<boolean> | boolean, what: string, 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The simulator's now, pinned the way a run pins it (its tenant is at -08:00 unless told). */
+export function pinSimNow(h: Harness, tzOffsetMs = -8 * 3_600_000): AsOf {
+  const entryMoment = h.sim.admin.clock.now();
+  return {
+    entryMoment,
+    effectiveDate: new Date(Date.parse(entryMoment) + tzOffsetMs).toISOString().slice(0, 10),
+  };
+}
+
+/** A run pinned a minute after the simulator's now (its clock frozen), to its summary. */
+export async function runPinned(h: Harness, opts: Omit<StartOptions, 'asOf'>): Promise<RunSummary> {
+  h.sim.admin.clock.advance(60_000);
+  const { handle } = await startSync(h.client, h.cfg, {
+    pageSize: 100,
+    concurrency: 3,
+    asOf: pinSimNow(h),
+    ...opts,
+  });
+  return handle.result();
 }

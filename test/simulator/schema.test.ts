@@ -40,6 +40,18 @@ describe('schema validity (xmllint)', { skip }, () => {
     // Small tenant so the page holds org heads (Role_Data), terminated workers and future hires.
     sim = await startSimulator({ workers: 400, seed: 5, faults: NO_LATENCY });
     sim.admin.churn(200);
+    // The HR cases of issue 16 on the first page: leave (one back already), concurrent positions,
+    // conversions (Universal_ID, a conversion hire reason), a rescinded hire.
+    const active = sim.admin
+      .workersAsOf({ entryMoment: sim.admin.clock.now(), effectiveDate: sim.admin.clock.now().slice(0, 10) })
+      .filter((w) => w.employment?.active);
+    for (const w of active.slice(0, 3)) sim.admin.hrCase({ case: 'leave', wid: w.wid });
+    sim.admin.hrCase({ case: 'return', wid: active[0]!.wid });
+    for (const w of active.slice(2, 5)) sim.admin.hrCase({ case: 'additional-job', wid: w.wid });
+    sim.admin.hrCase({ case: 'additional-job', wid: active[4]!.wid });
+    const contingent = active.filter((w) => w.workerType === 'Contingent_Worker');
+    for (const w of contingent.slice(0, 2)) sim.admin.hrCase({ case: 'convert', wid: w.wid });
+    sim.admin.hrCase({ case: 'rescind', wid: active[8]!.wid });
     dir = mkdtempSync(path.join(os.tmpdir(), 'wdsim-xsd-'));
     for (const { version } of FAMILIES) {
       const wsdl = await (await fetch(`${endpointAt(sim, version)}?wsdl`)).text();
@@ -180,15 +192,13 @@ describe('schema validity (xmllint)', { skip }, () => {
   }, async () => {
     // No v2x schema is at hand; this shows everything but the missing wrapper is Workday's.
     const r = await getWorkers(sim, { count: 400, group: ALL_GROUPS }, endpointAt(sim, 'v24.0'));
+    // Every Position_Data, additional jobs' too, gets a wrapper of its own.
     const wrapped = r.text
       .replaceAll(
-        '<wd:Employment_Data><wd:Position_Data',
-        '<wd:Employment_Data><wd:Worker_Job_Data wd:Primary_Job="1"><wd:Position_Data',
+        '<wd:Position_Data wd:Effective_Date',
+        '<wd:Worker_Job_Data><wd:Position_Data wd:Effective_Date',
       )
-      .replaceAll(
-        '</wd:Position_Data><wd:Worker_Status_Data>',
-        '</wd:Position_Data></wd:Worker_Job_Data><wd:Worker_Status_Data>',
-      );
+      .replaceAll('</wd:Position_Data>', '</wd:Position_Data></wd:Worker_Job_Data>');
     assert.notEqual(wrapped, r.text);
     validate(wrapped, WORKDAY_XSD);
     assert.throws(() => validate(r.text, WORKDAY_XSD), /Position_Data/);

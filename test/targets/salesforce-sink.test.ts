@@ -173,6 +173,23 @@ describe('Salesforce sink', () => {
     assert.equal(sf.admin.contacts().length, 1);
   });
 
+  it("a rescinded hire follows the mapping's onRescind, else its onTermination", async () => {
+    await sink.deliverPage(ctx(), [worker(1), worker(2)]);
+    const rescinded = (n: number) => worker(n, { active: false, hireRescinded: true });
+    const res = await sink.deliverPage(ctx(2), [rescinded(1)]);
+    assert.equal(res.updated, 1);
+    const held = sf.admin.contacts().find((c) => c.Workday_ID__c === worker(1).wid)!;
+    assert.equal(held.Active__c, false, 'deactivated, as onTermination says');
+    const file = loadMapping(EXAMPLE).file;
+    const del = make(parseMapping({ ...file, actions: { ...file.actions, onRescind: 'delete' } }));
+    await del.deliverPage(ctx(3), [rescinded(2)]);
+    assert.deepEqual(
+      sf.admin.contacts().map((c) => c.Workday_ID__c),
+      [worker(1).wid],
+      'onRescind: delete removes it',
+    );
+  });
+
   it('never writes a page from an older snapshot over a newer one (overlapping runs)', async () => {
     await sink.deliverPage(ctx(1, { asOfEntry: '2026-03-01T00:00:00.000Z' }), [
       worker(1, { businessTitle: 'New' }),

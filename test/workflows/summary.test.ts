@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatSummary, summaryJson } from '../../src/cli/progress';
+import { reconcileDrift } from '../../src/workflows/run-rules';
 import { buildSummary } from '../../src/workflows/sync-run';
 import type { RunCarry } from '../../src/workflows/types';
 
@@ -61,4 +63,22 @@ test('a cancelled run is CANCELLED, not a reconciliation failure', () => {
   const s = buildSummary({ pageSize: 100 }, carry({ workersFetched: 100, pagesDone: 1 }), true);
   assert.equal(s.status, 'CANCELLED');
   assert.equal(s.reconciliation.ok, true);
+});
+
+test("a reconcile's drift: its inserts, updates and removals per sink; status prints them", () => {
+  const perSink = {
+    postgres: { inserted: 2, updated: 3, unchanged: 245 },
+    files: { inserted: 0, updated: 0, unchanged: 250 },
+  };
+  const drift = reconcileDrift(perSink, { postgres: 1, files: 0 });
+  assert.deepEqual(drift, {
+    perSink: { postgres: { added: 2, changed: 3, removed: 1 }, files: { added: 0, changed: 0, removed: 0 } },
+    total: 6,
+  });
+  const s = { ...buildSummary({ pageSize: 100 }, carry({ perSink }), false), drift };
+  const text = formatSummary(s);
+  assert.match(text, /reconcile\s+6 changes the deltas had missed/);
+  assert.match(text, /drift postgres 2 added, 3 changed, 1 removed/);
+  assert.deepEqual(summaryJson(s).drift, drift);
+  assert.equal('drift' in summaryJson(buildSummary({ pageSize: 100 }, carry(), false)), false);
 });
