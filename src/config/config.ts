@@ -7,6 +7,8 @@ import { isTimeZone } from '../time/tenant-date';
 import { webhookSecretProblem } from '../notify/signature';
 import { checkWorkdayConnection, Secret, workdayFields } from '../workday/config';
 import { KafkaSecurity, parseKafkaTarget } from '../kafka/target';
+import { DEFAULT_SAFETY } from '../safety/breaker';
+import { SafetyOverrideSettings, SafetySettings } from '../safety/settings';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -47,6 +49,8 @@ const SinkConfig = z.discriminatedUnion('type', [
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
     apiVersion: z.string().optional(),
+    /** This sink's circuit-breaker limits, over the top-level `safety` defaults. */
+    safety: SafetyOverrideSettings.optional(),
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
@@ -165,6 +169,11 @@ export const ConfigSchema = z.object({
     pageSize: z.coerce.number().int().min(1).max(999).default(999),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
   }),
+  /**
+   * The circuit breaker on deactivations and deletions in business-system sinks: a run holding
+   * more than either limit for a sink waits for approval (a sink's own `safety` wins).
+   */
+  safety: SafetySettings.default({ ...DEFAULT_SAFETY }),
   /** Connection settings every Kafka client of wdsync shares unless a sink sets its own. */
   kafka: z
     .object({ clientId: z.string().default('wdsync'), ...KafkaSecurity.shape })
@@ -224,12 +233,25 @@ export function parseSinksEnv(value: string): unknown[] {
         throw new ConfigError(
           `WDSYNC_SINKS: "${item}" needs a mapping file, e.g. crm=salesforce:examples/salesforce-contact.json`,
         );
-      return { name, type, mapping: arg };
+      const [mapping, query] = arg.split('?', 2);
+      return { name, type, mapping, ...safetyArg(item, query) };
     }
     throw new ConfigError(
       `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir>, kafka:<host:port,...>/<topic> or salesforce:<mapping.json>`,
     );
   });
+}
+
+/** A business-system sink spec's `?maxDestructive=N&maxDestructivePercent=P` (zod checks the values). */
+function safetyArg(item: string, query: string | undefined) {
+  if (!query) return {};
+  const q = new URLSearchParams(query);
+  const unknown = [...q.keys()].filter((k) => k !== 'maxDestructive' && k !== 'maxDestructivePercent');
+  if (unknown.length)
+    throw new ConfigError(
+      `WDSYNC_SINKS: unknown setting ${unknown.join(', ')} in "${item}"; a sink spec takes ?maxDestructive=N&maxDestructivePercent=P`,
+    );
+  return { safety: Object.fromEntries(q) };
 }
 
 function kafkaSinkArg(item: string, arg: string | undefined) {
@@ -429,6 +451,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): WdsyncC
       ...defined({ pageSize: env.WDSYNC_PAGE_SIZE, concurrency: env.WDSYNC_CONCURRENCY }),
     },
     kafka: section('kafka'),
+    safety: {
+      ...DEFAULT_SAFETY,
+      ...section('safety'),
+      ...defined({
+        maxDestructive: env.WDSYNC_MAX_DESTRUCTIVE,
+        maxDestructivePercent: env.WDSYNC_MAX_DESTRUCTIVE_PERCENT,
+      }),
+    },
     notify: {
       ...Object.fromEntries(Object.entries(section('notify')).filter(([k]) => k !== 'webhookSecretFile')),
       ...defined({

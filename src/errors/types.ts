@@ -31,6 +31,7 @@ export const ErrorType = {
   ReconciliationMismatch: 'ReconciliationMismatch',
   DeadLetters: 'DeadLetters',
   ConsecutivePageFailures: 'ConsecutivePageFailures',
+  DestructiveLimit: 'DestructiveLimit',
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequestLimit: 'SalesforceRequestLimit',
   SalesforceRequest: 'SalesforceRequestError',

@@ -9,12 +9,23 @@ import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
 import type { MappedRecord, Mapping } from '../mapping/mapping-file';
 import { contentHash } from './hash';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sink } from './types';
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  HeldAction,
+  LifecycleItem,
+  RecordFailure,
+  RecordOutcome,
+  Sink,
+  SinkLifecycle,
+} from './types';
 
 /**
  * Salesforce sink: each page's changed records, mapped by the sink's mapping file, upserted by
- * external id through sObject Collections in requests of 200, with jsforce. Terminated workers are
- * deactivated or deleted as the mapping says, and only when Salesforce already holds them.
+ * external id through sObject Collections in requests of 200, with jsforce. Terminated and removed
+ * workers are deactivated or deleted as the mapping says, and only when Salesforce already holds
+ * them: the page hands those to the delivery core (`held`), which applies them through
+ * `lifecycle` once the run's circuit breaker lets it.
  * Salesforce keeps no ledger of ours: upserts by external id are idempotent, and unchanged
  * records are told apart by the hashes the audit trail passes (over the record and the mapping,
  * so a changed mapping rewrites every record once).
@@ -208,8 +219,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   async function plan(
     ctx: DeliveryContext,
     records: NormalizedWorker[],
-  ): Promise<{ writes: Planned[]; skipped: RecordOutcome[] }> {
+  ): Promise<{ writes: Planned[]; skipped: RecordOutcome[]; held: HeldAction[] }> {
     const skipped: RecordOutcome[] = [];
+    const held: HeldAction[] = [];
     const changed: { r: NormalizedWorker; m: MappedRecord; hash: string }[] = [];
     for (const r of records) {
       const hash = createHash('sha256')
@@ -229,11 +241,11 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       changed.push({ r, m, hash });
     }
-    const held = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
+    const found = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
     const stamp = file.asOfField ? { [file.asOfField]: ctx.asOfEntry } : {};
     const writes: Planned[] = [];
     for (const { r, m, hash } of changed) {
-      const h = held.get(m.key);
+      const h = found.get(m.key);
       const id = h?.id;
       const exists = id !== undefined;
       // Runs may overlap: a page from an older snapshot than the one Salesforce holds writes nothing.
@@ -244,36 +256,128 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       const lifecycle = m.terminated ? file.actions.onTermination : undefined;
       const skip = () => skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       const attributes = { type: file.object };
-      if (lifecycle === 'delete') {
-        if (exists) writes.push({ wid: r.wid, hash, kind: 'delete', id, exists });
-        else skip();
-      } else if (lifecycle === 'deactivate') {
-        // A worker who leaves before ever reaching Salesforce gets no record there.
+      if (lifecycle === 'delete' || lifecycle === 'deactivate') {
+        // A worker who leaves before ever reaching Salesforce gets no record there; one who is
+        // there is the delivery core's to deactivate or delete, behind the circuit breaker.
         if (exists)
-          writes.push({
-            wid: r.wid,
-            hash,
-            kind: 'upsert',
-            exists,
-            body: {
-              attributes,
-              ...(file.actions.update ? m.values : {}),
-              ...m.deactivate,
-              ...stamp,
-              [ext]: m.key,
-            },
-          });
+          held.push({ wid: r.wid, workerId: r.workerId, event: 'termination', action: lifecycle, hash });
         else skip();
       } else if (exists ? file.actions.update : file.actions.create) {
         const body = { attributes, ...m.values, ...(exists ? {} : m.createOnly), ...stamp, [ext]: m.key };
         writes.push({ wid: r.wid, hash, kind: 'upsert', exists, body });
       } else skip();
     }
-    return { writes, skipped };
+    return { writes, skipped, held };
   }
 
+  /** The body that deactivates a record: its deactivate fields (and, with update on, its values). */
+  function deactivation(m: MappedRecord, key: string, asOfEntry: string): Record<string, unknown> {
+    return {
+      attributes: { type: file.object },
+      ...(file.actions.update ? m.values : {}),
+      ...m.deactivate,
+      ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}),
+      [ext]: key,
+    };
+  }
+
+  /** Collections results of one batch, per record: done, or refused with Salesforce's code. */
+  function collect(
+    batch: Planned[],
+    result: (p: Planned) => CollectionResult | undefined,
+    out: { done: string[]; failures: RecordFailure[] },
+  ): void {
+    for (const p of batch) {
+      const r = result(p);
+      const e = r?.errors?.[0];
+      if (r?.success || e?.statusCode === 'ENTITY_IS_DELETED') out.done.push(p.wid);
+      else
+        out.failures.push({
+          wid: p.wid,
+          code: e?.statusCode ?? 'UNKNOWN',
+          message: e?.message ?? 'no message',
+        });
+    }
+  }
+
+  const lifecycle: SinkLifecycle = {
+    async removals(absent) {
+      const action = file.actions.onRemoval;
+      if (action === 'nothing') return [];
+      const keyed = absent
+        .map((a) => ({ ...a, key: file.matchKey.from === 'wid' ? a.wid : a.workerId }))
+        .filter((a): a is typeof a & { key: string } => Boolean(a.key));
+      const found = await existing(keyed.map((a) => a.key));
+      return keyed
+        .filter((a) => found.has(a.key))
+        .map((a) => ({ wid: a.wid, workerId: a.workerId, event: 'removal' as const, action }));
+    },
+
+    async apply(ctx, items: LifecycleItem[]) {
+      const out = { done: [] as string[], failures: [] as RecordFailure[] };
+      const keyed: { i: LifecycleItem; key: string; m?: MappedRecord }[] = [];
+      for (const i of items) {
+        // A removed worker has no record any more: the deactivate fields see its ids only.
+        const record = i.record ?? ({ wid: i.wid, workerId: i.workerId } as NormalizedWorker);
+        const key = file.matchKey.from === 'wid' ? i.wid : record.workerId;
+        if (!key) {
+          out.failures.push({
+            wid: i.wid,
+            code: 'NO_MATCH_KEY',
+            message: `no ${file.matchKey.from} to match on`,
+          });
+          continue;
+        }
+        keyed.push({ i, key, m: i.action === 'deactivate' ? await mapping.map(record) : undefined });
+      }
+      const found = keyed.length ? await existing(keyed.map((k) => k.key)) : new Map();
+      const upserts: Planned[] = [];
+      const deletes: Planned[] = [];
+      for (const { i, key, m } of keyed) {
+        const h = found.get(key);
+        // Gone already, or written since by a newer snapshot: nothing left for this run to do.
+        if (!h || (h.asOf && Date.parse(h.asOf) > Date.parse(ctx.asOfEntry))) out.done.push(i.wid);
+        else if (i.action === 'delete')
+          deletes.push({ wid: i.wid, hash: i.hash ?? '', kind: 'delete', id: h.id, exists: true });
+        else
+          upserts.push({
+            wid: i.wid,
+            hash: i.hash ?? '',
+            kind: 'upsert',
+            exists: true,
+            body: deactivation(m!, key, ctx.asOfEntry),
+          });
+      }
+      for (let i = 0; i < upserts.length; i += SALESFORCE_BATCH) {
+        const batch = upserts.slice(i, i + SALESFORCE_BATCH);
+        const res = await upsertAll(batch, ctx.heartbeat);
+        collect(batch, (p) => res.get(p.wid), out);
+      }
+      for (let i = 0; i < deletes.length; i += SALESFORCE_BATCH) {
+        const batch = deletes.slice(i, i + SALESFORCE_BATCH);
+        const res = (await call(`a delete of ${batch.length} ${file.object} records`, (c) =>
+          c.sobject(file.object).destroy(
+            batch.map((b) => b.id!),
+            { allOrNone: false },
+          ),
+        )) as unknown as CollectionResult[];
+        ctx.heartbeat?.();
+        collect(batch, (p) => res[batch.indexOf(p)], out);
+      }
+      return out;
+    },
+
+    async count() {
+      const res = await call(`a count of ${file.object} records`, async (c) => {
+        const q = await c.query(`SELECT COUNT() FROM ${file.object} WHERE ${ext} != null`);
+        return q;
+      });
+      return res.totalSize;
+    },
+  };
+
   async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
-    const { writes, skipped } = await plan(ctx, records);
+    const { writes, skipped, held } = await plan(ctx, records);
     const outcomes: RecordOutcome[] = [...skipped];
     const failures: RecordFailure[] = [];
     const upserts = writes.filter((w) => w.kind === 'upsert');
@@ -294,30 +398,15 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         }
       }
     }
-    const deletes = writes.filter((w) => w.kind === 'delete');
-    for (let i = 0; i < deletes.length; i += SALESFORCE_BATCH) {
-      const batch = deletes.slice(i, i + SALESFORCE_BATCH);
-      const res = (await call(`a delete of ${batch.length} ${file.object} records`, (c) =>
-        c.sobject(file.object).destroy(
-          batch.map((b) => b.id!),
-          { allOrNone: false },
-        ),
-      )) as unknown as CollectionResult[];
-      batch.forEach((p, k) => {
-        const r = res[k]!;
-        if (r.success || r.errors?.[0]?.statusCode === 'ENTITY_IS_DELETED')
-          outcomes.push({ wid: p.wid, hash: p.hash, action: 'updated' });
-        else
-          failures.push({
-            wid: p.wid,
-            code: r.errors?.[0]?.statusCode ?? 'UNKNOWN',
-            message: r.errors?.[0]?.message ?? '',
-          });
-      });
-    }
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
     for (const x of outcomes) counts[x.action]++;
-    return { alreadyDelivered: false, ...counts, outcomes, ...(failures.length ? { failures } : {}) };
+    return {
+      alreadyDelivered: false,
+      ...counts,
+      outcomes,
+      ...(failures.length ? { failures } : {}),
+      ...(held.length ? { held } : {}),
+    };
   }
 
   return {
@@ -354,6 +443,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         );
     },
     deliverPage,
+    lifecycle,
     async close() {
       conn = undefined;
     },

@@ -18,10 +18,12 @@ import { ErrorType } from '../errors/types';
 import { tenantDate } from '../time/tenant-date';
 import { pageWorkflowId, runIdProblem } from './ids';
 import {
+  approveDestructiveUpdate,
   cancelSignal,
   MAX_CONCURRENCY,
   pauseSignal,
   progressQuery,
+  rejectDestructiveUpdate,
   resumeSignal,
   setConcurrencyUpdate,
 } from './messages';
@@ -35,7 +37,8 @@ import {
 import { detailsText, RunRules, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, failureType, syncPage } from './sync-page';
-import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
+import type { ApprovalRequest, PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
+import type { HeldReview } from '../safety/breaker';
 import type { RunState } from '../domain/run';
 
 const books = bookkeepingActivities();
@@ -147,6 +150,27 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     },
   );
   setHandler(progressQuery, () => rules.progress(inFlight.size));
+  // The circuit breaker's decisions; each returns once that sink's held actions were applied or skipped.
+  for (const [update, approve] of [
+    [approveDestructiveUpdate, true],
+    [rejectDestructiveUpdate, false],
+  ] as const) {
+    setHandler(
+      update,
+      async (req: ApprovalRequest) => {
+        rules.decide(req, approve);
+        publish();
+        await condition(() => rules.outcome(req.sink) !== undefined);
+        return rules.outcome(req.sink)!;
+      },
+      {
+        validator: (req) => {
+          const problem = rules.approvalProblem(req);
+          if (problem) throw new Error(problem);
+        },
+      },
+    );
+  }
   publish();
 
   // Read after planning: a delta run's window is resolved there.
@@ -181,6 +205,33 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       inFlight.delete(page);
       publish();
     }
+  };
+
+  /**
+   * One sink's held deactivations and deletions: applied when under its limits; otherwise the
+   * sink waits (AwaitingApproval) for `wdsync approve` or `wdsync reject`, and nothing of them is
+   * applied until then. Creates and updates were delivered with the pages.
+   */
+  const settleHeld = async (sink: string, r: HeldReview): Promise<void> => {
+    const counts = { sink, deactivate: r.deactivate, delete: r.delete };
+    if (!r.tripped) {
+      const done = await sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment });
+      rules.settle({ ...counts, decision: 'applied', ...done, rejected: 0 });
+      return;
+    }
+    await books.notify(rules.awaitApproval(sink, r));
+    publish();
+    await condition(() => rules.decision(sink) !== undefined);
+    const d = rules.decision(sink)!;
+    const by = d.by ?? 'unknown';
+    if (d.approve) {
+      const done = await sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment, by });
+      rules.settle({ ...counts, decision: 'approved', ...done, rejected: 0, by });
+    } else {
+      const { rejected } = await sinks.rejectHeldActions({ runId, sink, by });
+      rules.settle({ ...counts, decision: 'rejected', applied: 0, failed: 0, rejected, by });
+    }
+    publish();
   };
 
   try {
@@ -220,8 +271,9 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     const finalized =
       planned &&
       (await cancellable(async () => {
+        const held: [string, HeldReview][] = [];
         for (const sink of input.sinks) {
-          await sinks.finalizeSink({
+          const f = await sinks.finalizeSink({
             runId,
             sink,
             mode: rules.finalizeMode,
@@ -229,11 +281,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
             complete: rules.completeOn(sink, summary),
             asOfEntry: s.asOf.entryMoment,
           });
+          if (f.held) held.push([sink, f.held]);
         }
+        // Only a run that held deactivations or deletions gets here: other histories are unchanged.
+        await Promise.all(held.map(([sink, r]) => settleHeld(sink, r)));
       }));
     // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
     // keep it waiting on a database that may be the very reason for the cancel.
-    if (!finalized) summary = rules.summary();
+    // What the breaker did belongs in the summary too (set only by runs that held actions).
+    if (!finalized || s.destructive) summary = rules.summary();
     await (finalized ? books : closing)
       .recordRunEnd({ runId, summary, tenant: input.tenant, scope: input.scope ?? null })
       .catch((err) => {
