@@ -36,7 +36,10 @@ describe('circuit breaker rules', () => {
   });
 
   test('a sink’s own limits win over the defaults, limit by limit', () => {
-    const policy = { defaults: { maxDestructive: 500, maxDestructivePercent: 10 }, perSink: { crm: { maxDestructive: 5 } } };
+    const policy = {
+      defaults: { maxDestructive: 500, maxDestructivePercent: 10 },
+      perSink: { crm: { maxDestructive: 5 } },
+    };
     assert.deepEqual(limitsFor(policy, 'crm'), { maxDestructive: 5, maxDestructivePercent: 10 });
     assert.deepEqual(limitsFor(policy, 'desk'), policy.defaults);
     assert.deepEqual(limitsFor(undefined, 'crm'), DEFAULT_SAFETY);
@@ -44,7 +47,6 @@ describe('circuit breaker rules', () => {
 });
 
 describe('safety settings in the configuration', () => {
-
   test('defaults, environment overrides, and a sink spec of its own', () => {
     const dflt = loadConfig({}, '/tmp');
     assert.deepEqual(dflt.safety, DEFAULT_SAFETY);
@@ -68,7 +70,10 @@ describe('safety settings in the configuration', () => {
       () => loadConfig({ WDSYNC_MAX_DESTRUCTIVE_PERCENT: '150' }, '/tmp'),
       /safety.maxDestructivePercent: maxDestructivePercent must be from 0 to 100/,
     );
-    assert.throws(() => loadConfig({ WDSYNC_MAX_DESTRUCTIVE: '-1' }, '/tmp'), /maxDestructive must be 0 or more/);
+    assert.throws(
+      () => loadConfig({ WDSYNC_MAX_DESTRUCTIVE: '-1' }, '/tmp'),
+      /maxDestructive must be 0 or more/,
+    );
     assert.throws(
       () => loadConfig({ WDSYNC_SINKS: 'crm=salesforce:m.json?maxDeletes=3' }, '/tmp'),
       /unknown setting maxDeletes in "crm=salesforce:m.json\?maxDeletes=3"; a sink spec takes \?maxDestructive=N&maxDestructivePercent=P/,
