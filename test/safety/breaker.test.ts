@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_SAFETY, limitsFor, review } from '../../src/safety/breaker';
 import { loadConfig } from '../../src/config/config';
+import { operationalEvent } from '../../src/notify/kafka';
 
 describe('circuit breaker rules', () => {
   const limits = { maxDestructive: 10, maxDestructivePercent: 5 };
@@ -82,5 +83,31 @@ describe('safety settings in the configuration', () => {
       () => loadConfig({ WDSYNC_SINKS: 'crm=salesforce:m.json?maxDestructive=lots' }, '/tmp'),
       /sinks\.0\.safety\.maxDestructive: maxDestructive must be a whole number/,
     );
+  });
+});
+
+describe('the awaiting-approval operational event', () => {
+  test('a CloudEvent carrying the approve and reject commands, with an id of its own per sink', () => {
+    const event = {
+      type: 'run.awaiting_approval' as const,
+      runId: 'sync-acme-1',
+      sink: 'crm',
+      errorType: 'DestructiveLimit',
+      command: 'wdsync approve sync-acme-1 --sink crm',
+      details: { reject: 'wdsync reject sync-acme-1 --sink crm' },
+    };
+    const ce = operationalEvent(event, 'acme');
+    assert.equal(ce.type, 'com.wdsync.run.awaiting_approval');
+    assert.equal(ce.data.command, 'wdsync approve sync-acme-1 --sink crm');
+    assert.equal(ce.data.sink, 'crm');
+    assert.deepEqual(ce.data.details, { reject: 'wdsync reject sync-acme-1 --sink crm' });
+    assert.equal(operationalEvent(event, 'acme').id, ce.id, 'a retried activity sends the same id');
+    assert.notEqual(
+      operationalEvent({ ...event, sink: 'desk' }, 'acme').id,
+      ce.id,
+      'another sink, another event',
+    );
+    const { sink: _none, ...noSink } = event;
+    assert.notEqual(operationalEvent(noSink, 'acme').id, ce.id);
   });
 });
