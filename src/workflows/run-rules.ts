@@ -251,6 +251,7 @@ export class RunRules {
 
   /** Why an approve or reject for this sink cannot be taken now; undefined when it can. */
   approvalProblem(req: ApprovalRequest): string | undefined {
+    if (this.cancelled) return `run ${this.s.runId} is cancelling; nothing more is applied or skipped`;
     if (this.awaiting.has(req.sink) && !this.decisions.has(req.sink)) return undefined;
     const waiting = [...this.awaiting.keys()].filter((k) => !this.decisions.has(k));
     if (this.decisions.has(req.sink)) return `sink ${req.sink} of run ${this.s.runId} was already decided`;

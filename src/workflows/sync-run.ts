@@ -160,8 +160,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       async (req: ApprovalRequest) => {
         rules.decide(req, approve);
         publish();
-        await condition(() => rules.outcome(req.sink) !== undefined);
-        return rules.outcome(req.sink)!;
+        // A cancel ends the finalize phase, so the decision may never be carried out.
+        await condition(() => rules.outcome(req.sink) !== undefined || rules.cancelled);
+        const outcome = rules.outcome(req.sink);
+        if (!outcome)
+          throw ApplicationFailure.nonRetryable(
+            `run ${runId} was cancelled before the held actions of sink ${req.sink} were applied or skipped; they stay held`,
+            ErrorType.DestructiveLimit,
+          );
+        return outcome;
       },
       {
         validator: (req) => {

@@ -275,10 +275,13 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
 
     const d = await h.client.workflow.getHandle(handle.workflowId).describe();
     assert.equal(d.typedSearchAttributes.get(STATE), 'AwaitingApproval', 'the Web UI filter sees it');
-    const [status, wrong] = await Promise.all([
+    const [status, wrong, noSink] = await Promise.all([
       cli(['status', handle.workflowId]),
       cli(['approve', handle.workflowId, '--sink', 'postgres']),
+      cli(['approve', handle.workflowId]),
     ]);
+    assert.notEqual(noSink.code, 0);
+    assert.match(noSink.stderr, /--sink/);
     assert.match(status.stdout, /AwaitingApproval/);
     assert.match(status.stdout, new RegExp(`approve: wdsync approve ${handle.workflowId} --sink crm`));
     await until(() => hook.events.some((e) => e.type === 'run.awaiting_approval'), 'the webhook');

@@ -74,9 +74,14 @@ class MemoryHeld implements HeldActionsPort {
 class CrmSink extends MemorySink {
   readonly leaving = new Set<string>();
   readonly deactivated = new Set<string>();
+  /** apply waits for this while set (to cancel a run in the middle of it). */
+  applyGate: Promise<void> | undefined;
+  applying = false;
   readonly lifecycle: SinkLifecycle = {
     removals: async () => [],
     apply: async (_ctx, items: LifecycleItem[]) => {
+      this.applying = true;
+      await this.applyGate;
       for (const i of items) this.deactivated.add(i.wid);
       return { done: items.map((i) => i.wid), failures: [] };
     },
@@ -162,6 +167,7 @@ describe('syncRun: the circuit breaker on deactivations', { timeout: 60_000 }, (
       );
       assert.equal(crm.deactivated.size, 0, 'nothing destructive before the decision');
       assert.equal(p.sink.rows.size, 40, 'the other sink got every page');
+      await until(() => p.notifier.ofType('run.awaiting_approval').length > 0, 'the event');
       const [event] = p.notifier.ofType('run.awaiting_approval');
       assert.equal(event?.command, `wdsync approve ${h.workflowId} --sink crm`);
       await assert.rejects(h.executeUpdate(approveDestructiveUpdate, { args: [{ sink: 'memory' }] }), (err) =>
@@ -208,6 +214,28 @@ describe('syncRun: the circuit breaker on deactivations', { timeout: 60_000 }, (
         b.held.rows.every((r) => r.status === 'held'),
         'still held, never applied',
       );
+    });
+  });
+
+  test('an approval the run never carries out (cancelled while applying) fails, and the run still ends', async () => {
+    const { p, crm } = crmPorts(0);
+    let open = () => {};
+    crm.applyGate = new Promise<void>((r) => {
+      open = r;
+    });
+    await w.withWorkers({ deps: p.deps, unblock: open }, async () => {
+      const h = await startSyncRun(w, input('cancel-applying'));
+      await until(
+        async () => (await h.query(progressQuery)).state === 'AwaitingApproval',
+        'AwaitingApproval',
+      );
+      const approval = h.executeUpdate(approveDestructiveUpdate, { args: [{ sink: 'crm', by: 'alice' }] });
+      await until(() => crm.applying, 'the apply to start');
+      await h.signal(cancelSignal);
+      await assert.rejects(approval, (err) =>
+        /was cancelled before the held actions of sink crm/.test(rootMessage(err)),
+      );
+      assert.equal((await h.result()).status, 'CANCELLED');
     });
   });
 });
