@@ -107,6 +107,8 @@ export interface AuditPort {
    * keep no ledger of their own.
    */
   absentFromRun?(sink: string, runId: string): Promise<{ wid: string; workerId?: string }[]>;
+  /** The sink took these workers: their open letters of that sink are closed (the record got there). */
+  closeSinkDeadLetters?(sink: string, wids: string[]): Promise<number>;
 }
 
 /** A held destructive action as stored: where it came from and whether it was decided. */

@@ -63,6 +63,8 @@ export interface AuditStore {
    * event for and held no action on: the removals of a complete full run, for ledger-less sinks.
    */
   absentFromRun(sink: string, runId: string): Promise<{ wid: string; workerId?: string }[]>;
+  /** Closes the open letters of the sink for these workers (a later delivery got them there). */
+  closeSinkDeadLetters(sink: string, wids: string[]): Promise<number>;
   getDeadLetter(id: number): Promise<DeadLetterRow | undefined>;
   /** Returns how many were newly marked. */
   markReleased(ids: number[]): Promise<number>;
@@ -432,6 +434,17 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
         [options.runId ?? null, options.released ?? null, options.limit ?? 1000, options.sink ?? null],
       );
       return rows.map(toDeadLetter);
+    },
+
+    async closeSinkDeadLetters(sink, wids) {
+      if (wids.length === 0) return 0;
+      await ready();
+      const { rowCount } = await db.query(
+        `UPDATE ${s}.dead_letters SET released_at = now()
+         WHERE sink = $1 AND wid = ANY($2::text[]) AND released_at IS NULL`,
+        [sink, wids],
+      );
+      return rowCount;
     },
 
     async absentFromRun(sink, runId) {

@@ -218,6 +218,8 @@ export const MIGRATIONS: Migration[] = [
       // record is in staging (run, page), so the fragment stays empty.
       `ALTER TABLE ${s}.dead_letters ADD COLUMN sink text`,
       `ALTER TABLE ${s}.dead_letters ADD COLUMN code text`,
+      // Closing a sink's letters on delivery looks up WIDs here: empty for sinks that refuse nothing.
+      `CREATE INDEX dead_letters_sink_open_idx ON ${s}.dead_letters (sink, wid) WHERE released_at IS NULL AND sink IS NOT NULL`,
       `CREATE INDEX record_events_sink_wid_idx ON ${s}.record_events (sink, wid, at)`,
     ],
   },

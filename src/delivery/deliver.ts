@@ -14,6 +14,7 @@ export type DeliveryPorts = LifecyclePorts & {
     | 'runEffectiveDate'
     | 'addSinkDeadLetters'
     | 'absentFromRun'
+    | 'closeSinkDeadLetters'
   >;
 };
 
@@ -108,6 +109,14 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
       staged,
       d.auditRunId,
       res.failures.map((f) => ({ ...f, workerId: ids.get(f.wid) })),
+    );
+  }
+  if (outcomes.length && !res.alreadyDelivered) {
+    // A record that reaches the sink closes the letters of its earlier refusals there: releasing
+    // one later would write an older version over it.
+    await ports.audit.closeSinkDeadLetters?.(
+      d.sink,
+      res.outcomes.map((o) => o.wid),
     );
   }
   if (outcomes.length) {

@@ -367,8 +367,17 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
     } finally {
       await db.close();
     }
+    // And one renamed worker whose update Salesforce refuses: a dead letter of crm, open.
+    const t4 = await truth();
+    const [renamed, other] = [...t4].filter(([, w]) => w.m.inScope && !w.m.terminated);
+    h.sim.admin.rename({ wid: renamed![0], lastName: other![1].record.personal!.legalName!.last! });
+    sf.admin.setFaults([{ type: 'validation', next: 1 }]);
     const handle = await start({ mode: 'full' });
     const p = await awaitingApproval(handle);
+    assert.deepEqual(
+      (await openLetters('crm')).map((l) => [l.wid, l.code]),
+      [[renamed![0], 'FIELD_CUSTOM_VALIDATION_EXCEPTION']],
+    );
     const waiting = p.awaitingApproval!.find((a) => a.sink === 'crm')!;
     assert.equal(waiting.delete, 1, 'the removal');
     // The terminations rejected last run are proposed again: the source still says so.
@@ -389,10 +398,16 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
       rows.filter((r) => r.event === 'removal').map((r) => [r.wid, r.action, r.status]),
       [[gone, 'delete', 'applied']],
     );
-    // Audited as removed, so the next full run does not propose it again.
+    // Audited as removed, so the next full run does not propose it again; it delivers the refused
+    // update, which closes that letter (a release of it could only write an older version).
     const next = await start({ mode: 'full' });
     const s2 = (await next.result()) as RunSummary;
     assert.equal(s2.status, 'COMPLETED');
     assert.equal(s2.destructive, undefined, 'nothing left to deactivate or delete');
+    assert.deepEqual(await openLetters('crm'), [], 'the later delivery closed the letter');
+    const c = await conn.query<{ LastName: string }>(
+      `SELECT LastName FROM Contact WHERE Workday_ID__c = '${renamed![0]}'`,
+    );
+    assert.equal(c.records[0]?.LastName, other![1].record.personal!.legalName!.last);
   });
 });
