@@ -13,6 +13,8 @@ import {
 import { fakePorts, fakeWorker, MemorySink } from '../helpers/fake-ports';
 import { until } from '../helpers/snapshot';
 import { rootMessage } from '../../src/runs/status';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../src/worker';
 import {
   createWorkflowEnv,
   newRunId,
@@ -182,6 +184,12 @@ describe('syncRun: the circuit breaker on deactivations', { timeout: 60_000 }, (
       assert.equal(summary.status, 'COMPLETED');
       assert.equal(summary.destructive?.crm?.by, 'alice');
       assert.equal(crm.deactivated.size, 3);
+      // The breaker's path is deterministic: its history replays against the workflow code.
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle() },
+        await h.fetchHistory(),
+        h.workflowId,
+      );
     });
   });
 
