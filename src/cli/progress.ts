@@ -120,6 +120,7 @@ export function destructiveLine(d: DestructiveOutcome): string {
   const what = `${d.deactivate} deactivations, ${d.delete} deletions`;
   if (d.decision === 'rejected') return `sink ${d.sink} ${what} rejected by ${d.by}: ${d.rejected} skipped`;
   const how = d.decision === 'approved' ? `approved by ${d.by}` : 'under the limits';
+  if (d.error) return `sink ${d.sink} ${what} ${how}, but not applied: ${d.error}`;
   return `sink ${d.sink} ${what} ${how}: ${d.applied} applied${d.failed ? `, ${d.failed} refused by the target` : ''}`;
 }
 

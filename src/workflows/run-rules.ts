@@ -389,7 +389,7 @@ export function detailsText(p: RunProgress): string {
     ),
     ...Object.values(p.destructive ?? {}).map(
       (d) =>
-        `Sink ${d.sink}: ${d.deactivate} deactivations, ${d.delete} deletions ${d.decision}${d.by ? ` by ${d.by}` : ''} (${d.applied} applied, ${d.failed} failed, ${d.rejected} skipped)`,
+        `Sink ${d.sink}: ${d.deactivate} deactivations, ${d.delete} deletions ${d.decision}${d.by ? ` by ${d.by}` : ''} (${d.applied} applied, ${d.failed} failed, ${d.rejected} skipped)${d.error ? `; not applied: ${d.error}` : ''}`,
     ),
   ].join('\n\n');
 }

@@ -221,9 +221,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
    */
   const settleHeld = async (sink: string, r: HeldReview): Promise<void> => {
     const counts = { sink, deactivate: r.deactivate, delete: r.delete };
+    // A target that stays down fails neither the run nor the other sinks: the actions stay held
+    // (the next run that sees those workers proposes them again) and the summary says why.
+    const apply = (by?: string) =>
+      sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment, by }).catch((err) => {
+        if (isCancellation(err)) throw err;
+        return { applied: 0, failed: 0, error: failureMessage(err) };
+      });
     if (!r.tripped) {
-      const done = await sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment });
-      rules.settle({ ...counts, decision: 'applied', ...done, rejected: 0 });
+      rules.settle({ ...counts, decision: 'applied', ...(await apply()), rejected: 0 });
       return;
     }
     await books.notify(rules.awaitApproval(sink, r));
@@ -232,8 +238,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     const d = rules.decision(sink)!;
     const by = d.by ?? 'unknown';
     if (d.approve) {
-      const done = await sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment, by });
-      rules.settle({ ...counts, decision: 'approved', ...done, rejected: 0, by });
+      rules.settle({ ...counts, decision: 'approved', ...(await apply(by)), rejected: 0, by });
     } else {
       const { rejected } = await sinks.rejectHeldActions({ runId, sink, by });
       rules.settle({ ...counts, decision: 'rejected', applied: 0, failed: 0, rejected, by });

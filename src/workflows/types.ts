@@ -156,6 +156,8 @@ export interface DestructiveOutcome {
   failed: number;
   rejected: number;
   by?: string;
+  /** Applying failed for good (the target stayed down): the actions stay held, undecided. */
+  error?: string;
 }
 
 export interface RunProgress {

@@ -79,11 +79,13 @@ class CrmSink extends MemorySink {
   /** apply waits for this while set (to cancel a run in the middle of it). */
   applyGate: Promise<void> | undefined;
   applying = false;
+  down = false;
   readonly lifecycle: SinkLifecycle = {
     removals: async () => [],
     apply: async (_ctx, items: LifecycleItem[]) => {
       this.applying = true;
       await this.applyGate;
+      if (this.down) throw new Error('crm is down');
       for (const i of items) this.deactivated.add(i.wid);
       return { done: items.map((i) => i.wid), failures: [] };
     },
@@ -156,6 +158,19 @@ describe('syncRun: the circuit breaker on deactivations', { timeout: 60_000 }, (
         leavers.map((e) => e.action),
         ['updated', 'updated', 'updated'],
       );
+    });
+  });
+
+  test('a target down while applying fails neither the run nor the other sink: the actions stay held', async () => {
+    const { p, crm, held } = crmPorts(3);
+    crm.down = true;
+    await w.withWorkers(p, async () => {
+      const summary = await (await startSyncRun(w, input('down'))).result();
+      assert.equal(summary.status, 'COMPLETED');
+      assert.match(summary.destructive?.crm?.error ?? '', /crm is down/);
+      assert.equal(summary.destructive?.crm?.applied, 0);
+      assert.equal(p.sink.rows.size, 40);
+      assert.ok(held.rows.length === 3 && held.rows.every((r) => r.status === 'held'));
     });
   });
 
