@@ -20,6 +20,7 @@ import { createWorkdayClient } from './workday/client';
 import { familyOfVersion } from './workday/schema-family';
 import { redactUrl } from './db/errors';
 import { createRecoveryStore, type RecoveryStore } from './replay/store';
+import { createHeldActionsStore } from './audit/held-actions';
 
 /** Composition root: turns validated configuration into the dependencies activities run on. */
 export interface Deps {
@@ -117,6 +118,11 @@ export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {
     workdayFamily: familyOfVersion(cfg.workday.version),
     planLimits: { maxTotalResults: cfg.limits.maxTotalResults, maxPages: cfg.limits.maxPages },
     connection: connectionOf(cfg),
+    held: createHeldActionsStore(db, cfg.database.schema),
+    safety: {
+      defaults: cfg.safety,
+      perSink: Object.fromEntries(cfg.sinks.map((s) => [s.name, 'safety' in s ? s.safety : undefined])),
+    },
   };
   return {
     activities,

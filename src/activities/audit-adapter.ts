@@ -42,6 +42,10 @@ export function auditPort(store: AuditStore): AuditPort {
       await store.recordEvents(events);
     },
     lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
+    addSinkDeadLetters: (sink, staged, auditRunId, failures) =>
+      store.addSinkDeadLetters(sink, staged, auditRunId, failures),
+    absentFromRun: (sink, runId) => store.absentFromRun(sink, runId),
+    closeSinkDeadLetters: (sink, wids) => store.closeSinkDeadLetters(sink, wids),
     // A run's scope never changes: read it once per run, not once per page and sink.
     runResponseGroups: (runId) => {
       let groups = groupsByRun.get(runId);

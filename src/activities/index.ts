@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
+import { applyHeld, rejectHeld, reviewHeld } from '../delivery/lifecycle';
+import type { HeldReview } from '../safety/breaker';
 import { ErrorType, TypedError } from '../errors/types';
 import type { FinalizeContext } from '../sinks/types';
 import type { FetchSummary, PageRequestSpec, RunSummary, SinkDelivery } from '../workflows/types';
@@ -160,6 +162,8 @@ export function createSinkActivities(deps: ActivityDeps) {
           // A retry after a crash between the sink commit and the audit write finds the page
           // delivered; the sink remembers what it did, and recordEvents skips what is recorded.
           whenAlreadyDelivered: 'record-previous',
+          // The run's deactivations and deletions wait for its end and the circuit breaker.
+          destructive: 'hold',
         },
         input.page,
       );
@@ -174,7 +178,7 @@ export function createSinkActivities(deps: ActivityDeps) {
       totalPages: number;
       complete: boolean;
       asOfEntry: string;
-    }): Promise<{ removed: number }> {
+    }): Promise<{ removed: number; held?: HeldReview }> {
       const ctx: FinalizeContext = {
         runId: input.runId,
         mode: input.mode,
@@ -183,9 +187,52 @@ export function createSinkActivities(deps: ActivityDeps) {
         asOfEntry: input.asOfEntry,
       };
       return heartbeating(
-        () => finalizeDelivery(deps, { sink: input.sink, ctx, auditRunId: input.runId }),
+        async () => {
+          const r = await finalizeDelivery(deps, {
+            sink: input.sink,
+            ctx,
+            auditRunId: input.runId,
+            destructive: 'hold',
+          });
+          // What the run holds for the sink, against its limits: counts only go to the workflow.
+          const held = await reviewHeld(deps, {
+            sink: sinkNamed(deps.sinks, input.sink),
+            runId: input.runId,
+          });
+          return held ? { ...r, held } : r;
+        },
         () => ({ sink: input.sink }),
       );
+    },
+
+    /** The run's held deactivations and deletions on one sink, applied (under its limits, or approved). */
+    async applyHeldActions(input: {
+      runId: string;
+      sink: string;
+      asOfEntry: string;
+      by?: string;
+    }): Promise<{ applied: number; failed: number }> {
+      const ctx = Context.current();
+      return heartbeating(
+        () =>
+          applyHeld(deps, {
+            sink: sinkNamed(deps.sinks, input.sink),
+            runId: input.runId,
+            asOfEntry: input.asOfEntry,
+            by: input.by,
+            heartbeat: () => ctx.heartbeat({ sink: input.sink }),
+          }),
+        () => ({ sink: input.sink }),
+      );
+    },
+
+    /** The run's held actions on one sink, skipped: `wdsync reject`. */
+    async rejectHeldActions(input: {
+      runId: string;
+      sink: string;
+      by: string;
+    }): Promise<{ rejected: number }> {
+      return rejectHeld(deps, { sink: sinkNamed(deps.sinks, input.sink), runId: input.runId, by: input.by });
     },
 
     ...createReplaySinkActivities(deps),

@@ -4,7 +4,8 @@ import type { AuditStore } from '../audit/store';
 import type { PageUpdate } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
 import type { RecoveryStore } from '../replay/store';
-import type { Sink } from '../sinks/types';
+import type { HeldAction, RecordFailure, Sink } from '../sinks/types';
+import type { SafetyPolicy } from '../safety/breaker';
 import type { ResponseGroups } from '../domain/scope';
 import type { StagingStore } from '../staging/types';
 import type { DeadLetter } from '../domain/dead-letter';
@@ -94,6 +95,47 @@ export interface AuditPort {
   runResponseGroups?(runId: string): Promise<ResponseGroups | undefined>;
   /** The As_Of_Effective_Date a run pinned (YYYY-MM-DD), when recorded. */
   runEffectiveDate?(runId: string): Promise<string | undefined>;
+  /**
+   * Records a target refused, as dead letters of that sink (its error code and message), keyed by
+   * where the record is staged; one letter per (staged page, sink, worker), reopened if refused
+   * again. Also a 'dead-lettered' event for the sink.
+   */
+  addSinkDeadLetters?(
+    sink: string,
+    staged: PageKey,
+    auditRunId: string,
+    failures: (RecordFailure & { workerId?: string })[],
+  ): Promise<number>;
+  /**
+   * Workers this sink was given and still holds by the audit trail (last event a delivery), that
+   * the run neither delivered nor refused nor held: a complete full run's removals for sinks that
+   * keep no ledger of their own.
+   */
+  absentFromRun?(sink: string, runId: string): Promise<{ wid: string; workerId?: string }[]>;
+  /** The sink took these workers: their open letters of that sink are closed (the record got there). */
+  closeSinkDeadLetters?(sink: string, wids: string[]): Promise<number>;
+}
+
+/** A held destructive action as stored: where it came from and whether it was decided. */
+export interface StoredHeldAction extends HeldAction {
+  id: number;
+  page: number;
+}
+
+/** The circuit breaker's store of held deactivations and deletions (per sink and run). */
+export interface HeldActionsPort {
+  /** Idempotent per (sink, run, worker, event). */
+  hold(sink: string, runId: string, page: number, actions: HeldAction[]): Promise<void>;
+  counts(sink: string, runId: string): Promise<{ deactivate: number; delete: number }>;
+  /** Still held, in id order, after `afterId`. */
+  list(sink: string, runId: string, afterId: number, limit: number): Promise<StoredHeldAction[]>;
+  decide(
+    ids: number[],
+    status: 'applied' | 'rejected' | 'failed',
+    opts?: { by?: string; error?: string },
+  ): Promise<number>;
+  /** Every action still held for the sink and run, decided at once (a rejection). */
+  decideAll(sink: string, runId: string, status: 'rejected', by: string): Promise<number>;
 }
 
 export interface NotifyEvent {
@@ -103,8 +145,11 @@ export interface NotifyEvent {
     | 'run.completed_with_failures'
     | 'dead_letters.threshold'
     | 'run.completed'
-    | 'run.reconciled';
+    | 'run.reconciled'
+    | 'run.awaiting_approval';
   runId: string;
+  /** The sink the event is about, when it is about one (awaiting approval). */
+  sink?: string;
   page?: number;
   error?: string;
   errorType?: string;
@@ -134,6 +179,10 @@ export interface ActivityDeps {
    * pinned to it: work of another connection is refused before Workday or a sink is touched.
    */
   connection?: WorkdayConnectionId;
+  /** Held deactivations and deletions; needed by sinks with lifecycle hooks. */
+  held?: HeldActionsPort;
+  /** The circuit breaker's limits per sink; DEFAULT_SAFETY when absent. */
+  safety?: SafetyPolicy;
 }
 
 export type { PageKey };

@@ -7,6 +7,8 @@ import { selectSinks } from '../sinks/names';
 import { releaseLedgerRunId } from '../workflows/ids';
 import type { ReleaseInput, ReleaseOutcome, ReleasePlan } from '../workflows/release-types';
 import { heartbeating } from './heartbeat';
+import type { NormalizedWorker } from '../domain/worker-record';
+import { StagingMissingError } from '../staging/types';
 import type { ActivityDeps } from './ports';
 import { type RecoveryPorts, recoveryOf } from './replay';
 
@@ -41,6 +43,8 @@ export function createReleaseBookkeeping(deps: ActivityDeps & { recovery?: Recov
           limit: 100_000,
         })) {
           if (letters.some((x) => x.id === l.id)) continue;
+          // A sink's letters go back to that sink only: --sink picks whose.
+          if (l.sink && input.sinks?.length && !input.sinks.includes(l.sink)) continue;
           const full = await audit.getDeadLetter(l.id);
           if (full) letters.push(full);
         }
@@ -57,8 +61,20 @@ export function createReleaseBookkeeping(deps: ActivityDeps & { recovery?: Recov
           out.push({ ...base, result: 'already-released' });
           continue;
         }
-        const v = revalidateFragment(l.fragment, deps.workdayFamily);
-        if (!v.ok) {
+        if (l.sink) {
+          // A record the target refused: it was valid, so it is staged; it goes to that sink only.
+          const problem = !deps.sinks.has(l.sink)
+            ? `sink ${l.sink} is not configured on the workers`
+            : input.sinks?.length && !input.sinks.includes(l.sink)
+              ? `it belongs to sink ${l.sink}; release it with --sink ${l.sink}`
+              : undefined;
+          if (problem) {
+            out.push({ ...base, sink: l.sink, result: 'delivery-failed', reason: problem });
+            continue;
+          }
+        }
+        const v = l.sink ? undefined : revalidateFragment(l.fragment, deps.workdayFamily);
+        if (v && !v.ok) {
           await store.updateDeadLetterReason(l.id, v.reason);
           out.push({ ...base, result: 'still-invalid' });
           continue;
@@ -73,7 +89,11 @@ export function createReleaseBookkeeping(deps: ActivityDeps & { recovery?: Recov
           });
           continue;
         }
-        out.push({ ...base, wid: v.record.wid, workerId: v.record.workerId, result: 'released' });
+        out.push(
+          v
+            ? { ...base, wid: v.record.wid, workerId: v.record.workerId, result: 'released' }
+            : { ...base, sink: l.sink!, result: 'released' },
+        );
       }
       return { sinks, letters: out };
     },
@@ -89,15 +109,19 @@ export function createReleaseSinkActivities(deps: ActivityDeps & { recovery?: Re
   const recovery = () => recoveryOf(deps);
 
   return {
-    /** The valid letters to one sink; per letter, what the sink did. Idempotent per (release, letter). */
+    /**
+     * The valid letters to one sink; per letter, what the sink did, or the code it refused it with
+     * again. Idempotent per (release, letter). A sink's own letters are re-delivered from staging.
+     */
     async releaseToSink(input: {
       releaseId: string;
       sink: string;
       ids: number[];
-    }): Promise<Record<number, string>> {
+    }): Promise<{ actions: Record<number, string>; refused: Record<number, string> }> {
       const { audit } = recovery();
       const ctx = Context.current();
       const actions: Record<number, string> = {};
+      const refused: Record<number, string> = {};
       // Letters of one run share its pinned as-of: one read per run, not per letter.
       const asOfByRun = new Map<string, Promise<string | undefined>>();
       const asOfOf = (runId: string) => {
@@ -112,23 +136,33 @@ export function createReleaseSinkActivities(deps: ActivityDeps & { recovery?: Re
         async () => {
           for (const id of input.ids) {
             const l = await audit.getDeadLetter(id);
-            const v = l ? revalidateFragment(l.fragment, deps.workdayFamily) : undefined;
+            if (l?.sink && l.sink !== input.sink)
+              throw new TypedError(ErrorType.ReleasePlan, `dead letter #${id} belongs to sink ${l.sink}`);
+            const record = l?.sink ? await stagedRecord(deps, l) : undefined;
+            const v = l && !l.sink ? revalidateFragment(l.fragment, deps.workdayFamily) : undefined;
             const asOfEntry = l ? await asOfOf(l.runId) : undefined;
-            if (!l || !v?.ok || !asOfEntry) {
+            if (!l || !(record || v?.ok) || !asOfEntry) {
               // planRelease checked all three moments ago; only a concurrent edit gets here.
               throw new TypedError(ErrorType.ReleasePlan, `dead letter #${id} changed while being released`);
             }
             const ledger = { runId: releaseLedgerRunId(l.runId, input.releaseId, id), page: l.page };
             const res = await deliver(deps, {
               sink: input.sink,
-              records: [v.record],
+              records: [record ?? (v as { record: NormalizedWorker }).record],
               ledger,
               sourceRunId: l.runId,
               auditRunId: ledger.runId,
               asOfEntry,
               whenAlreadyDelivered: 'record-previous',
+              // Refused again: the same letter, its code and message updated.
+              staged: { runId: l.runId, page: l.page },
               heartbeat: () => ctx.heartbeat(),
             });
+            const again = res.failures?.[0];
+            if (again) {
+              refused[id] = again.code;
+              continue;
+            }
             await finalizeDelivery(deps, {
               sink: input.sink,
               auditRunId: ledger.runId,
@@ -140,7 +174,28 @@ export function createReleaseSinkActivities(deps: ActivityDeps & { recovery?: Re
         },
         () => ({ sink: input.sink }),
       );
-      return actions;
+      return { actions, refused };
     },
   };
+}
+
+/** The staged record a sink's dead letter is about (the page its run fetched). */
+async function stagedRecord(deps: ActivityDeps, l: DeadLetterRow): Promise<NormalizedWorker> {
+  let records: NormalizedWorker[];
+  try {
+    records = await deps.staging.getRecords({ runId: l.runId, page: l.page });
+  } catch (err) {
+    if (!(err instanceof StagingMissingError)) throw err;
+    throw new TypedError(
+      ErrorType.ReleasePlan,
+      `dead letter #${l.id}: ${err.message}; \`wdsync replay ${l.runId} --pages ${l.page} --refetch --sink ${l.sink}\` delivers it instead`,
+    );
+  }
+  const r = records.find((x) => x.wid === l.wid);
+  if (!r)
+    throw new TypedError(
+      ErrorType.ReleasePlan,
+      `dead letter #${l.id}: worker ${l.wid} is not on staged page ${l.page} of run ${l.runId}`,
+    );
+  return r;
 }

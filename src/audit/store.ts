@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../db/types';
 import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
 import { boundMessage } from '../errors/bound';
-import type { DeadLetter } from '../domain/dead-letter';
+import type { DeadLetter, SinkDeadLetter } from '../domain/dead-letter';
 import type {
   AuditEvent,
   DeadLetterRow,
@@ -40,11 +40,31 @@ export interface AuditStore {
    * nothing: a dead letter is identified by run, page and a hash of its WID and fragment.
    */
   addDeadLetters(runId: string, page: number, list: DeadLetter[]): Promise<number>;
+  /**
+   * Records a target refused, as dead letters of that sink, keyed by where each record is staged:
+   * one letter per (run, page, sink, worker), its code and message updated (and reopened) when the
+   * record is refused again. Also a 'dead-lettered' event for the sink, under `auditRunId`.
+   */
+  addSinkDeadLetters(
+    sink: string,
+    staged: { runId: string; page: number },
+    auditRunId: string,
+    list: SinkDeadLetter[],
+  ): Promise<number>;
   listDeadLetters(options?: {
     runId?: string;
     released?: boolean;
+    /** Only this sink's letters (records it refused); '' for Workday-side letters only. */
+    sink?: string;
     limit?: number;
   }): Promise<DeadLetterSummary[]>;
+  /**
+   * Workers whose last event on the sink is a delivery (it holds them) and that the run gave it no
+   * event for and held no action on: the removals of a complete full run, for ledger-less sinks.
+   */
+  absentFromRun(sink: string, runId: string): Promise<{ wid: string; workerId?: string }[]>;
+  /** Closes the open letters of the sink for these workers (a later delivery got them there). */
+  closeSinkDeadLetters(sink: string, wids: string[]): Promise<number>;
   getDeadLetter(id: number): Promise<DeadLetterRow | undefined>;
   /** Returns how many were newly marked. */
   markReleased(ids: number[]): Promise<number>;
@@ -111,6 +131,8 @@ function toDeadLetter(r: Record<string, unknown>): DeadLetterSummary {
     wid: (r.wid as string | null) ?? null,
     workerId: (r.worker_id as string | null) ?? null,
     reason: r.reason as string,
+    sink: (r.sink as string | null) ?? null,
+    code: (r.code as string | null) ?? null,
     createdAt: new Date(r.created_at as string),
     releasedAt: dateOrNull(r.released_at),
   };
@@ -124,7 +146,13 @@ export function fragmentHash(d: DeadLetter): string {
 }
 
 const RUN_COLUMNS = `run_id, mode, tenant, scope, as_of_entry, as_of_effective::text AS as_of_effective, status, started_at, ended_at, summary`;
-const DL_COLUMNS = 'id::text AS id, run_id, page, wid, worker_id, reason, created_at, released_at';
+const DL_COLUMNS =
+  'id::text AS id, run_id, page, wid, worker_id, reason, sink, code, created_at, released_at';
+
+/** A sink letter's identity within its staged page: the sink and the worker. */
+export function sinkLetterHash(sink: string, wid: string): string {
+  return createHash('sha256').update(`sink\n${sink}\n${wid}`).digest('hex');
+}
 
 /** Audit and state tables (runs, pages, record events, dead letters, watermarks) in <schema>. */
 export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): AuditStore {
@@ -355,16 +383,84 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
       });
     },
 
+    async addSinkDeadLetters(sink, staged, auditRunId, list) {
+      if (list.length === 0) return 0;
+      await ready();
+      const hashes = list.map((d) => sinkLetterHash(sink, d.wid));
+      return db.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `INSERT INTO ${s}.dead_letters (run_id, page, wid, worker_id, reason, fragment, fragment_hash, sink, code)
+           SELECT $1, $2, u.wid, u.worker_id, u.reason, '', u.fragment_hash, $3, u.code
+           FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+             AS u(wid, worker_id, reason, code, fragment_hash)
+           ON CONFLICT (run_id, page, fragment_hash) DO UPDATE SET reason = excluded.reason,
+             code = excluded.code, released_at = NULL`,
+          [
+            staged.runId,
+            staged.page,
+            sink,
+            list.map((d) => d.wid),
+            list.map((d) => d.workerId ?? null),
+            // The target's message is upstream text: bounded like every other.
+            list.map((d) => boundMessage(d.message)),
+            list.map((d) => d.code),
+            hashes,
+          ],
+        );
+        await insertEvents(
+          tx,
+          list.map((d, i) => ({
+            runId: auditRunId,
+            page: staged.page,
+            wid: d.wid,
+            workerId: d.workerId,
+            sink,
+            action: 'dead-lettered' as const,
+            hash: hashes[i],
+          })),
+        );
+        return rowCount;
+      });
+    },
+
     async listDeadLetters(options = {}) {
       await ready();
       const { rows } = await db.query(
         `SELECT ${DL_COLUMNS} FROM ${s}.dead_letters
          WHERE ($1::text IS NULL OR run_id = $1)
            AND ($2::boolean IS NULL OR (released_at IS NOT NULL) = $2)
+           AND ($4::text IS NULL OR COALESCE(sink, '') = $4)
          ORDER BY id LIMIT $3`,
-        [options.runId ?? null, options.released ?? null, options.limit ?? 1000],
+        [options.runId ?? null, options.released ?? null, options.limit ?? 1000, options.sink ?? null],
       );
       return rows.map(toDeadLetter);
+    },
+
+    async closeSinkDeadLetters(sink, wids) {
+      if (wids.length === 0) return 0;
+      await ready();
+      const { rowCount } = await db.query(
+        `UPDATE ${s}.dead_letters SET released_at = now()
+         WHERE sink = $1 AND wid = ANY($2::text[]) AND released_at IS NULL`,
+        [sink, wids],
+      );
+      return rowCount;
+    },
+
+    async absentFromRun(sink, runId) {
+      await ready();
+      const { rows } = await db.query<{ wid: string; worker_id: string | null }>(
+        `WITH last AS (
+           SELECT DISTINCT ON (wid) wid, worker_id, action FROM ${s}.record_events
+           WHERE sink = $1 AND wid <> '' ORDER BY wid, at DESC, id DESC)
+         SELECT l.wid, l.worker_id FROM last l
+         WHERE l.action IN ('inserted', 'updated', 'unchanged')
+           AND NOT EXISTS (SELECT 1 FROM ${s}.record_events e WHERE e.sink = $1 AND e.run_id = $2 AND e.wid = l.wid)
+           AND NOT EXISTS (SELECT 1 FROM ${s}.held_actions h WHERE h.sink = $1 AND h.run_id = $2 AND h.wid = l.wid)
+         ORDER BY l.wid`,
+        [sink, runId],
+      );
+      return rows.map((r) => ({ wid: r.wid, workerId: r.worker_id ?? undefined }));
     },
 
     async getDeadLetter(id) {

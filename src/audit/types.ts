@@ -103,6 +103,9 @@ export interface DeadLetterSummary {
   wid: string | null;
   workerId: string | null;
   reason: string;
+  /** The sink that refused the record (its code in `code`); null for Workday-side letters. */
+  sink: string | null;
+  code: string | null;
   createdAt: Date;
   releasedAt: Date | null;
 }

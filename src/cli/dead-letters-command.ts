@@ -46,37 +46,55 @@ export function formatRelease(outcomes: ReleaseOutcome[]): string {
 export function registerDeadLetterCommands(program: Command) {
   const dl = program
     .command('dead-letters')
-    .description('records that failed validation or mapping, kept with their reason and raw XML');
+    .description(
+      'records that failed validation or mapping (kept with their reason and raw XML), and records a sink refused (kept with its error code; the record stays in staging)',
+    );
 
   dl.command('list')
     .description('list dead letters, oldest first')
     .option('--run <runId>', 'only this run')
     .option('--open', 'only those not released yet')
+    .option(
+      '--sink <name>',
+      "only the records this sink refused (its error codes); '' for Workday-side ones only",
+    )
     .option('--limit <n>', 'at most this many', intArg('--limit', 1, 100_000), 1000)
     .option('--json', 'print a JSON array')
     .action(
-      action(async (cfg, o: { run?: string; open?: boolean; limit: number; json?: boolean }) => {
-        const rows = await withStores(cfg, ({ audit }) =>
-          audit.listDeadLetters({ runId: o.run, released: o.open ? false : undefined, limit: o.limit }),
-        );
-        if (o.json) return console.log(terminalSafeJson(rows));
-        if (!rows.length) return console.log(o.run ? `no dead letters in run ${o.run}` : 'no dead letters');
-        console.log(
-          table(
-            ['ID', 'RUN', 'PAGE', 'WID', 'WORKER', 'STATE', 'CREATED', 'REASON'],
-            rows.map((r) => [
-              r.id,
-              terminalSafeLine(r.runId),
-              r.page,
-              terminalSafeLine(r.wid ?? ''),
-              terminalSafeLine(r.workerId ?? ''),
-              r.releasedAt ? 'released' : 'open',
-              iso(r.createdAt),
-              terminalSafeLine(r.reason),
-            ]),
-          ),
-        );
-      }),
+      action(
+        async (cfg, o: { run?: string; open?: boolean; sink?: string; limit: number; json?: boolean }) => {
+          const rows = await withStores(cfg, ({ audit }) =>
+            audit.listDeadLetters({
+              runId: o.run,
+              released: o.open ? false : undefined,
+              sink: o.sink,
+              limit: o.limit,
+            }),
+          );
+          if (o.json) return console.log(terminalSafeJson(rows));
+          if (!rows.length)
+            return console.log(
+              `no dead letters${o.sink ? ` of sink ${o.sink}` : ''}${o.run ? ` in run ${o.run}` : ''}`,
+            );
+          console.log(
+            table(
+              ['ID', 'RUN', 'PAGE', 'WID', 'WORKER', 'SINK', 'STATE', 'CREATED', 'CODE', 'REASON'],
+              rows.map((r) => [
+                r.id,
+                terminalSafeLine(r.runId),
+                r.page,
+                terminalSafeLine(r.wid ?? ''),
+                terminalSafeLine(r.workerId ?? ''),
+                terminalSafeLine(r.sink ?? ''),
+                r.releasedAt ? 'released' : 'open',
+                iso(r.createdAt),
+                terminalSafeLine(r.code ?? ''),
+                terminalSafeLine(r.reason),
+              ]),
+            ),
+          );
+        },
+      ),
     );
 
   dl.command('show <id>')
@@ -94,9 +112,14 @@ export function registerDeadLetterCommands(program: Command) {
             `  run      ${terminalSafeLine(row.runId)}, page ${row.page}`,
             `  worker   ${terminalSafeLine(`${row.wid ?? '?'}${row.workerId ? ` (${row.workerId})` : ''}`)}`,
             `  created  ${iso(row.createdAt)}`,
-            `  reason   ${terminalSafeLine(row.reason)}`,
-            '',
-            terminalSafe(row.fragment),
+            ...(row.sink
+              ? [
+                  `  sink     ${terminalSafeLine(row.sink)} refused it: ${terminalSafeLine(row.code ?? '')}`,
+                  `  reason   ${terminalSafeLine(row.reason)}`,
+                  '',
+                  `The record is staged (run ${terminalSafeLine(row.runId)}, page ${row.page}); \`wdsync dead-letters release ${row.id}\` delivers it to ${terminalSafeLine(row.sink)} again.`,
+                ]
+              : [`  reason   ${terminalSafeLine(row.reason)}`, '', terminalSafe(row.fragment)]),
           ].join('\n'),
         );
       }),
@@ -104,10 +127,13 @@ export function registerDeadLetterCommands(program: Command) {
 
   dl.command('release [ids...]')
     .description(
-      're-validate dead letters with the current parser and mapping: valid ones are delivered to the sinks and marked released, still-invalid ones stay with the new reason',
+      're-validate dead letters with the current parser and mapping: valid ones are delivered to the sinks and marked released, still-invalid ones stay with the new reason. A record a sink refused is delivered again from staging to that sink only, and stays open if refused again',
     )
     .option('--run <runId>', 'every open dead letter of this run')
-    .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
+    .option(
+      '--sink <name...>',
+      "deliver to these configured sinks only (default: all); with --run, only these sinks' refused records",
+    )
     .option('--json', 'print a JSON array of outcomes')
     .action(async (ids: string[], o: { run?: string; sink?: string[]; json?: boolean }) => {
       const parsed = checkedArgs(() => {

@@ -4,6 +4,7 @@ import { registerDemoCommand } from './demo-command';
 import { registerDevCommand } from './dev-command';
 import { registerKafkaCommand } from './kafka-command';
 import { registerRunCommands } from './run-commands';
+import { registerApprovalCommands } from './approval-commands';
 import { registerScheduleCommands } from './schedule-commands';
 import { registerStagingCommands } from './staging-command';
 import { registerWorkerCommand } from './worker-command';
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerTargetSimulators(registerTargetSimulatorCommand(program));
   registerExplainCommand(program);
   registerRunCommands(program);
+  registerApprovalCommands(program);
   registerScheduleCommands(program);
   registerStagingCommands(program);
   registerReplayCommand(program);

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { RunProgress, RunSummary } from '../workflows/types';
+import type { DestructiveOutcome, RunProgress, RunSummary } from '../workflows/types';
 
 /**
  * Live progress for `--wait` and `status --watch`: a bar on a terminal, one line every few seconds
@@ -14,8 +14,21 @@ export function createProgressRenderer(opts: { tty?: boolean } = {}) {
     const s = Math.max(0, Math.round((p.totalResults - p.workersFetched) / p.workersPerSecond));
     return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
   };
+  const announced = new Set<string>();
   return {
     update(p: RunProgress) {
+      // A sink waiting for approval says once what to run; the bar alone would only show the state.
+      for (const a of p.awaitingApproval ?? []) {
+        if (announced.has(a.sink)) continue;
+        announced.add(a.sink);
+        bar?.stop();
+        bar = undefined;
+        process.stderr.write(
+          `wdsync: ${awaitingLines({ ...p, awaitingApproval: [a] })
+            .join('\n')
+            .trim()}\n`,
+        );
+      }
       const fields = {
         pages: `${p.pagesDone}/${p.pagesTotal}`,
         inflight: p.pagesInFlight,
@@ -63,9 +76,10 @@ export function formatSummary(s: RunSummary): string {
   ];
   for (const [sink, t] of Object.entries(s.perSink)) {
     lines.push(
-      `  sink ${sink.padEnd(8)} ${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged (skipped)`,
+      `  sink ${sink.padEnd(8)} ${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged (skipped)${t.refused ? `, ${t.refused} refused (\`wdsync dead-letters list --sink ${sink}\`)` : ''}`,
     );
   }
+  for (const d of Object.values(s.destructive ?? {})) lines.push(`  ${destructiveLine(d)}`);
   for (const [sink, pages] of Object.entries(s.sinkFailures)) {
     if (pages.length) lines.push(`  sink ${sink} failed pages ${pages.join(', ')}`);
   }
@@ -104,5 +118,24 @@ export function summaryJson(s: RunSummary) {
     ...(s.drift ? { drift: s.drift } : {}),
     asOf: s.asOf,
     durationMs: s.durationMs,
+    ...(s.destructive ? { destructive: s.destructive } : {}),
   };
+}
+
+/** What a run did with one sink's held deactivations and deletions. */
+export function destructiveLine(d: DestructiveOutcome): string {
+  const what = `${d.deactivate} deactivations, ${d.delete} deletions`;
+  if (d.decision === 'rejected') return `sink ${d.sink} ${what} rejected by ${d.by}: ${d.rejected} skipped`;
+  const how = d.decision === 'approved' ? `approved by ${d.by}` : 'under the limits';
+  if (d.error) return `sink ${d.sink} ${what} ${how}, but not applied: ${d.error}`;
+  return `sink ${d.sink} ${what} ${how}: ${d.applied} applied${d.failed ? `, ${d.failed} refused by the target` : ''}`;
+}
+
+/** The lines `wdsync status` prints for sinks waiting for approval. */
+export function awaitingLines(p: RunProgress): string[] {
+  return (p.awaitingApproval ?? []).flatMap((a) => [
+    `  sink ${a.sink} awaiting approval: ${a.reason}; nothing of it applied yet`,
+    `    approve: ${a.approve}`,
+    `    reject:  ${a.reject}`,
+  ]);
 }

@@ -23,7 +23,7 @@ import { withStores } from '../deps';
 import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
 import { checkDatabase } from './preflight';
 import { intArg, lookaheadArg, UserError } from './errors';
-import { createProgressRenderer, formatSummary, summaryJson } from './progress';
+import { awaitingLines, createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 import { connectClient, connectForSinks } from './temporal';
 
@@ -174,7 +174,10 @@ export function registerRunCommands(program: Command) {
           if (o.json) console.log(JSON.stringify({ ...p, ...runningJson(runId, p) }));
           else
             console.log(
-              `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+              [
+                `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+                ...awaitingLines(p),
+              ].join('\n'),
             );
           return;
         }
@@ -260,6 +263,7 @@ export function runningJson(runId: string, p: RunProgress | undefined) {
     runId,
     status: 'RUNNING' as const,
     state: p?.state,
+    ...(p?.awaitingApproval ? { awaitingApproval: p.awaitingApproval } : {}),
     pagesTotal: p?.pagesTotal ?? 0,
     pagesDone: p?.pagesDone ?? 0,
     pagesInFlight: p?.pagesInFlight ?? 0,

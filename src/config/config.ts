@@ -9,6 +9,8 @@ import { webhookSecretProblem } from '../notify/signature';
 import { checkWorkdayConnection, Secret, tenantOf, workdayFields } from '../workday/config';
 import type { WorkdayConnectionId } from '../workflows/connection';
 import { KafkaSecurity, parseKafkaTarget } from '../kafka/target';
+import { DEFAULT_SAFETY } from '../safety/breaker';
+import { SafetyOverrideSettings, SafetySettings } from '../safety/settings';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -65,6 +67,8 @@ const SinkConfig = z.discriminatedUnion('type', [
       .min(1, 'apiBudgetPercent is from 1 to 100')
       .max(100, 'apiBudgetPercent is from 1 to 100')
       .optional(),
+    /** This sink's circuit-breaker limits, over the top-level `safety` defaults. */
+    safety: SafetyOverrideSettings.optional(),
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
@@ -257,6 +261,11 @@ export const ConfigSchema = z.object({
       )
       .optional(),
   }),
+  /**
+   * The circuit breaker on deactivations and deletions in business-system sinks: a run holding
+   * more than either limit for a sink waits for approval (a sink's own `safety` wins).
+   */
+  safety: SafetySettings.default({ ...DEFAULT_SAFETY }),
   /** Connection settings every Kafka client of wdsync shares unless a sink sets its own. */
   kafka: z
     .object({ clientId: z.string().default('wdsync'), ...KafkaSecurity.shape })
@@ -321,12 +330,27 @@ export function parseSinksEnv(value: string): unknown[] {
     const example = MAPPING_EXAMPLES[type as keyof typeof MAPPING_EXAMPLES];
     if (example) {
       if (!arg) throw new ConfigError(`WDSYNC_SINKS: "${item}" needs a mapping file, e.g. ${example}`);
-      return { name, type, mapping: arg };
+      // Only the Salesforce sink holds deactivations and deletions for the circuit breaker.
+      if (type !== 'salesforce') return { name, type, mapping: arg };
+      const [mapping, query] = arg.split('?', 2);
+      return { name, type, mapping, ...safetyArg(item, query) };
     }
     throw new ConfigError(
       `WDSYNC_SINKS: unknown sink type "${type}" in "${item}"; use postgres, jsonl:<dir>, kafka:<host:port,...>/<topic> salesforce:<mapping.json>, zendesk:<mapping.json> or dynamics:<mapping.json>`,
     );
   });
+}
+
+/** A business-system sink spec's `?maxDestructive=N&maxDestructivePercent=P` (zod checks the values). */
+function safetyArg(item: string, query: string | undefined) {
+  if (!query) return {};
+  const q = new URLSearchParams(query);
+  const unknown = [...q.keys()].filter((k) => k !== 'maxDestructive' && k !== 'maxDestructivePercent');
+  if (unknown.length)
+    throw new ConfigError(
+      `WDSYNC_SINKS: unknown setting ${unknown.join(', ')} in "${item}"; a sink spec takes ?maxDestructive=N&maxDestructivePercent=P`,
+    );
+  return { safety: Object.fromEntries(q) };
 }
 
 function kafkaSinkArg(item: string, arg: string | undefined) {
@@ -659,6 +683,14 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       }),
     },
     kafka: section('kafka'),
+    safety: {
+      ...DEFAULT_SAFETY,
+      ...section('safety'),
+      ...defined({
+        maxDestructive: env.WDSYNC_MAX_DESTRUCTIVE,
+        maxDestructivePercent: env.WDSYNC_MAX_DESTRUCTIVE_PERCENT,
+      }),
+    },
     notify: {
       ...Object.fromEntries(Object.entries(section('notify')).filter(([k]) => k !== 'webhookSecretFile')),
       ...defined({

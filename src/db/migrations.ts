@@ -189,4 +189,38 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${s}.workers SET (fillfactor = 80)`,
     ],
   },
+  {
+    version: 6,
+    name: 'held destructive actions and per-sink dead letters',
+    statements: (s) => [
+      // The circuit breaker: a run's deactivations and deletions per sink, held until the run's end
+      // and applied only under the sink's limits or once approved. A rejected row is the audit of
+      // who skipped it. One row per (sink, run, worker, event), so a retried delivery adds nothing.
+      `CREATE TABLE ${s}.held_actions (
+        id bigserial PRIMARY KEY,
+        sink text NOT NULL,
+        run_id text NOT NULL,
+        page int NOT NULL,
+        wid text NOT NULL,
+        worker_id text,
+        event text NOT NULL CHECK (event IN ('termination', 'removal')),
+        action text NOT NULL CHECK (action IN ('deactivate', 'delete')),
+        content_hash text,
+        status text NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'applied', 'rejected', 'failed')),
+        decided_by text,
+        error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        decided_at timestamptz,
+        UNIQUE (sink, run_id, wid, event)
+      )`,
+      `CREATE INDEX held_actions_open_idx ON ${s}.held_actions (sink, run_id, id) WHERE status = 'held'`,
+      // A record a target refused is a dead letter of that sink, with the target's error code; its
+      // record is in staging (run, page), so the fragment stays empty.
+      `ALTER TABLE ${s}.dead_letters ADD COLUMN sink text`,
+      `ALTER TABLE ${s}.dead_letters ADD COLUMN code text`,
+      // Closing a sink's letters on delivery looks up WIDs here: empty for sinks that refuse nothing.
+      `CREATE INDEX dead_letters_sink_open_idx ON ${s}.dead_letters (sink, wid) WHERE released_at IS NULL AND sink IS NOT NULL`,
+      `CREATE INDEX record_events_sink_wid_idx ON ${s}.record_events (sink, wid, at)`,
+    ],
+  },
 ];

@@ -3,10 +3,19 @@ import type { PageKey } from '../domain/page';
 import type { DeliveryResult, FinalizeContext, RecordOutcome, Sink } from '../sinks/types';
 import { selectSinks } from '../sinks/names';
 import type { NormalizedWorker } from '../domain/worker-record';
+import { type DestructiveMode, holdOrApply, holdRemovals, type LifecyclePorts } from './lifecycle';
 
-export type DeliveryPorts = {
-  sinks: ReadonlyMap<string, Sink>;
-  audit: Pick<AuditPort, 'lastDeliveredHashes' | 'runResponseGroups' | 'recordEvents' | 'runEffectiveDate'>;
+export type DeliveryPorts = LifecyclePorts & {
+  audit: Pick<
+    AuditPort,
+    | 'lastDeliveredHashes'
+    | 'runResponseGroups'
+    | 'recordEvents'
+    | 'runEffectiveDate'
+    | 'addSinkDeadLetters'
+    | 'absentFromRun'
+    | 'closeSinkDeadLetters'
+  >;
 };
 
 /** One batch of records to one sink: a staged page, part of one, or a released dead letter. */
@@ -27,6 +36,13 @@ export interface Delivery {
    * an earlier delivery that audited itself).
    */
   whenAlreadyDelivered: 'record-previous' | 'record-nothing';
+  /**
+   * Deactivations and deletions the sink asks for: held for the run's circuit breaker (sync runs),
+   * or applied now (default: replays, releases, explain --apply).
+   */
+  destructive?: DestructiveMode;
+  /** Where the records are staged (a refused one's dead letter points there); default (sourceRunId, page). */
+  staged?: PageKey;
   heartbeat?: () => void;
 }
 
@@ -63,13 +79,47 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
     },
     d.records,
   );
+  const staged = d.staged ?? { runId: d.sourceRunId, page: d.ledger.page };
+  const ids = new Map(d.records.map((r) => [r.wid, r.workerId]));
+  const failures = [...(res.failures ?? [])];
   const outcomes: RecordOutcome[] = res.alreadyDelivered
     ? d.whenAlreadyDelivered === 'record-previous'
       ? (res.previousOutcomes ?? [])
       : []
     : res.outcomes;
+  if (res.held?.length) {
+    const applied = await holdOrApply(ports, {
+      sink,
+      mode: d.destructive ?? 'apply',
+      auditRunId: d.auditRunId,
+      stagingRunId: staged.runId,
+      page: d.ledger.page,
+      asOfEntry: d.asOfEntry,
+      held: res.held,
+      records: d.records,
+      heartbeat: d.heartbeat,
+    });
+    // Applied now: audited by the lifecycle core; counted here as the updates they are.
+    res.updated += applied.done.length;
+    failures.push(...applied.failures.filter((f) => !failures.some((x) => x.wid === f.wid)));
+  }
+  if (res.failures?.length) {
+    await ports.audit.addSinkDeadLetters?.(
+      d.sink,
+      staged,
+      d.auditRunId,
+      res.failures.map((f) => ({ ...f, workerId: ids.get(f.wid) })),
+    );
+  }
+  if (outcomes.length && !res.alreadyDelivered) {
+    // A record that reaches the sink closes the letters of its earlier refusals there: releasing
+    // one later would write an older version over it.
+    await ports.audit.closeSinkDeadLetters?.(
+      d.sink,
+      res.outcomes.map((o) => o.wid),
+    );
+  }
   if (outcomes.length) {
-    const ids = new Map(d.records.map((r) => [r.wid, r.workerId]));
     await ports.audit.recordEvents(
       outcomes.map((o) => ({
         runId: d.auditRunId,
@@ -82,7 +132,7 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
       })),
     );
   }
-  return { ...res, outcomes };
+  return { ...res, outcomes, ...(failures.length ? { failures } : {}) };
 }
 
 /**
@@ -92,10 +142,17 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
  */
 export async function finalizeDelivery(
   ports: DeliveryPorts,
-  f: { sink: string; ctx: FinalizeContext; auditRunId: string },
+  f: { sink: string; ctx: FinalizeContext; auditRunId: string; destructive?: DestructiveMode },
 ): Promise<{ removed: number }> {
   const sink = sinkNamed(ports.sinks, f.sink);
-  if (!sink.finalizeRun) return { removed: 0 };
+  // A sink with lifecycle hooks keeps no removal marks of its own: a complete full sync run finds
+  // them in its audit trail and holds them for the breaker. (Replays and releases deliver under
+  // other run ids, so the trail cannot tell their absentees; they leave removals to the next run.)
+  const removals =
+    f.destructive === 'hold' && f.ctx.complete && f.ctx.mode === 'full'
+      ? await holdRemovals(ports, { sink, runId: f.ctx.runId })
+      : 0;
+  if (!sink.finalizeRun) return { removed: removals };
   const r = await sink.finalizeRun(f.ctx);
   if (r.removedWids?.length) {
     await ports.audit.recordEvents(
@@ -108,7 +165,7 @@ export async function finalizeDelivery(
       })),
     );
   }
-  return { removed: r.removed };
+  return { removed: r.removed + removals };
 }
 
 /** What a workflow learns of a delivery: counts only. */

@@ -5,3 +5,11 @@ export interface DeadLetter {
   reason: string;
   fragment: string;
 }
+
+/** A record a target (a sink) refused: its own error code and message. The record stays in staging. */
+export interface SinkDeadLetter {
+  wid: string;
+  workerId?: string;
+  code: string;
+  message: string;
+}

@@ -5,6 +5,7 @@ export type RunState =
   | 'Running'
   | 'Paused'
   | 'Degraded'
+  | 'AwaitingApproval'
   | 'Draining'
   | 'Cancelling'
   | 'Completed'

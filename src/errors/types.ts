@@ -32,6 +32,7 @@ export const ErrorType = {
   ReconciliationMismatch: 'ReconciliationMismatch',
   DeadLetters: 'DeadLetters',
   ConsecutivePageFailures: 'ConsecutivePageFailures',
+  DestructiveLimit: 'DestructiveLimit',
   SalesforceAuth: 'SalesforceAuthError',
   SalesforceRequestLimit: 'SalesforceRequestLimit',
   SalesforceRequest: 'SalesforceRequestError',

@@ -16,8 +16,11 @@ import { ceHeaders } from '../sinks/change-events';
 export function operationalEvent(event: NotifyEvent, tenant: string, at = new Date()) {
   const { type, runId, ...rest } = event;
   // Deterministic: a retried activity re-sends the same id, so a consumer can drop the copy.
+  // The sink only when there is one, so the ids of events about no sink stay as they were.
   const h = createHash('sha256')
-    .update(`${tenant}\n${type}\n${runId}\n${event.page ?? ''}\n${event.errorType ?? ''}`)
+    .update(
+      `${tenant}\n${type}\n${runId}\n${event.page ?? ''}\n${event.errorType ?? ''}${event.sink ? `\n${event.sink}` : ''}`,
+    )
     .digest('hex');
   return {
     specversion: '1.0' as const,

@@ -12,10 +12,13 @@ import type {
   DeliveryContext,
   DeliveryResult,
   ExplainContext,
+  HeldAction,
+  LifecycleItem,
   RecordFailure,
   RecordOutcome,
   Sink,
   SinkExplanation,
+  SinkLifecycle,
 } from './types';
 
 export { SalesforceCredentials, salesforceCredentials } from './salesforce-auth';
@@ -23,8 +26,10 @@ export { SalesforceCredentials, salesforceCredentials } from './salesforce-auth'
 /**
  * Salesforce sink: each page's changed records, mapped by the sink's mapping file, upserted by
  * external id with jsforce: through sObject Collections in requests of 200 for a few records, and
- * as one Bulk API 2.0 ingest job from `bulkThreshold` records on (README "Bulk or Collections"). Terminated workers are
- * deactivated or deleted as the mapping says, and only when Salesforce already holds them.
+ * as one Bulk API 2.0 ingest job from `bulkThreshold` records on (README "Bulk or Collections").
+ * Terminated and removed workers are deactivated or deleted as the mapping says, and only when
+ * Salesforce already holds them: the page hands those to the delivery core (`held`), which applies
+ * them through `lifecycle` once the run's circuit breaker lets it.
  * Salesforce keeps no ledger of ours: upserts by external id are idempotent, and unchanged
  * records are told apart by the hashes the audit trail passes (over the record and the mapping,
  * so a changed mapping rewrites every record once).
@@ -296,8 +301,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   async function plan(
     ctx: DeliveryContext,
     records: NormalizedWorker[],
-  ): Promise<{ writes: Planned[]; skipped: RecordOutcome[] }> {
+  ): Promise<{ writes: Planned[]; skipped: RecordOutcome[]; held: HeldAction[] }> {
     const skipped: RecordOutcome[] = [];
+    const held: HeldAction[] = [];
     const changed: { r: NormalizedWorker; m: MappedRecord; hash: string }[] = [];
     for (const r of records) {
       const hash = createHash('sha256')
@@ -317,11 +323,11 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       changed.push({ r, m, hash });
     }
-    const held = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
+    const found = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
     const stamp = file.asOfField ? { [file.asOfField]: ctx.asOfEntry } : {};
     const writes: Planned[] = [];
     for (const { r, m, hash } of changed) {
-      const h = held.get(m.key);
+      const h = found.get(m.key);
       const id = h?.id;
       const exists = id !== undefined;
       // Runs may overlap: a page from an older snapshot than the one Salesforce holds writes nothing.
@@ -332,33 +338,127 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       const lifecycle = lifecycleAction(file, m);
       const skip = () => skipped.push({ wid: r.wid, hash, action: 'unchanged' });
       const attributes = { type: file.object };
-      if (lifecycle === 'delete') {
-        if (exists) writes.push({ wid: r.wid, hash, kind: 'delete', id, exists });
-        else skip();
-      } else if (lifecycle === 'deactivate') {
-        // A worker who leaves before ever reaching Salesforce gets no record there.
+      if (lifecycle === 'delete' || lifecycle === 'deactivate') {
+        // A worker who leaves before ever reaching Salesforce gets no record there; one who is
+        // there is the delivery core's to deactivate or delete, behind the circuit breaker.
         if (exists)
-          writes.push({
-            wid: r.wid,
-            hash,
-            kind: 'upsert',
-            exists,
-            body: {
-              attributes,
-              ...(file.actions.update ? m.values : {}),
-              ...m.deactivate,
-              ...stamp,
-              [ext]: m.key,
-            },
-          });
+          held.push({ wid: r.wid, workerId: r.workerId, event: 'termination', action: lifecycle, hash });
         else skip();
       } else if (exists ? file.actions.update : file.actions.create) {
         const body = { attributes, ...m.values, ...(exists ? {} : m.createOnly), ...stamp, [ext]: m.key };
         writes.push({ wid: r.wid, hash, kind: 'upsert', exists, body });
       } else skip();
     }
-    return { writes, skipped };
+    return { writes, skipped, held };
   }
+
+  /** The body that deactivates a record: its deactivate fields (and, with update on, its values). */
+  function deactivation(m: MappedRecord, key: string, asOfEntry: string): Record<string, unknown> {
+    return {
+      attributes: { type: file.object },
+      ...(file.actions.update ? m.values : {}),
+      ...m.deactivate,
+      ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}),
+      [ext]: key,
+    };
+  }
+
+  /** Write results of one batch, per record: done, or refused with Salesforce's code. */
+  function collect(
+    batch: Planned[],
+    result: (p: Planned, k: number) => WriteResult | CollectionResult | undefined,
+    out: { done: string[]; failures: RecordFailure[] },
+  ): void {
+    batch.forEach((p, k) => {
+      const r = result(p, k);
+      const e = r?.errors?.[0];
+      if (r?.success || e?.statusCode === 'ENTITY_IS_DELETED') out.done.push(p.wid);
+      else
+        out.failures.push({
+          wid: p.wid,
+          code: e?.statusCode ?? 'UNKNOWN',
+          message: e?.message ?? 'no message',
+        });
+    });
+  }
+
+  const lifecycle: SinkLifecycle = {
+    async removals(absent) {
+      const action = file.actions.onRemoval;
+      if (action === 'nothing') return [];
+      const keyed = absent
+        .map((a) => ({ ...a, key: file.matchKey.from === 'wid' ? a.wid : a.workerId }))
+        .filter((a): a is typeof a & { key: string } => Boolean(a.key));
+      const found = await existing(keyed.map((a) => a.key));
+      return keyed
+        .filter((a) => found.has(a.key))
+        .map((a) => ({ wid: a.wid, workerId: a.workerId, event: 'removal' as const, action }));
+    },
+
+    async apply(ctx, items: LifecycleItem[]) {
+      const out = { done: [] as string[], failures: [] as RecordFailure[] };
+      const keyed: { i: LifecycleItem; key: string; m?: MappedRecord }[] = [];
+      for (const i of items) {
+        // A removed worker has no record any more: the deactivate fields see its ids only.
+        const record = i.record ?? ({ wid: i.wid, workerId: i.workerId } as NormalizedWorker);
+        const key = file.matchKey.from === 'wid' ? i.wid : record.workerId;
+        if (!key) {
+          out.failures.push({
+            wid: i.wid,
+            code: 'NO_MATCH_KEY',
+            message: `no ${file.matchKey.from} to match on`,
+          });
+          continue;
+        }
+        keyed.push({ i, key, m: i.action === 'deactivate' ? await mapping.map(record) : undefined });
+      }
+      const found = keyed.length ? await existing(keyed.map((k) => k.key)) : new Map();
+      const upserts: Planned[] = [];
+      const deletes: Planned[] = [];
+      for (const { i, key, m } of keyed) {
+        const h = found.get(key);
+        // Gone already, or written since by a newer snapshot: nothing left for this run to do.
+        if (!h || (h.asOf && Date.parse(h.asOf) > Date.parse(ctx.asOfEntry))) out.done.push(i.wid);
+        else if (i.action === 'delete')
+          deletes.push({ wid: i.wid, hash: i.hash ?? '', kind: 'delete', id: h.id, exists: true });
+        else
+          upserts.push({
+            wid: i.wid,
+            hash: i.hash ?? '',
+            kind: 'upsert',
+            exists: true,
+            body: deactivation(m!, key, ctx.asOfEntry),
+          });
+      }
+      if (upserts.length) {
+        const res = await upsertBodies(
+          upserts.map((u) => u.body!),
+          ctx.heartbeat,
+        );
+        collect(upserts, (_p, k) => res[k], out);
+      }
+      for (let i = 0; i < deletes.length; i += SALESFORCE_BATCH) {
+        const batch = deletes.slice(i, i + SALESFORCE_BATCH);
+        const res = (await call(`a delete of ${batch.length} ${file.object} records`, (c) =>
+          c.sobject(file.object).destroy(
+            batch.map((b) => b.id!),
+            { allOrNone: false },
+          ),
+        )) as unknown as CollectionResult[];
+        ctx.heartbeat?.();
+        collect(batch, (_p, k) => res[k], out);
+      }
+      return out;
+    },
+
+    async count() {
+      const res = await call(`a count of ${file.object} records`, async (c) => {
+        const q = await c.query(`SELECT COUNT() FROM ${file.object} WHERE ${ext} != null`);
+        return q;
+      });
+      return res.totalSize;
+    },
+  };
 
   /**
    * What a delivery of this one record would do: plan() decides, exactly as for a page; the
@@ -366,7 +466,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
    */
   async function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
     const deliveredHashes = new Map(ectx.deliveredHash ? [[record.wid, ectx.deliveredHash]] : []);
-    const { writes, skipped } = await plan(
+    const { writes, skipped, held } = await plan(
       { key: { runId: 'explain', page: 0 }, asOfEntry: ectx.asOfEntry, deliveredHashes },
       [record],
     );
@@ -391,6 +491,14 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     const mapped = m.inScope ? { ...m.values, ...(current ? {} : m.createOnly), [ext]: m.key } : undefined;
     const base = { inScope: m.inScope, key: m.key, current, ...(mapped ? { target: mapped } : {}) };
     const lifecycle = lifecycleAction(file, m);
+    // A leaver Salesforce holds: the delivery core deactivates or deletes it, behind the breaker.
+    if (held[0])
+      return {
+        ...base,
+        action: held[0].action,
+        target: held[0].action === 'deactivate' ? deactivation(m, m.key, ectx.asOfEntry) : { [ext]: m.key },
+        reason: `terminated, and actions.onTermination is "${held[0].action}"${held[0].action === 'deactivate' ? ': writes the deactivate fields' : ''} (held for the run's circuit breaker)`,
+      };
     if (w) {
       const { attributes: _a, ...target } = w.body ?? { Id: w.id };
       if (w.kind === 'delete')
@@ -451,7 +559,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   }
 
   async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
-    const { writes, skipped } = await plan(ctx, records);
+    const { writes, skipped, held } = await plan(ctx, records);
     const outcomes: RecordOutcome[] = [...skipped];
     const failures: RecordFailure[] = [];
     const upserts = writes.filter((w) => w.kind === 'upsert');
@@ -473,30 +581,15 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
     }
     if (deferred.length) await links.linkDeferred(deferred);
-    const deletes = writes.filter((w) => w.kind === 'delete');
-    for (let i = 0; i < deletes.length; i += SALESFORCE_BATCH) {
-      const batch = deletes.slice(i, i + SALESFORCE_BATCH);
-      const res = (await call(`a delete of ${batch.length} ${file.object} records`, (c) =>
-        c.sobject(file.object).destroy(
-          batch.map((b) => b.id!),
-          { allOrNone: false },
-        ),
-      )) as unknown as CollectionResult[];
-      batch.forEach((p, k) => {
-        const r = res[k]!;
-        if (r.success || r.errors?.[0]?.statusCode === 'ENTITY_IS_DELETED')
-          outcomes.push({ wid: p.wid, hash: p.hash, action: 'updated' });
-        else
-          failures.push({
-            wid: p.wid,
-            code: r.errors?.[0]?.statusCode ?? 'UNKNOWN',
-            message: r.errors?.[0]?.message ?? '',
-          });
-      });
-    }
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
     for (const x of outcomes) counts[x.action]++;
-    return { alreadyDelivered: false, ...counts, outcomes, ...(failures.length ? { failures } : {}) };
+    return {
+      alreadyDelivered: false,
+      ...counts,
+      outcomes,
+      ...(failures.length ? { failures } : {}),
+      ...(held.length ? { held } : {}),
+    };
   }
 
   return {
@@ -541,6 +634,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         );
     },
     deliverPage,
+    lifecycle,
     explain,
     // A manager written on a later page than its reports is linked here, from what Salesforce holds.
     ...(links.active

@@ -67,6 +67,50 @@ export interface DeliveryResult {
    * them again.
    */
   failures?: RecordFailure[];
+  /**
+   * Deactivations and deletions the page asks for (terminations the mapping acts on, of records
+   * the target holds), left unapplied: the delivery core holds them for the run's circuit breaker
+   * or applies them through `lifecycle.apply`. Not in `outcomes` until applied.
+   */
+  held?: HeldAction[];
+}
+
+/** What a termination or a removal does in a business system, as its mapping says. */
+export type LifecycleEvent = 'termination' | 'removal';
+export type DestructiveAction = 'deactivate' | 'delete';
+
+/** A destructive action a sink proposes and the delivery core decides on. */
+export interface HeldAction {
+  wid: string;
+  workerId?: string;
+  event: LifecycleEvent;
+  action: DestructiveAction;
+  /** The record's content hash for this sink (terminations): recorded as delivered once applied. */
+  hash?: string;
+}
+
+/** A held action to apply, with the worker's record when the source still has it (terminations). */
+export interface LifecycleItem extends HeldAction {
+  record?: NormalizedWorker;
+}
+
+/**
+ * The lifecycle hooks of a business-system sink (Salesforce, Zendesk, Dynamics): what a
+ * termination or a removal does there, applied only when the delivery core says so.
+ */
+export interface SinkLifecycle {
+  /**
+   * Workers a complete full run no longer saw, among those this sink was given before: the
+   * actions the mapping's onRemoval asks for, for the ones the target still holds.
+   */
+  removals(absent: { wid: string; workerId?: string }[]): Promise<HeldAction[]>;
+  /** Applies the actions; the WIDs done (or found already gone) and the ones the target refused. */
+  apply(
+    ctx: { asOfEntry: string; heartbeat?: () => void },
+    items: LifecycleItem[],
+  ): Promise<{ done: string[]; failures: RecordFailure[] }>;
+  /** How many records the target holds: the base of the breaker's percentage. */
+  count(): Promise<number>;
 }
 
 /** A fresh result for a page being written: counts start at zero and grow record by record. */
@@ -179,6 +223,8 @@ export interface Sink {
    * run look older. Says what it moved.
    */
   resetMarkers?(limit: string): Promise<MarkerReset>;
+  /** Business systems: terminations and removals, behind the circuit breaker. */
+  readonly lifecycle?: SinkLifecycle;
   close(): Promise<void>;
 }
 

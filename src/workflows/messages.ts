@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RunProgress } from './types';
+import type { ApprovalRequest, DestructiveOutcome, RunProgress } from './types';
 
 /** No new page starts while paused; pages in flight finish. */
 export const pauseSignal = defineSignal('pause');
@@ -9,5 +9,16 @@ export const cancelSignal = defineSignal('cancel');
 /** Changes the number of pages in flight; validated, effective at once. Returns the previous value. */
 export const setConcurrencyUpdate = defineUpdate<number, [number]>('setConcurrency');
 export const progressQuery = defineQuery<RunProgress>('progress');
+/**
+ * A sink waiting for approval (its held deactivations and deletions tripped the circuit breaker):
+ * apply them, or skip them. Refused unless that sink is waiting; returns once they were applied
+ * or skipped, with the counts.
+ */
+export const approveDestructiveUpdate = defineUpdate<DestructiveOutcome, [ApprovalRequest]>(
+  'approveDestructive',
+);
+export const rejectDestructiveUpdate = defineUpdate<DestructiveOutcome, [ApprovalRequest]>(
+  'rejectDestructive',
+);
 
 export const MAX_CONCURRENCY = 64;

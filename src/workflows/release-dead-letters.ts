@@ -19,14 +19,22 @@ export async function releaseDeadLetters(input: ReleaseInput): Promise<ReleaseOu
   const ids = ready.map((l) => l.id);
   const errors = new Map<number, string>();
   const actions = new Map<number, Record<string, string>>(ids.map((id) => [id, {}]));
+  // A Workday-side letter goes to every sink of the plan; a sink's own letter to that sink only.
+  const targets = [...new Set([...plan.sinks, ...ready.flatMap((l) => (l.sink ? [l.sink] : []))])];
+  const idsFor = (sink: string) =>
+    ready.filter((l) => (l.sink ? l.sink === sink : plan.sinks.includes(sink))).map((l) => l.id);
   if (ids.length) {
     await Promise.all(
-      plan.sinks.map(async (sink) => {
+      targets.map(async (sink) => {
+        const mine = idsFor(sink);
+        if (!mine.length) return;
         try {
-          const done = await sinks.releaseToSink({ releaseId: input.releaseId, sink, ids });
-          for (const [id, action] of Object.entries(done)) actions.get(Number(id))![sink] = action;
+          const done = await sinks.releaseToSink({ releaseId: input.releaseId, sink, ids: mine });
+          for (const [id, action] of Object.entries(done.actions)) actions.get(Number(id))![sink] = action;
+          for (const [id, code] of Object.entries(done.refused ?? {}))
+            if (!errors.has(Number(id))) errors.set(Number(id), `${sink} refused it again: ${code}`);
         } catch (err) {
-          for (const id of ids) if (!errors.has(id)) errors.set(id, `${sink}: ${failureMessage(err)}`);
+          for (const id of mine) if (!errors.has(id)) errors.set(id, `${sink}: ${failureMessage(err)}`);
         }
       }),
     );

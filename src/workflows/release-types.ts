@@ -32,6 +32,8 @@ export interface ReleaseOutcome {
   page: number;
   wid: string | null;
   workerId: string | null;
+  /** A record a sink refused: that sink, the only one it is released to. */
+  sink?: string;
   result: ReleaseResult;
   /** The delivery error (delivery-failed); a still-invalid letter's new reason is in the audit store. */
   reason?: string;

@@ -1,6 +1,10 @@
 import type { NotifyEvent } from '../activities/ports';
 import { ErrorType } from '../errors/types';
+import { approvalCommands, type HeldReview } from '../safety/breaker';
 import type {
+  ApprovalRequest,
+  AwaitingApproval,
+  DestructiveOutcome,
   PageOutcome,
   RunCarry,
   RunProgress,
@@ -38,6 +42,9 @@ export interface RunRulesOptions {
 export class RunRules {
   cancelled = false;
   private cancellingUntilEnd = true;
+  /** Sinks whose held actions tripped the breaker, until decided (only at the run's end). */
+  private readonly awaiting = new Map<string, AwaitingApproval>();
+  private readonly decisions = new Map<string, ApprovalRequest & { approve: boolean }>();
   private readonly maxConsecutive: number;
   private readonly deadLetterThreshold: number;
 
@@ -69,6 +76,7 @@ export class RunRules {
    */
   state(inFlight: number): RunState {
     if (this.cancelled) return inFlight || this.cancellingUntilEnd ? 'Cancelling' : 'Cancelled';
+    if (this.awaiting.size > 0) return 'AwaitingApproval';
     if (this.s.degraded && this.s.paused) return 'Degraded';
     return this.s.paused ? 'Paused' : 'Running';
   }
@@ -186,12 +194,15 @@ export class RunRules {
     return this.s.failedPages.length > 0 || Object.values(this.s.sinkFailures).some((p) => p.length > 0);
   }
 
-  addDelivery(sink: string, d: SinkTotals): void {
+  addDelivery(sink: string, d: SinkTotals & { failed?: number }): void {
     const t = this.s.perSink[sink] ?? { inserted: 0, updated: 0, unchanged: 0 };
+    const refused = (t.refused ?? 0) + (d.failed ?? 0);
     this.s.perSink[sink] = {
       inserted: t.inserted + d.inserted,
       updated: t.updated + d.updated,
       unchanged: t.unchanged + d.unchanged,
+      // Records the target refused: dead letters of that sink.
+      ...(refused ? { refused } : {}),
     };
   }
 
@@ -205,8 +216,72 @@ export class RunRules {
     return this.o.wholeTenant && summary.status === 'COMPLETED' && !(this.s.sinkFailures[sink]?.length ?? 0);
   }
 
+  /**
+   * A sink's held deactivations and deletions tripped the breaker: it waits for approve or
+   * reject. Returns the event that tells operators, with the command to run.
+   */
+  awaitApproval(sink: string, r: HeldReview): NotifyEvent {
+    const commands = approvalCommands(this.s.runId, sink);
+    const reason = r.reason ?? 'over the limits';
+    this.awaiting.set(sink, {
+      sink,
+      deactivate: r.deactivate,
+      delete: r.delete,
+      holds: r.holds,
+      reason,
+      ...commands,
+    });
+    return {
+      type: 'run.awaiting_approval',
+      runId: this.s.runId,
+      sink,
+      errorType: ErrorType.DestructiveLimit,
+      error: `sink ${sink}: ${reason}; nothing was deactivated or deleted. Approve with \`${commands.approve}\` or skip with \`${commands.reject}\``,
+      command: commands.approve,
+      details: {
+        sink,
+        deactivate: r.deactivate,
+        delete: r.delete,
+        holds: r.holds,
+        limits: r.limits,
+        approve: commands.approve,
+        reject: commands.reject,
+      },
+    };
+  }
+
+  /** Why an approve or reject for this sink cannot be taken now; undefined when it can. */
+  approvalProblem(req: ApprovalRequest): string | undefined {
+    if (this.cancelled) return `run ${this.s.runId} is cancelling; nothing more is applied or skipped`;
+    if (this.awaiting.has(req.sink) && !this.decisions.has(req.sink)) return undefined;
+    const waiting = [...this.awaiting.keys()].filter((k) => !this.decisions.has(k));
+    if (this.decisions.has(req.sink)) return `sink ${req.sink} of run ${this.s.runId} was already decided`;
+    return waiting.length
+      ? `run ${this.s.runId} is not waiting for approval on sink ${req.sink}; it waits on ${waiting.join(', ')}`
+      : `run ${this.s.runId} is not waiting for approval (state ${this.state(0)})`;
+  }
+
+  decide(req: ApprovalRequest, approve: boolean): void {
+    this.decisions.set(req.sink, { ...req, approve });
+  }
+
+  decision(sink: string): (ApprovalRequest & { approve: boolean }) | undefined {
+    return this.decisions.get(sink);
+  }
+
+  /** The sink's held actions were applied or skipped: it no longer waits. */
+  settle(outcome: DestructiveOutcome): void {
+    this.awaiting.delete(outcome.sink);
+    this.s.destructive = { ...(this.s.destructive ?? {}), [outcome.sink]: outcome };
+  }
+
+  outcome(sink: string): DestructiveOutcome | undefined {
+    return this.s.destructive?.[sink];
+  }
+
   progress(inFlight: number, now = Date.now()): RunProgress {
-    return buildProgress(this.s, this.state(inFlight), inFlight, now);
+    const p = buildProgress(this.s, this.state(inFlight), inFlight, now);
+    return this.awaiting.size ? { ...p, awaitingApproval: [...this.awaiting.values()] } : p;
   }
 
   summary(now = Date.now()): RunSummary {
@@ -246,6 +321,7 @@ export function buildProgress(s: RunCarry, state: RunState, inFlight: number, no
     workersPerSecond: Math.round(s.workersFetched / elapsed),
     startedAt: s.startedAt,
     executions: s.executions,
+    ...(s.destructive ? { destructive: s.destructive } : {}),
   };
 }
 
@@ -328,5 +404,12 @@ export function detailsText(p: RunProgress): string {
     `Workers fetched ${p.workersFetched}/${p.totalResults}, dead-lettered ${p.deadLettered}`,
     `Delivered: ${delivered || 'none yet'}; unchanged skipped ${p.skippedUnchanged}`,
     `Snapshot as of ${p.asOf.entryMoment} (effective ${p.asOf.effectiveDate}); concurrency ${p.concurrency}`,
+    ...(p.awaitingApproval ?? []).map(
+      (a) => `**Awaiting approval** on sink ${a.sink}: ${a.reason}. Run \`${a.approve}\` or \`${a.reject}\``,
+    ),
+    ...Object.values(p.destructive ?? {}).map(
+      (d) =>
+        `Sink ${d.sink}: ${d.deactivate} deactivations, ${d.delete} deletions ${d.decision}${d.by ? ` by ${d.by}` : ''} (${d.applied} applied, ${d.failed} failed, ${d.rejected} skipped)${d.error ? `; not applied: ${d.error}` : ''}`,
+    ),
   ].join('\n\n');
 }

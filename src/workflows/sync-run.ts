@@ -19,10 +19,12 @@ import { terminationsDueBy } from '../time/lookahead';
 import { tenantDate } from '../time/tenant-date';
 import { pageWorkflowId, runIdProblem } from './ids';
 import {
+  approveDestructiveUpdate,
   cancelSignal,
   MAX_CONCURRENCY,
   pauseSignal,
   progressQuery,
+  rejectDestructiveUpdate,
   resumeSignal,
   setConcurrencyUpdate,
 } from './messages';
@@ -36,7 +38,8 @@ import {
 import { detailsText, RunRules, reconcileDrift, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, failureType, syncPage } from './sync-page';
-import type { PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
+import type { ApprovalRequest, PageRequestSpec, RunCarry, RunSummary, SyncRunInput } from './types';
+import type { HeldReview } from '../safety/breaker';
 import type { RunState } from '../domain/run';
 
 type Books = ReturnType<typeof bookkeepingActivities>;
@@ -149,6 +152,34 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     },
   );
   setHandler(progressQuery, () => rules.progress(inFlight.size));
+  // The circuit breaker's decisions; each returns once that sink's held actions were applied or skipped.
+  for (const [update, approve] of [
+    [approveDestructiveUpdate, true],
+    [rejectDestructiveUpdate, false],
+  ] as const) {
+    setHandler(
+      update,
+      async (req: ApprovalRequest) => {
+        rules.decide(req, approve);
+        publish();
+        // A cancel ends the finalize phase, so the decision may never be carried out.
+        await condition(() => rules.outcome(req.sink) !== undefined || rules.cancelled);
+        const outcome = rules.outcome(req.sink);
+        if (!outcome)
+          throw ApplicationFailure.nonRetryable(
+            `run ${runId} was cancelled before the held actions of sink ${req.sink} were applied or skipped; they stay held`,
+            ErrorType.DestructiveLimit,
+          );
+        return outcome;
+      },
+      {
+        validator: (req) => {
+          const problem = rules.approvalProblem(req);
+          if (problem) throw new Error(problem);
+        },
+      },
+    );
+  }
   publish();
 
   // Read after planning: a delta run's window is resolved there.
@@ -202,6 +233,38 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     }
   };
 
+  /**
+   * One sink's held deactivations and deletions: applied when under its limits; otherwise the
+   * sink waits (AwaitingApproval) for `wdsync approve` or `wdsync reject`, and nothing of them is
+   * applied until then. Creates and updates were delivered with the pages.
+   */
+  const settleHeld = async (sink: string, r: HeldReview): Promise<void> => {
+    const counts = { sink, deactivate: r.deactivate, delete: r.delete };
+    // A target that stays down fails neither the run nor the other sinks: the actions stay held
+    // (the next run that sees those workers proposes them again) and the summary says why.
+    const apply = (by?: string) =>
+      sinks.applyHeldActions({ runId, sink, asOfEntry: s.asOf.entryMoment, by }).catch((err) => {
+        if (isCancellation(err)) throw err;
+        return { applied: 0, failed: 0, error: failureMessage(err) };
+      });
+    if (!r.tripped) {
+      rules.settle({ ...counts, decision: 'applied', ...(await apply()), rejected: 0 });
+      return;
+    }
+    await books.notify(rules.awaitApproval(sink, r));
+    publish();
+    await condition(() => rules.decision(sink) !== undefined);
+    const d = rules.decision(sink)!;
+    const by = d.by ?? 'unknown';
+    if (d.approve) {
+      rules.settle({ ...counts, decision: 'approved', ...(await apply(by)), rejected: 0, by });
+    } else {
+      const { rejected } = await sinks.rejectHeldActions({ runId, sink, by });
+      rules.settle({ ...counts, decision: 'rejected', applied: 0, failed: 0, rejected, by });
+    }
+    publish();
+  };
+
   try {
     const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday, books));
     if (planned) {
@@ -240,22 +303,26 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     const finalized =
       planned &&
       (await cancellable(async () => {
+        const held: [string, HeldReview][] = [];
         for (const sink of input.sinks) {
-          removed[sink] = (
-            await sinks.finalizeSink({
-              runId,
-              sink,
-              mode: rules.finalizeMode,
-              totalPages: s.totalPages,
-              complete: rules.completeOn(sink, summary),
-              asOfEntry: s.asOf.entryMoment,
-            })
-          ).removed;
+          const f = await sinks.finalizeSink({
+            runId,
+            sink,
+            mode: rules.finalizeMode,
+            totalPages: s.totalPages,
+            complete: rules.completeOn(sink, summary),
+            asOfEntry: s.asOf.entryMoment,
+          });
+          removed[sink] = f.removed;
+          if (f.held) held.push([sink, f.held]);
         }
+        // Only a run that held deactivations or deletions gets here: other histories are unchanged.
+        await Promise.all(held.map(([sink, r]) => settleHeld(sink, r)));
       }));
     // A cancel ended planning or finalizing: the run is CANCELLED, and recording that must not
     // keep it waiting on a database that may be the very reason for the cancel.
-    if (!finalized) summary = rules.summary();
+    // What the breaker did belongs in the summary too (set only by runs that held actions).
+    if (!finalized || s.destructive) summary = rules.summary();
     // Commands are as before; only the result says more, so earlier histories replay unchanged.
     if (input.reconcile) summary = { ...summary, drift: reconcileDrift(summary.perSink, removed) };
     await (finalized ? books : closing)

@@ -113,6 +113,8 @@ export interface SinkTotals {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** Records the target refused one by one, now dead letters of the sink; absent when none. */
+  refused?: number;
 }
 
 /**
@@ -152,6 +154,42 @@ export interface RunCarry {
   emptyPage?: number;
   concurrency: number;
   executions: number;
+  /** Per sink, what became of the run's held deactivations and deletions (set at the end). */
+  destructive?: Record<string, DestructiveOutcome>;
+}
+
+/** `wdsync approve|reject <runId> --sink NAME`. */
+export interface ApprovalRequest {
+  sink: string;
+  /** Who decided, for the audit (the CLI sends the OS user). */
+  by?: string;
+}
+
+/** A sink whose held actions tripped the breaker, waiting for approve or reject. */
+export interface AwaitingApproval {
+  sink: string;
+  deactivate: number;
+  delete: number;
+  /** Records the sink holds. */
+  holds: number;
+  reason: string;
+  approve: string;
+  reject: string;
+}
+
+/** What a run did with one sink's held deactivations and deletions. */
+export interface DestructiveOutcome {
+  sink: string;
+  deactivate: number;
+  delete: number;
+  /** applied: under the limits; approved / rejected: by an operator. */
+  decision: 'applied' | 'approved' | 'rejected';
+  applied: number;
+  failed: number;
+  rejected: number;
+  by?: string;
+  /** Applying failed for good (the target stayed down): the actions stay held, undecided. */
+  error?: string;
 }
 
 export interface RunProgress {
@@ -174,6 +212,9 @@ export interface RunProgress {
   workersPerSecond: number;
   startedAt: string;
   executions: number;
+  /** Sinks waiting for `wdsync approve` / `wdsync reject` (state AwaitingApproval). */
+  awaitingApproval?: AwaitingApproval[];
+  destructive?: Record<string, DestructiveOutcome>;
 }
 
 export interface RunSummary extends RunProgress {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createBookkeepingActivities } from '../../src/activities';
 import { ConfigSchema } from '../../src/config/config';
 import { buildDeps, type Deps } from '../../src/deps';
+import { RunRules } from '../../src/workflows/run-rules';
 import { buildSummary } from '../../src/workflows/sync-run';
 import type { RunCarry } from '../../src/workflows/types';
 import { readCommitted, startTestBroker, type TestBroker } from '../helpers/kafka';
@@ -66,7 +67,7 @@ describe('operational events as CloudEvents on a Kafka topic, beside the webhook
     tmp.remove();
   });
 
-  test('page.failed, run.degraded, dead_letters.threshold, run.completed_with_failures and run.completed, each with its command', async () => {
+  test('page.failed, run.degraded, dead_letters.threshold, run.awaiting_approval, run.completed_with_failures and run.completed, each with its command', async () => {
     const acts = createBookkeepingActivities(deps.activities);
     await acts.recordPageFailure({
       runId: carry.runId,
@@ -80,6 +81,18 @@ describe('operational events as CloudEvents on a Kafka topic, beside the webhook
       runId: carry.runId,
       command: `wdsync dead-letters list --run ${carry.runId}`,
     });
+    // The circuit breaker's event, as the run builds it.
+    const rules = new RunRules({ ...carry }, { pageSize: 100, wholeTenant: true });
+    await acts.notify(
+      rules.awaitApproval('crm', {
+        deactivate: 700,
+        delete: 0,
+        holds: 9000,
+        limits: { maxDestructive: 500, maxDestructivePercent: 10 },
+        tripped: true,
+        reason: '700 deactivations and 0 deletions (700) exceed maxDestructive 500',
+      }),
+    );
     const failed = buildSummary({ pageSize: 100 }, { ...carry, failedPages: [2], pagesDone: 2 }, false);
     await acts.recordRunEnd({ runId: carry.runId, summary: failed, tenant: 'acme', scope: null });
     const ok = buildSummary({ pageSize: 100 }, { ...carry, runId: 'sync-acme-ops-2' }, false);
@@ -94,6 +107,7 @@ describe('operational events as CloudEvents on a Kafka topic, beside the webhook
         'com.wdsync.page.failed',
         'com.wdsync.run.degraded',
         'com.wdsync.dead_letters.threshold',
+        'com.wdsync.run.awaiting_approval',
         'com.wdsync.run.completed_with_failures',
         'com.wdsync.run.completed',
       ],
@@ -120,6 +134,10 @@ describe('operational events as CloudEvents on a Kafka topic, beside the webhook
       data('com.wdsync.run.completed_with_failures').command,
       `wdsync replay ${carry.runId} --failed`,
     );
+    const awaiting = data('com.wdsync.run.awaiting_approval');
+    assert.equal(awaiting.command, `wdsync approve ${carry.runId} --sink crm`);
+    assert.equal(awaiting.sink, 'crm');
+    assert.equal((awaiting.details as { reject: string }).reject, `wdsync reject ${carry.runId} --sink crm`);
     const done = data('com.wdsync.run.completed');
     assert.equal(done.command, 'wdsync status sync-acme-ops-2');
     assert.equal((done.details as { workersFetched: number }).workersFetched, 300);

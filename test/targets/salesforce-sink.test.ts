@@ -146,11 +146,22 @@ describe('Salesforce sink', () => {
     assert.equal(sf.admin.stats().tokensIssued, tokens + 2, 'refreshed once, then gave up');
   });
 
-  it('deactivates a leaver it holds, and creates none for one it never held', async () => {
+  it('holds the deactivation of a leaver it holds, creates none for one it never held, and applies it through lifecycle', async () => {
     await sink.deliverPage(ctx(), [worker(1)]);
     const leaver = worker(1, { active: false, terminated: true, terminationDate: '2026-02-01' });
     const res = await sink.deliverPage(ctx(2), [leaver, worker(2, { active: false, terminated: true })]);
-    assert.deepEqual([res.updated, res.unchanged, res.inserted], [1, 1, 0]);
+    assert.deepEqual([res.updated, res.unchanged, res.inserted], [0, 1, 0]);
+    assert.deepEqual(
+      res.held?.map((h) => [h.wid, h.event, h.action]),
+      [[leaver.wid, 'termination', 'deactivate']],
+      'left to the delivery core (the circuit breaker)',
+    );
+    assert.equal(sf.admin.contacts()[0]!.Active__c, true, 'nothing deactivated by the page');
+    assert.equal(await sink.lifecycle!.count(), 1);
+    const done = await sink.lifecycle!.apply({ asOfEntry: '2026-01-02T00:00:00.000Z' }, [
+      { ...res.held![0]!, record: leaver },
+    ]);
+    assert.deepEqual(done, { done: [leaver.wid], failures: [] });
     const all = sf.admin.contacts();
     assert.equal(all.length, 1);
     assert.equal(all[0]!.Active__c, false);
@@ -161,32 +172,78 @@ describe('Salesforce sink', () => {
     const file = loadMapping(EXAMPLE).file;
     const del = make(parseMapping({ ...file, actions: { ...file.actions, onTermination: 'delete' } }));
     await del.deliverPage(ctx(), [worker(1), worker(2)]);
-    const res = await del.deliverPage(ctx(2), [worker(1, { active: false, terminated: true })]);
-    assert.equal(res.updated, 1);
+    const leaver = worker(1, { active: false, terminated: true });
+    const res = await del.deliverPage(ctx(2), [leaver]);
+    assert.deepEqual(
+      res.held?.map((h) => h.action),
+      ['delete'],
+    );
+    assert.equal(sf.admin.contacts().length, 2, 'held, not deleted yet');
+    const done = await del.lifecycle!.apply({ asOfEntry: ctx().asOfEntry }, [
+      { ...res.held![0]!, record: leaver },
+    ]);
+    assert.deepEqual(done.done, [leaver.wid]);
     assert.deepEqual(
       sf.admin.contacts().map((c) => c.Workday_ID__c),
       [worker(2).wid],
     );
+    const again = await del.lifecycle!.apply({ asOfEntry: ctx().asOfEntry }, [
+      { ...res.held![0]!, record: leaver },
+    ]);
+    assert.deepEqual(again.done, [leaver.wid], 'gone already: done, nothing sent');
     const noCreate = make(parseMapping({ ...file, actions: { ...file.actions, create: false } }));
     const r2 = await noCreate.deliverPage(ctx(3), [worker(2, { businessTitle: 'Boss' }), worker(3)]);
     assert.deepEqual([r2.updated, r2.inserted, r2.unchanged], [1, 0, 1]);
     assert.equal(sf.admin.contacts().length, 1);
   });
 
-  it("a rescinded hire follows the mapping's onRescind, else its onTermination", async () => {
+  it("a rescinded hire follows the mapping's onRescind, else its onTermination; both are held for the breaker", async () => {
     await sink.deliverPage(ctx(), [worker(1), worker(2)]);
     const rescinded = (n: number) => worker(n, { active: false, hireRescinded: true });
     const res = await sink.deliverPage(ctx(2), [rescinded(1)]);
-    assert.equal(res.updated, 1);
-    const held = sf.admin.contacts().find((c) => c.Workday_ID__c === worker(1).wid)!;
-    assert.equal(held.Active__c, false, 'deactivated, as onTermination says');
+    assert.deepEqual(
+      res.held?.map((h) => h.action),
+      ['deactivate'],
+      'deactivate, as onTermination says, held for the circuit breaker',
+    );
     const file = loadMapping(EXAMPLE).file;
     const del = make(parseMapping({ ...file, actions: { ...file.actions, onRescind: 'delete' } }));
-    await del.deliverPage(ctx(3), [rescinded(2)]);
+    const r2 = await del.deliverPage(ctx(3), [rescinded(2)]);
     assert.deepEqual(
-      sf.admin.contacts().map((c) => c.Workday_ID__c),
+      r2.held?.map((h) => h.action),
+      ['delete'],
+      'onRescind: delete',
+    );
+    const applied = await del.lifecycle!.apply({ asOfEntry: ctx(3).asOfEntry }, r2.held!);
+    assert.deepEqual(applied.done, [worker(2).wid]);
+    assert.ok(!sf.admin.contacts().some((c) => c.Workday_ID__c === worker(2).wid), 'deleted once applied');
+  });
+
+  it('removals: onRemoval picks the workers Salesforce holds; deactivate writes the deactivate fields from the ids alone', async () => {
+    const file = loadMapping(EXAMPLE).file;
+    await sink.deliverPage(ctx(), [worker(1), worker(2)]);
+    const absent = [worker(1), worker(9)].map((w) => ({ wid: w.wid, workerId: w.workerId }));
+    assert.deepEqual(await sink.lifecycle!.removals(absent), [], 'onRemoval nothing (the example)');
+    const deactivating = make(
+      parseMapping({ ...file, actions: { ...file.actions, onRemoval: 'deactivate' } }),
+    );
+    const held = await deactivating.lifecycle!.removals(absent);
+    assert.deepEqual(held, [{ wid: worker(1).wid, workerId: 'W1', event: 'removal', action: 'deactivate' }]);
+    const r = await deactivating.lifecycle!.apply({ asOfEntry: '2026-01-03T00:00:00.000Z' }, held);
+    assert.deepEqual(r.done, [worker(1).wid]);
+    const c = sf.admin.contacts().find((x) => x.Workday_ID__c === worker(1).wid)!;
+    assert.equal(c.Active__c, false);
+    assert.equal(c.Title, 'Analyst', 'no mapped value without a record');
+    assert.equal(c.Workday_As_Of__c, '2026-01-03T00:00:00.000Z');
+    const deleting = make(parseMapping({ ...file, actions: { ...file.actions, onRemoval: 'delete' } }));
+    const d = await deleting.lifecycle!.removals([{ wid: worker(2).wid }]);
+    assert.deepEqual(await deleting.lifecycle!.apply({ asOfEntry: ctx().asOfEntry }, d), {
+      done: [worker(2).wid],
+      failures: [],
+    });
+    assert.deepEqual(
+      sf.admin.contacts().map((x) => x.Workday_ID__c),
       [worker(1).wid],
-      'onRescind: delete removes it',
     );
   });
 

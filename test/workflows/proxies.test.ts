@@ -43,6 +43,8 @@ test("each task queue's workers register exactly its group of activities", () =>
     'replayDeliverPage',
     'replayFinalizeSink',
     'releaseToSink',
+    'applyHeldActions',
+    'rejectHeldActions',
   ])
     assert.ok(sinks.includes(name), `${name} on the sinks queue`);
   for (const name of ['recordRunStart', 'recordRunEnd', 'recordRunClosed', 'planReplay', 'planRelease'])

@@ -225,3 +225,49 @@ test('the Web UI details: counts and state only', () => {
   assert.equal(p.workersPerSecond, 10);
   assert.equal(p.pagesInFlight, 1);
 });
+
+test('a sink over the breaker waits: AwaitingApproval, the event with the command, one decision per sink', () => {
+  const r = rules();
+  const limits = { maxDestructive: 2, maxDestructivePercent: 10 };
+  const event = r.awaitApproval('crm', {
+    deactivate: 3,
+    delete: 1,
+    holds: 40,
+    limits,
+    tripped: true,
+    reason: '3 deactivations and 1 deletion (4) exceed maxDestructive 2',
+  });
+  assert.equal(r.state(0), 'AwaitingApproval');
+  assert.equal(event.type, 'run.awaiting_approval');
+  assert.equal(event.sink, 'crm');
+  assert.equal(event.command, 'wdsync approve sync-acme-1 --sink crm');
+  assert.match(event.error!, /wdsync reject sync-acme-1 --sink crm/);
+  const p = r.progress(0);
+  assert.deepEqual(
+    p.awaitingApproval?.map((a) => [a.sink, a.deactivate, a.delete, a.holds]),
+    [['crm', 3, 1, 40]],
+  );
+  assert.match(r.details(0), /\*\*Awaiting approval\*\* on sink crm: 3 deactivations and 1 deletion/);
+
+  assert.match(
+    r.approvalProblem({ sink: 'desk' })!,
+    /not waiting for approval on sink desk; it waits on crm/,
+  );
+  assert.equal(r.approvalProblem({ sink: 'crm' }), undefined);
+  r.decide({ sink: 'crm', by: 'alice' }, true);
+  assert.match(r.approvalProblem({ sink: 'crm' })!, /already decided/);
+  assert.deepEqual(r.decision('crm'), { sink: 'crm', by: 'alice', approve: true });
+  r.settle({
+    sink: 'crm',
+    deactivate: 3,
+    delete: 1,
+    decision: 'approved',
+    applied: 4,
+    failed: 0,
+    rejected: 0,
+    by: 'alice',
+  });
+  assert.equal(r.state(0), 'Running', 'no sink waits any more');
+  assert.equal(r.summary().destructive?.crm?.applied, 4, 'the summary says what was done');
+  assert.match(r.approvalProblem({ sink: 'crm' })!, /already decided/);
+});
