@@ -42,6 +42,7 @@ export function auditPort(store: AuditStore): AuditPort {
       await store.recordEvents(events);
     },
     lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
+    newestSnapshots: (sink, wids) => store.newestSnapshots(sink, wids),
     addSinkDeadLetters: (sink, staged, auditRunId, failures) =>
       store.addSinkDeadLetters(sink, staged, auditRunId, failures),
     absentFromRun: (sink, runId) => store.absentFromRun(sink, runId),

@@ -1,7 +1,7 @@
 import type { WorkdayConnectionId } from '../workflows/connection';
 import type { SchemaFamily } from '../workday/schema-family';
 import type { AuditStore } from '../audit/store';
-import type { PageUpdate } from '../audit/types';
+import type { NewestSnapshot, PageUpdate } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
 import type { RecoveryStore } from '../replay/store';
 import type { HeldAction, RecordFailure, Sink } from '../sinks/types';
@@ -47,6 +47,8 @@ export interface RecordEvent {
   sink: string;
   action: 'inserted' | 'updated' | 'unchanged' | 'dead-lettered' | 'removed';
   hash?: string;
+  /** The snapshot the delivery came from. */
+  asOfEntry?: string;
 }
 
 /** The audit trail and run records, in the project's state store. */
@@ -88,6 +90,8 @@ export interface AuditPort {
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
   recordEvents(events: RecordEvent[]): Promise<void>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
+  /** The newest snapshot each worker reached a sink from (see capabilities.snapshotsFromAudit). */
+  newestSnapshots?(sink: string, wids: string[]): Promise<Map<string, NewestSnapshot>>;
   /**
    * The response groups a run fetched when its scope left some out (undefined: all, or unknown).
    * Sinks keep the sections of the others.

@@ -8,6 +8,7 @@ import type {
   AuditEvent,
   DeadLetterRow,
   DeadLetterSummary,
+  NewestSnapshot,
   PageRow,
   PageUpdate,
   RunEnd,
@@ -33,6 +34,7 @@ export interface AuditStore {
   /** Per sink and action, for a run's reconciliation. */
   runEventCounts(runId: string): Promise<{ sink: string; action: string; count: number }[]>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
+  newestSnapshots(sink: string, wids: string[]): Promise<Map<string, NewestSnapshot>>;
   /** Events of one worker, by WID or Employee/Contingent_Worker ID, oldest first. */
   workerHistory(id: string, options?: { limit?: number }): Promise<WorkerEvent[]>;
   /**
@@ -164,8 +166,8 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
     for (let i = 0; i < events.length; i += BATCH) {
       const chunk = events.slice(i, i + BATCH);
       const { rowCount } = await q.query(
-        `INSERT INTO ${s}.record_events (run_id, page, wid, worker_id, sink, action, content_hash)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+        `INSERT INTO ${s}.record_events (run_id, page, wid, worker_id, sink, action, content_hash, as_of_entry)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
          ON CONFLICT (run_id, page, sink, wid, action, content_hash) DO NOTHING`,
         [
           chunk.map((e) => e.runId),
@@ -175,6 +177,7 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
           chunk.map((e) => e.sink ?? ''),
           chunk.map((e) => e.action),
           chunk.map((e) => e.hash ?? ''),
+          chunk.map((e) => e.asOfEntry ?? null),
         ],
       );
       inserted += rowCount;
@@ -309,6 +312,22 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
         [sink, wids],
       );
       return new Map(rows.map((r) => [r.wid, r.content_hash]));
+    },
+
+    /** The newest snapshot each worker reached a sink from (delivered or confirmed unchanged). */
+    async newestSnapshots(sink, wids) {
+      if (wids.length === 0) return new Map();
+      await ready();
+      const { rows } = await db.query<{ wid: string; as_of: Date; content_hash: string }>(
+        `SELECT DISTINCT ON (wid) wid, as_of_entry AS as_of, content_hash FROM ${s}.record_events
+         WHERE sink = $1 AND wid = ANY($2::text[]) AND action IN ('inserted', 'updated', 'unchanged')
+           AND as_of_entry IS NOT NULL
+         ORDER BY wid, as_of_entry DESC, id DESC`,
+        [sink, wids],
+      );
+      return new Map(
+        rows.map((r) => [r.wid, { asOfEntry: new Date(r.as_of).toISOString(), hash: r.content_hash }]),
+      );
     },
 
     async runEventCounts(runId) {

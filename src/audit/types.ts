@@ -81,6 +81,14 @@ export interface AuditEvent {
   sink?: string;
   action: EventAction;
   hash?: string;
+  /** The snapshot (As_Of_Entry_DateTime, ISO) the delivery came from. */
+  asOfEntry?: string;
+}
+
+/** The newest snapshot a worker reached one sink from, and its content hash then. */
+export interface NewestSnapshot {
+  asOfEntry: string;
+  hash: string;
 }
 
 export interface WorkerEvent {

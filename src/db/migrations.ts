@@ -223,4 +223,13 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX record_events_sink_wid_idx ON ${s}.record_events (sink, wid, at)`,
     ],
   },
+  {
+    version: 7,
+    name: 'the snapshot each record event was delivered from',
+    statements: (s) => [
+      // The newest-snapshot rule for targets that keep no marker of ours: a record a newer run
+      // delivered or confirmed unchanged is never replaced by an older run's (src/delivery/deliver.ts).
+      `ALTER TABLE ${s}.record_events ADD COLUMN as_of_entry timestamptz`,
+    ],
+  },
 ];

@@ -9,6 +9,7 @@ export type DeliveryPorts = LifecyclePorts & {
   audit: Pick<
     AuditPort,
     | 'lastDeliveredHashes'
+    | 'newestSnapshots'
     | 'runResponseGroups'
     | 'recordEvents'
     | 'runEffectiveDate'
@@ -59,11 +60,12 @@ export function sinkNamed(sinks: ReadonlyMap<string, Sink>, name: string): Sink 
  */
 export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<DeliveryResult> {
   const sink = sinkNamed(ports.sinks, d.sink);
+  const { current, stale } = await newerSnapshotsAside(ports, sink, d);
   const deliveredHashes = sink.capabilities.comparesHashes
     ? undefined
     : await ports.audit.lastDeliveredHashes(
         d.sink,
-        d.records.map((r) => r.wid),
+        current.map((r) => r.wid),
       );
   const responseGroups = await ports.audit.runResponseGroups?.(d.sourceRunId);
   const asOfEffective = await ports.audit.runEffectiveDate?.(d.sourceRunId);
@@ -77,8 +79,13 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
       deliveredHashes,
       responseGroups,
     },
-    d.records,
+    current,
   );
+  // Held back: the target keeps what the newer snapshot gave it, and the audit says so.
+  if (stale.length && !res.alreadyDelivered) {
+    res.unchanged += stale.length;
+    res.outcomes = [...res.outcomes, ...stale];
+  }
   const staged = d.staged ?? { runId: d.sourceRunId, page: d.ledger.page };
   const ids = new Map(d.records.map((r) => [r.wid, r.workerId]));
   const failures = [...(res.failures ?? [])];
@@ -129,10 +136,39 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
         sink: d.sink,
         action: o.action,
         hash: o.hash,
+        asOfEntry: d.asOfEntry,
       })),
     );
   }
   return { ...res, outcomes, ...(failures.length ? { failures } : {}) };
+}
+
+/**
+ * The newest-snapshot rule for targets without a marker of ours on each record: a record whose
+ * WID reached this sink from a newer snapshot (delivered, or confirmed unchanged and so never
+ * written) is not sent, whatever its hash says; it is audited unchanged with the hash the target
+ * holds. Runs of one tenant may overlap, and their pages arrive in any order.
+ */
+async function newerSnapshotsAside(
+  ports: DeliveryPorts,
+  sink: Sink,
+  d: Delivery,
+): Promise<{ current: NormalizedWorker[]; stale: RecordOutcome[] }> {
+  if (!sink.capabilities.snapshotsFromAudit || !ports.audit.newestSnapshots)
+    return { current: d.records, stale: [] };
+  const newest = await ports.audit.newestSnapshots(
+    d.sink,
+    d.records.map((r) => r.wid),
+  );
+  const at = Date.parse(d.asOfEntry);
+  const current: NormalizedWorker[] = [];
+  const stale: RecordOutcome[] = [];
+  for (const r of d.records) {
+    const n = newest.get(r.wid);
+    if (n && Date.parse(n.asOfEntry) > at) stale.push({ wid: r.wid, action: 'unchanged', hash: n.hash });
+    else current.push(r);
+  }
+  return { current, stale };
 }
 
 /**

@@ -296,6 +296,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     type: 'dynamics',
     capabilities: {
       comparesHashes: false,
+      snapshotsFromAudit: true,
       keepsUnfetchedSections: false,
       marksRemovals: false,
       ledgerOutlivesRun: true,

@@ -597,6 +597,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     type: 'salesforce',
     capabilities: {
       comparesHashes: false,
+      snapshotsFromAudit: true,
       keepsUnfetchedSections: false,
       marksRemovals: false,
       // No ledger in Salesforce: a re-delivery is the same idempotent upsert, or unchanged.

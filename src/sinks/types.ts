@@ -151,6 +151,12 @@ export interface SinkCapabilities {
    * delivery core passes `deliveredHashes` from the audit trail.
    */
   readonly comparesHashes: boolean;
+  /**
+   * Keeps no snapshot marker of ours on every record (a business system: an unchanged record is
+   * not written, so its stamp is not moved). The delivery core then holds back records whose WID
+   * a newer snapshot already delivered or confirmed unchanged, from the audit trail.
+   */
+  readonly snapshotsFromAudit?: boolean;
   /** Fills the sections a reduced-groups run did not fetch from what it already holds. */
   readonly keepsUnfetchedSections: boolean;
   /** A complete full run's finalizeRun marks the workers it did not see removed. */

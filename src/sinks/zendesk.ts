@@ -320,6 +320,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     type: 'zendesk',
     capabilities: {
       comparesHashes: false,
+      snapshotsFromAudit: true,
       keepsUnfetchedSections: false,
       marksRemovals: false,
       ledgerOutlivesRun: true,
