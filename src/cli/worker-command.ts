@@ -1,8 +1,10 @@
 import { type Command, Option } from 'commander';
 import { buildDeps, stagingCipher } from '../deps';
-import { ALL_ROLES, startWorkers, type WorkerRole } from '../worker';
+import { ALL_ROLES, installRuntime, startWorkers, type WorkerRole } from '../worker';
 import { action } from './action';
+import { intArg } from './errors';
 import { connectClient } from './temporal';
+import { startObservability } from '../observe/worker-observability';
 
 export function registerWorkerCommand(program: Command) {
   program
@@ -15,20 +17,45 @@ export function registerWorkerCommand(program: Command) {
         .choices([...ALL_ROLES])
         .default([...ALL_ROLES]),
     )
+    .addOption(
+      new Option(
+        '--metrics-port <port>',
+        'serve Prometheus metrics (wdsync and Temporal SDK) at http://<WDSYNC_METRICS_HOST>:<port>/metrics (or WDSYNC_METRICS_PORT)',
+      ).argParser(intArg('--metrics-port', 1, 65535)),
+    )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'JSON log lines at this level and above (or WDSYNC_LOG_LEVEL; default info)',
+      ).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    )
+    .addHelpText(
+      'after',
+      '\nLogs are JSON lines on stdout. Traces go out over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.',
+    )
     .action(
-      action(async (cfg, o: { roles: WorkerRole[] }) => {
+      action(async (cfg, o: { roles: WorkerRole[]; metricsPort?: number; logLevel?: string }) => {
+        const settings = {
+          ...cfg.observability,
+          ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
+          ...(o.logLevel ? { logLevel: o.logLevel as typeof cfg.observability.logLevel } : {}),
+        };
         // Local settings first (the key file), then Temporal: each fails fast with a clear line,
         // before anything is built.
         const cipher = stagingCipher(cfg);
         const client = await connectClient(cfg);
         await client.connection.close();
-        const deps = await buildDeps(cfg, { cipher });
-        const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles });
-        console.log(
+        const observe = await startObservability(cfg, settings, installRuntime);
+        const deps = await buildDeps(cfg, { cipher, log: (m) => observe.log.warn(m) });
+        const metricsUrl = await observe.serveMetrics(deps);
+        const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles, observe });
+        observe.log.info(
+          { roles: o.roles, temporal: cfg.temporal.address, namespace: cfg.temporal.namespace, metricsUrl },
           `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
         );
         await handle.done;
         await deps.close();
+        await observe.close();
       }),
     );
 }

@@ -11,10 +11,16 @@ const quietBundlerLogger = {
   log: noop,
 };
 
-/** Webpacks src/workflows for the Temporal worker's sandbox. */
-export async function buildWorkflowBundle(): Promise<string> {
+/**
+ * Webpacks src/workflows for the Temporal worker's sandbox; `traced` adds the OpenTelemetry
+ * workflow interceptors, which have to be inside the bundle to run in the sandbox.
+ */
+export async function buildWorkflowBundle(opts: { traced?: boolean } = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: opts.traced
+      ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
+      : [],
     logger: quietBundlerLogger,
   });
   return code;
@@ -23,12 +29,12 @@ export async function buildWorkflowBundle(): Promise<string> {
 // Run as a script (by workflowBundle()): build into the given file, atomically, so workers
 // starting at the same time never load half a bundle.
 if (require.main === module) {
-  const out = process.argv[2];
+  const [out, flag] = process.argv.slice(2);
   if (!out) {
-    console.error('usage: build.ts <output.js>');
+    console.error('usage: build.ts <output.js> [--traced]');
     process.exit(2);
   }
-  buildWorkflowBundle()
+  buildWorkflowBundle({ traced: flag === '--traced' })
     .then((code) => writeFileAtomic(out, code))
     .catch((err) => {
       console.error(err);
