@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { runAndPageOf } from '../workflows/ids';
 
 /** What every log line of an activity says it is about. Ids and numbers only, never worker data. */
 export interface LogContext {
@@ -20,11 +21,7 @@ export function currentLogContext(): LogContext | undefined {
   return storage.getStore();
 }
 
-/** A page workflow's id is `<runId>/page-<n>` (src/workflows/ids.ts); a run's id is the run id. */
-export function contextOfWorkflowId(workflowId: string): LogContext {
-  const m = /^(.*)\/page-(\d+)$/.exec(workflowId);
-  return m ? { runId: m[1], page: Number(m[2]) } : { runId: workflowId };
-}
+export const contextOfWorkflowId = (workflowId: string): LogContext => runAndPageOf(workflowId);
 
 /**
  * The run, page and sink an activity's input names: every wdsync activity takes one object

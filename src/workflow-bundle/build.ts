@@ -19,7 +19,10 @@ export async function buildWorkflowBundle(opts: { traced?: boolean } = {}): Prom
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: opts.traced
-      ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
+      ? [
+          require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+          require.resolve('./tracing-interceptors'),
+        ]
       : [],
     logger: quietBundlerLogger,
   });
