@@ -17,10 +17,10 @@ type AnyValue = {
   boolValue?: boolean;
   doubleValue?: number;
 };
-const valueOf = (v: AnyValue) =>
+const attributeValue = (v: AnyValue) =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
 const flatten = (attrs: { key: string; value: AnyValue }[] = []) =>
-  Object.fromEntries(attrs.map((a) => [a.key, valueOf(a.value)]));
+  Object.fromEntries(attrs.map((a) => [a.key, attributeValue(a.value)]));
 
 /**
  * An OTLP/HTTP trace receiver (POST /v1/traces, JSON encoding, as the OpenTelemetry JS
