@@ -37,7 +37,14 @@ const PINO_LEVEL: Record<TemporalLevel, LogLevel> = {
 };
 
 /** The SDK's notices that are noise for wdsync's split workers (each lacks the other kind by design). */
-const SDK_NOISE = /^No (workflows|activities) registered/;
+const SDK_NOISE = /^No (workflows|activities|Nexus services) registered/;
+
+/**
+ * SDK fields never logged: an activity's task token completes the activity for whoever holds it,
+ * and the worker's options dump holds the data converter (with the payload key when encryption
+ * is on) and every interceptor.
+ */
+const SDK_DROPPED = new Set(['taskToken', 'options']);
 
 /**
  * The Temporal SDK's logger (Runtime.install) routed into pino. Workflow and activity lines carry
@@ -48,6 +55,7 @@ export function temporalLogger(log: WdsyncLogger): TemporalLogger {
     if (SDK_NOISE.test(message)) return;
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(meta ?? {})) {
+      if (SDK_DROPPED.has(k)) continue;
       // An Error would be logged with its stack and any property a library hung on it; its name
       // and (bounded, see failures.ts) message are what an operator needs.
       fields[k] = v instanceof Error ? { type: v.name, message: v.message } : v;

@@ -33,8 +33,11 @@ export interface Harness {
   restartServer(downMs?: number): Promise<void>;
   /** The environment a `wdsync` process needs to act on this harness. */
   env(extra?: Record<string, string>): NodeJS.ProcessEnv;
-  /** Starts `wdsync worker` as a real child process (killed on close). */
-  spawnWorker(extra?: Record<string, string>): Promise<ChildProcess>;
+  /** Starts `wdsync worker` as a real child process (killed on close); `onOutput` sees all it prints. */
+  spawnWorker(
+    extra?: Record<string, string>,
+    opts?: { onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void },
+  ): Promise<ChildProcess>;
   /** Runs the CLI to completion. */
   cli(
     args: string[],
@@ -129,12 +132,16 @@ export async function createHarness(opts: {
         logFile: path.join(dir, 'temporal.log'),
       });
     },
-    async spawnWorker(extra = {}) {
+    async spawnWorker(extra = {}, opts = {}) {
       const child = spawn(process.execPath, [BIN, 'worker'], {
         env: env(extra),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
+      if (opts.onOutput) {
+        child.stdout!.on('data', (d) => opts.onOutput!(String(d), 'stdout'));
+        child.stderr!.on('data', (d) => opts.onOutput!(String(d), 'stderr'));
+      }
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
