@@ -99,11 +99,12 @@ describe('structured logs of a worker process', { timeout: 180_000 }, () => {
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => {
+        let line: Line | undefined;
         try {
-          return JSON.parse(l) as Line;
-        } catch {
-          assert.fail(`not a JSON line: ${l.slice(0, 200)}`);
-        }
+          line = JSON.parse(l) as Line;
+        } catch {}
+        assert.ok(line, `not a JSON line: ${l.slice(0, 200)}`);
+        return line;
       });
 
   test('every line is JSON with level, time and message; activity lines name run, page, sink and attempt', () => {
