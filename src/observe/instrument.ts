@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../activities/failures';
+import { ErrorType } from '../errors/types';
 import type { ActivityDeps, AuditPort, WorkdayPort } from '../activities/ports';
 import type { Sink } from '../sinks/types';
 import type { StagingStore } from '../staging/types';
@@ -57,7 +58,7 @@ export function instrumentWorkday(port: WorkdayPort, m: WdsyncMetrics | undefine
             m?.workdayRequests.inc({ tenant, outcome: 'error', error_type: type });
             m?.workdayDuration.observe({ tenant, outcome: 'error' }, seconds(start));
             if (received) m?.workdayBytes.inc({ tenant }, received);
-            if (type === 'WorkdayThrottled') {
+            if (type === ErrorType.WorkdayThrottled) {
               m?.throttleWaits.inc({ tenant });
               if (nextRetryDelayMs !== undefined) m?.retryAfter.observe({ tenant }, nextRetryDelayMs / 1000);
             }

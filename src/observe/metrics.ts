@@ -1,3 +1,4 @@
+import { ErrorType } from '../errors/types';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -29,8 +30,23 @@ export interface MetricSources {
   runsByState(): Promise<{ state: string; count: number }[]>;
 }
 
+/** The error types a Workday call fails with (src/activities/failures.ts), each a series from the start. */
+const WORKDAY_ERROR_TYPES = [
+  ErrorType.WorkdayThrottled,
+  ErrorType.WorkdayTransient,
+  ErrorType.WorkdayAuth,
+  ErrorType.WorkdayValidation,
+  ErrorType.WorkdayConfig,
+  ErrorType.WorkdayContract,
+];
+
 /** prom-client on first use: the CLI's other commands never load it. */
-export function createMetrics(opts: { tenant: string; sources?: MetricSources }): WdsyncMetrics {
+export function createMetrics(opts: {
+  tenant: string;
+  /** The worker's sinks: their series start at 0, so rate() and increase() see the first records. */
+  sinks?: readonly string[];
+  sources?: MetricSources;
+}): WdsyncMetrics {
   const prom = require('prom-client') as typeof import('prom-client');
   const registry = new prom.Registry();
   const registers = [registry];
@@ -70,10 +86,11 @@ export function createMetrics(opts: { tenant: string; sources?: MetricSources })
       ['tenant'],
       [1, 2, 5, 10, 30, 60, 120, 300],
     ),
-    pages: counter('wdsync_pages_total', 'Pages recorded, by status (fetched, delivered, failed)', [
-      'tenant',
-      'status',
-    ]),
+    pages: counter(
+      'wdsync_pages_total',
+      'Pages by status: fetched into staging, or failed for good (deliveries: wdsync_sink_write_duration_seconds_count)',
+      ['tenant', 'status'],
+    ),
     records: counter(
       'wdsync_records_total',
       'Records per sink by action (inserted, updated, unchanged, removed)',
@@ -102,6 +119,17 @@ export function createMetrics(opts: { tenant: string; sources?: MetricSources })
       ['tenant', 'state'],
     ),
   };
+  const tenant = opts.tenant;
+  for (const sink of opts.sinks ?? [])
+    for (const action of ['inserted', 'updated', 'unchanged', 'removed'])
+      m.records.inc({ tenant, sink, action }, 0);
+  for (const status of ['fetched', 'failed']) m.pages.inc({ tenant, status }, 0);
+  for (const error_type of WORKDAY_ERROR_TYPES)
+    m.workdayRequests.inc({ tenant, outcome: 'error', error_type }, 0);
+  m.deadLetters.inc({ tenant }, 0);
+  m.workdayBytes.inc({ tenant }, 0);
+  m.workdayRequests.inc({ tenant, outcome: 'ok', error_type: '' }, 0);
+  m.throttleWaits.inc({ tenant }, 0);
   if (sources) {
     new prom.Gauge({
       name: 'wdsync_staging_backlog_pages',

@@ -39,6 +39,7 @@ export async function startObservability(
   if (settings.metricsPort !== undefined) {
     metrics = createMetrics({
       tenant: tenantOf(cfg.workday),
+      sinks: cfg.sinks.map((s) => s.name),
       sources: {
         stagedPages: async () => (await deps!.activities.staging.listRuns()).reduce((n, r) => n + r.pages, 0),
         runsByState: () => deps!.runsByState(),

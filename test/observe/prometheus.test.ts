@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/devserver/ports';
 import { startSync } from '../../src/runs/start';
@@ -6,8 +9,15 @@ import type { RunSummary } from '../../src/workflows/types';
 import { createHarness, type Harness } from '../helpers/harness';
 import { type PrometheusServer, startPrometheus } from '../helpers/prometheus';
 import { until } from '../helpers/snapshot';
+import { dashboardHtml, loadDashboard, queryPanels } from '../helpers/dashboard';
 
-const WORKERS = 600;
+const CHROMIUM = process.env.WDSYNC_CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '..', '..');
+const ARTIFACTS = path.join(ROOT, '.wdsync', 'test-artifacts');
+/** The README's picture; refreshed when WDSYNC_UPDATE_SCREENSHOTS=1. */
+const README_SCREENSHOT = path.join(ROOT, 'docs', 'dashboard.png');
+
+const WORKERS = 1500;
 const PAGE_SIZE = 100;
 
 /**
@@ -20,6 +30,7 @@ describe('Prometheus metrics of a worker process', { timeout: 180_000 }, () => {
   let prom: PrometheusServer;
   let summary: RunSummary;
   let metricsPort: number;
+  let runStart: number;
 
   before(async () => {
     h = await createHarness({ workers: WORKERS });
@@ -31,7 +42,10 @@ describe('Prometheus metrics of a worker process', { timeout: 180_000 }, () => {
         { type: 'http429', pages: [2], next: 1, retryAfterSec: 1 },
         { type: 'dirtyRecords', pages: [3], records: 2 },
       ],
+      // Slow enough that a 1 s scrape sees the run move (for the dashboard's graphs).
+      latency: { baseMs: 400, perWorkerMs: 0, jitterMs: 200 },
     });
+    runStart = Date.now() / 1000;
     const { handle } = await startSync(h.client, h.cfg, {
       pageSize: PAGE_SIZE,
       concurrency: 2,
@@ -94,7 +108,8 @@ describe('Prometheus metrics of a worker process', { timeout: 180_000 }, () => {
     await expectValue('sum(wdsync_workday_retry_after_seconds_sum)', 1);
     await expectValue('sum(wdsync_workday_received_bytes_total)', stats.bytesSent);
     const tenant = h.sim.credentials.tenant;
-    await expectValue(`count(wdsync_workday_requests_total{tenant="${tenant}"})`, 2);
+    // Every series is the tenant's; only ok and the throttle moved.
+    await expectValue(`count(wdsync_workday_requests_total{tenant="${tenant}"} > 0)`, 2);
   });
 
   test("the same /metrics carries the Temporal SDK's own metrics", async () => {
@@ -109,5 +124,59 @@ describe('Prometheus metrics of a worker process', { timeout: 180_000 }, () => {
     assert.match(text, /^# TYPE wdsync_records_total counter$/m);
     assert.match(text, /^temporal_/m);
     assert.doesNotMatch(text, /worker_id|wid=/, 'no worker id in any label');
+  });
+
+  test("the Grafana dashboard's queries all return data from this Prometheus; drawn in Chromium for the README", async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+    // Let the scrapes after the run land, so the graphs come back down.
+    await new Promise((r) => setTimeout(r, 3000));
+    const end = Date.now() / 1000;
+    const panels = await queryPanels(prom, Math.floor(runStart - 2), Math.ceil(end), {
+      stepSec: 1,
+      rateSec: 3,
+    });
+    const dashboard = loadDashboard();
+    assert.equal(panels.length, dashboard.panels.length);
+    for (const [i, p] of panels.entries()) {
+      for (const t of dashboard.panels[i]!.targets) {
+        assert.ok(
+          p.series.some((s) => s.target === t.refId && s.points.some(([, v]) => Number.isFinite(v))),
+          `panel "${p.title}" query ${t.refId} returns data: ${t.expr}`,
+        );
+      }
+    }
+    // What the bars say is what the run did, up to increase()'s extrapolation to the range's ends.
+    const outcomes = panels.find((p) => p.title === 'Per-sink outcomes')!;
+    const bar = (label: string) => outcomes.series.find((s) => s.label === label)?.points[0]?.[1] ?? -1;
+    const near = (got: number, want: number, what: string) =>
+      assert.ok(Math.abs(got - want) <= Math.max(1, want * 0.08), `${what}: ${got} vs ${want}`);
+    near(bar('postgres inserted'), summary.perSink.postgres!.inserted, 'postgres inserted');
+    near(bar('files inserted'), summary.perSink.files!.inserted, 'files inserted');
+    near(bar('dead-lettered'), summary.deadLettered, 'dead-lettered');
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      const caption =
+        'Rendered by test/observe/prometheus.test.ts: the queries of deploy/grafana/wdsync.json run against a real Prometheus ' +
+        'that scraped a wdsync worker through a 1,500-worker run (a throttled page, two dead letters), drawn with Chart.js. ' +
+        'Not a Grafana screenshot: Debian has no grafana package.';
+      await page.setContent(dashboardHtml(dashboard.title, panels, caption));
+      await page.locator('body[data-rendered]').waitFor({ state: 'attached' });
+      assert.deepEqual(errors, []);
+      assert.equal(await page.locator('canvas').count(), dashboard.panels.length);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const shot = path.join(ARTIFACTS, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      if (process.env.WDSYNC_UPDATE_SCREENSHOTS === '1') copyFileSync(shot, README_SCREENSHOT);
+    } finally {
+      await browser.close();
+    }
   });
 });
