@@ -15,11 +15,15 @@ describe('OpenTelemetry traces of a worker process', { timeout: 180_000 }, () =>
   let h: Harness;
   let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let runId: string;
+  let worker: import('node:child_process').ChildProcess;
 
   before(async () => {
     otlp = await startOtlpReceiver();
     h = await createHarness({ workers: 250 });
-    await h.spawnWorker({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_SERVICE_NAME: 'wdsync-test' });
+    worker = await h.spawnWorker({
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
+      OTEL_SERVICE_NAME: 'wdsync-test',
+    });
     const started = await startSync(h.client, h.cfg, { pageSize: 100, concurrency: 2 });
     runId = started.runId;
     const summary = await started.handle.result();
@@ -83,5 +87,12 @@ describe('OpenTelemetry traces of a worker process', { timeout: 180_000 }, () =>
     const pii = await workerPii(h.schema);
     assert.ok(pii.length > 500, `worker values to look for: ${pii.length}`);
     assert.deepEqual(leaks(otlp.bodies.join('\n'), pii), []);
+  });
+
+  test('SIGTERM stops the traced worker cleanly (exit 0)', async () => {
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    worker.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    assert.equal(code, 0);
   });
 });
