@@ -1,4 +1,5 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { ErrorType } from '../errors/types';
 import { contextOfActivityInput, contextOfWorkflowId, type LogContext, withLogContext } from './log-context';
 import type { WdsyncLogger } from './log';
 import type { WdsyncMetrics } from './metrics';
@@ -55,7 +56,14 @@ export function observingActivities(opts: {
             opts.log?.info({ durationMs: Date.now() - start, result: counts(result) }, 'activity completed');
             return result;
           } catch (err) {
-            const e = err as Error & { type?: string; nonRetryable?: boolean };
+            const e = err as Error & { type?: string; nonRetryable?: boolean; nextRetryDelay?: unknown };
+            if (opts.metrics && e.type === ErrorType.WorkdayThrottled) {
+              // The wait Temporal will honour before the retry (Retry-After, or backoff with jitter).
+              const tenant = opts.metrics.tenant;
+              opts.metrics.throttleWaits.inc({ tenant });
+              if (typeof e.nextRetryDelay === 'number')
+                opts.metrics.retryAfter.observe({ tenant }, e.nextRetryDelay / 1000);
+            }
             opts.log?.warn(
               {
                 durationMs: Date.now() - start,

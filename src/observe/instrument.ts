@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../activities/failures';
-import { ErrorType } from '../errors/types';
 import type { ActivityDeps, AuditPort, WorkdayPort } from '../activities/ports';
 import type { Sink } from '../sinks/types';
 import type { StagingStore } from '../staging/types';
@@ -13,19 +12,17 @@ import { inSpan } from './tracing';
  */
 
 /** The error type a failure reaches Temporal with (WorkdayThrottled, WorkdayTransient, ...). */
-function errorTypeOf(err: unknown): { type: string; nextRetryDelayMs?: number } {
-  const f = toActivityFailure(err, { random: () => 0.5 });
-  if (f instanceof ApplicationFailure) {
-    const d = f.nextRetryDelay;
-    const ms = typeof d === 'number' ? d : undefined;
-    return { type: f.type ?? f.name, nextRetryDelayMs: ms };
-  }
-  return { type: f.name || 'Error' };
+function errorTypeOf(err: unknown): string {
+  const f = toActivityFailure(err);
+  return (f instanceof ApplicationFailure ? f.type : undefined) ?? (f.name || 'Error');
 }
 
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 
-/** One Get_Workers call: a span, its outcome and duration, the bytes received, throttle waits. */
+/**
+ * One Get_Workers call: a span, its outcome and duration, the bytes received. Throttle waits are
+ * counted where the retry delay is decided (observingActivities sees the failure Temporal gets).
+ */
 export function instrumentWorkday(port: WorkdayPort, m: WdsyncMetrics | undefined): WorkdayPort {
   return {
     fetchPage: (spec, page, count, opts) =>
@@ -54,14 +51,9 @@ export function instrumentWorkday(port: WorkdayPort, m: WdsyncMetrics | undefine
             m?.workdayBytes.inc({ tenant }, r.bytes);
             return r;
           } catch (err) {
-            const { type, nextRetryDelayMs } = errorTypeOf(err);
-            m?.workdayRequests.inc({ tenant, outcome: 'error', error_type: type });
+            m?.workdayRequests.inc({ tenant, outcome: 'error', error_type: errorTypeOf(err) });
             m?.workdayDuration.observe({ tenant, outcome: 'error' }, seconds(start));
             if (received) m?.workdayBytes.inc({ tenant }, received);
-            if (type === ErrorType.WorkdayThrottled) {
-              m?.throttleWaits.inc({ tenant });
-              if (nextRetryDelayMs !== undefined) m?.retryAfter.observe({ tenant }, nextRetryDelayMs / 1000);
-            }
             throw err;
           }
         },
