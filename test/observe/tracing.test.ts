@@ -24,7 +24,18 @@ describe('OpenTelemetry traces of a worker process', { timeout: 180_000 }, () =>
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
       OTEL_SERVICE_NAME: 'wdsync-test',
     });
-    const started = await startSync(h.client, h.cfg, { pageSize: 100, concurrency: 2 });
+    // A fault and dirty records on page 2: failed spans and dead letters must not leak data either.
+    h.sim.admin.setFaults({
+      rules: [
+        { type: 'processing', pages: [2], next: 1 },
+        { type: 'dirtyRecords', pages: [2], records: 3 },
+      ],
+    });
+    const started = await startSync(h.client, h.cfg, {
+      pageSize: 100,
+      concurrency: 2,
+      tuning: { workdayInitialIntervalMs: 100 },
+    });
     runId = started.runId;
     const summary = await started.handle.result();
     assert.equal(summary.status, 'COMPLETED');
@@ -83,7 +94,14 @@ describe('OpenTelemetry traces of a worker process', { timeout: 180_000 }, () =>
     assert.deepEqual(sinks, ['files', 'postgres']);
   });
 
-  test('no span carries worker data', async () => {
+  test('no span carries worker data, also the failed attempt of page 2', async () => {
+    const failed = otlp.spans.filter(
+      (s) => s.name === 'RunActivity:fetchPage' && s.attributes['wdsync.page'] === 2,
+    );
+    assert.ok(
+      failed.some((s) => s.attributes['wdsync.attempt'] === 1) &&
+        failed.some((s) => s.attributes['wdsync.attempt'] === 2),
+    );
     const pii = await workerPii(h.schema);
     assert.ok(pii.length > 500, `worker values to look for: ${pii.length}`);
     assert.deepEqual(leaks(otlp.bodies.join('\n'), pii), []);
