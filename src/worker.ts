@@ -31,12 +31,15 @@ let runtimeInstalled = false;
  * The SDK's runtime, once per process. Without a logger it keeps the SDK's own lines to warnings
  * on stderr so the CLI's progress output stays readable; `wdsync worker` passes its JSON logger.
  * `metricsBindAddress`: the SDK serves its own Prometheus endpoint there (merged into /metrics).
+ * Returns the runtime it installed: once installed it keeps the process alive until shut down.
  */
-export function installRuntime(opts: { logger?: Logger; metricsBindAddress?: string } = {}) {
-  if (runtimeInstalled) return;
+export function installRuntime(
+  opts: { logger?: Logger; metricsBindAddress?: string } = {},
+): Runtime | undefined {
+  if (runtimeInstalled) return undefined;
   runtimeInstalled = true;
   try {
-    Runtime.install({
+    return Runtime.install({
       logger:
         opts.logger ??
         new DefaultLogger('WARN', (entry) => {
@@ -67,6 +70,7 @@ export function installRuntime(opts: { logger?: Logger; metricsBindAddress?: str
     });
   } catch {
     // Already installed by the embedding process (tests); keep theirs.
+    return undefined;
   }
 }
 

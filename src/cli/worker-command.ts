@@ -46,16 +46,20 @@ export function registerWorkerCommand(program: Command) {
         const client = await connectClient(cfg);
         await client.connection.close();
         const observe = await startObservability(cfg, settings, installRuntime);
-        const deps = await buildDeps(cfg, { cipher, log: (m) => observe.log.warn(m) });
-        const metricsUrl = await observe.serveMetrics(deps);
-        const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles, observe });
-        observe.log.info(
-          { roles: o.roles, temporal: cfg.temporal.address, namespace: cfg.temporal.namespace, metricsUrl },
-          `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
-        );
-        await handle.done;
-        await deps.close();
-        await observe.close();
+        let deps: Awaited<ReturnType<typeof buildDeps>> | undefined;
+        try {
+          deps = await buildDeps(cfg, { cipher, log: (m) => observe.log.warn(m) });
+          const metricsUrl = await observe.serveMetrics(deps);
+          const handle = await startWorkers({ cfg, deps: deps.activities, roles: o.roles, observe });
+          observe.log.info(
+            { roles: o.roles, temporal: cfg.temporal.address, namespace: cfg.temporal.namespace, metricsUrl },
+            `wdsync worker running (${o.roles.join(', ')}) against ${cfg.temporal.address}, namespace ${cfg.temporal.namespace}; Ctrl+C to stop`,
+          );
+          await handle.done;
+        } finally {
+          await deps?.close().catch(() => {});
+          await observe.close();
+        }
       }),
     );
 }

@@ -15,6 +15,10 @@ export interface WorkerObservabilitySetup {
   tracing?: Tracing;
   /** Starts /metrics (when a port is set) over the worker's stores; returns its URL. */
   serveMetrics(deps: Deps): Promise<string | undefined>;
+  /**
+   * Stops /metrics, flushes spans and logs, and shuts the SDK runtime down: after a failed start
+   * (the database down) it would otherwise keep the process alive with nothing to do.
+   */
   close(): Promise<void>;
 }
 
@@ -26,12 +30,15 @@ export interface WorkerObservabilitySetup {
 export async function startObservability(
   cfg: WdsyncConfig,
   settings: Settings,
-  installRuntime: (opts: { logger: ReturnType<typeof temporalLogger>; metricsBindAddress?: string }) => void,
+  installRuntime: (opts: {
+    logger: ReturnType<typeof temporalLogger>;
+    metricsBindAddress?: string;
+  }) => { shutdown(): Promise<void> } | undefined,
 ): Promise<WorkerObservabilitySetup> {
   const log = createLogger({ level: settings.logLevel });
   const sdkPort = settings.metricsPort === undefined ? undefined : await freePort();
   const sdkBind = sdkPort === undefined ? undefined : `127.0.0.1:${sdkPort}`;
-  installRuntime({ logger: temporalLogger(log), metricsBindAddress: sdkBind });
+  const runtime = installRuntime({ logger: temporalLogger(log), metricsBindAddress: sdkBind });
   const tracing = startTracing();
   let server: MetricsServer | undefined;
   let metrics: WdsyncMetrics | undefined;
@@ -64,6 +71,7 @@ export async function startObservability(
     async close() {
       await server?.close();
       await tracing?.shutdown();
+      await runtime?.shutdown();
       log.flush();
     },
   };
