@@ -3,7 +3,7 @@
 // proxies for the TLS tests), PostgreSQL (the production sink and state store, tested for real:
 // see test-postgres.cjs), and for the event sink an Apache Kafka broker (fetched from Maven
 // Central with Maven into .wdsync/kafka; Java 17) and kcat, the independent read_committed
-// consumer the Kafka tests count events with. Installs what is missing
+// consumer the Kafka tests count events with, and Prometheus (the metrics test's scraper). Installs what is missing
 // from Debian when it can (root with apt-get, as on CI), else says exactly what to install: a test
 // run without them would fail or silently test less.
 const { spawnSync } = require('node:child_process');
@@ -56,6 +56,11 @@ function ensureTestPrerequisites() {
   }
   if (!has('kcat', ['-V']) && !(canApt && apt('kcat')))
     problems.push("kcat is missing: install Debian's kcat (the Kafka tests' independent consumer)");
+  // The metrics test scrapes a real worker with a real Prometheus server.
+  if (!has('prometheus', ['--version']) && !(canApt && apt('prometheus')))
+    problems.push(
+      "prometheus is missing: install Debian's prometheus (the metrics test scrapes a worker with it)",
+    );
   const pg = ensureTestPostgres(canApt ? apt : undefined);
   if (pg.problem) problems.push(pg.problem);
   else process.env.DATABASE_URL = pg.url;

@@ -28,6 +28,8 @@ export interface Deps {
   db: Db;
   audit: AuditStore;
   countWorkerRows(): Promise<number>;
+  /** Runs in the state store per status, for the worker's wdsync_runs gauge. */
+  runsByState(): Promise<{ state: string; count: number }[]>;
   describeDatabase(): string;
   close(): Promise<void>;
 }
@@ -79,8 +81,14 @@ export async function withStaging<T>(cfg: WdsyncConfig, fn: (store: StagingStore
   }
 }
 
-/** `cipher`: the staging cipher when the caller already loaded the key file (no second read). */
-export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {}): Promise<Deps> {
+/**
+ * `cipher`: the staging cipher when the caller already loaded the key file (no second read).
+ * `log`: where notifiers report a webhook or event they could not send (stderr when absent).
+ */
+export async function buildDeps(
+  cfg: WdsyncConfig,
+  opts: { cipher?: Cipher; log?: (msg: string) => void } = {},
+): Promise<Deps> {
   // First, before any connection: a missing or unreadable key file stops the worker at start.
   const cipher = opts.cipher ?? stagingCipher(cfg);
   const db = await openDb(cfg.database.url);
@@ -98,6 +106,7 @@ export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {
     createWebhookNotifier({
       url: cfg.notify.webhookUrl,
       sign: cfg.notify.webhookSecret && createWebhookSigner(cfg.notify.webhookSecret),
+      log: opts.log,
     }),
   );
   const notifyKafka = notifyConnection(cfg);
@@ -107,6 +116,7 @@ export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {
       connection: notifyKafka,
       topic: cfg.notify.kafka!.topic,
       tenant: tenantOf(cfg.workday),
+      log: opts.log,
     });
   const activities: ActivityDeps = {
     workday: workdayPort(workday),
@@ -133,6 +143,12 @@ export async function buildDeps(cfg: WdsyncConfig, opts: { cipher?: Cipher } = {
         `SELECT count(*)::text AS n FROM "${cfg.database.schema}".workers WHERE removed_at IS NULL`,
       );
       return Number(r.rows[0]?.n ?? 0);
+    },
+    async runsByState() {
+      const r = await db.query<{ state: string; n: string }>(
+        `SELECT status AS state, count(*)::text AS n FROM "${cfg.database.schema}".runs GROUP BY status`,
+      );
+      return r.rows.map((row) => ({ state: row.state, count: Number(row.n) }));
     },
     describeDatabase: () =>
       db.kind === 'pglite' ? `the embedded database ${cfg.database.url}` : redactUrl(cfg.database.url),

@@ -285,6 +285,16 @@ export const ConfigSchema = z.object({
     kafka: z.object({ brokers: z.array(z.string()).min(1), topic: z.string() }).optional(),
     deadLetterThreshold: positiveInt.default(100),
   }),
+  /** What `wdsync worker` exposes about itself: Prometheus metrics, log level (traces: OTEL_* env). */
+  observability: z
+    .object({
+      /** Serves /metrics on this port when set (WDSYNC_METRICS_PORT, `worker --metrics-port`). */
+      metricsPort: z.coerce.number().int().min(1).max(65535).optional(),
+      /** The address /metrics listens on; loopback unless opened on purpose (WDSYNC_METRICS_HOST). */
+      metricsHost: z.string().default('127.0.0.1'),
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    })
+    .default({ metricsHost: '127.0.0.1', logLevel: 'info' }),
 });
 export type WdsyncConfig = z.infer<typeof ConfigSchema>;
 
@@ -698,6 +708,14 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
         webhookUrl: env.WDSYNC_WEBHOOK_URL,
         deadLetterThreshold: env.WDSYNC_DEAD_LETTER_THRESHOLD,
         kafka: env.WDSYNC_EVENTS_KAFKA === undefined ? undefined : eventsKafkaEnv(env.WDSYNC_EVENTS_KAFKA),
+      }),
+    },
+    observability: {
+      ...section('observability'),
+      ...defined({
+        metricsPort: env.WDSYNC_METRICS_PORT,
+        metricsHost: env.WDSYNC_METRICS_HOST,
+        logLevel: env.WDSYNC_LOG_LEVEL?.toLowerCase(),
       }),
     },
   };

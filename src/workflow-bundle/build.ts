@@ -11,15 +11,26 @@ const quietBundlerLogger = {
   log: noop,
 };
 
-/**
- * Webpacks src/workflows for the Temporal worker's sandbox. A prebuilt bundle carries its failure
- * converter inside it, so a deployment that encodes failures needs a bundle built with it.
- */
-export async function buildWorkflowBundle(failureConverterPath?: string): Promise<string> {
+/** What goes inside a bundle besides the workflows: both have to run in the sandbox. */
+export interface BundleOptions {
+  /** The OpenTelemetry workflow interceptors (a traced worker). */
+  traced?: boolean;
+  /** A failure converter module (payload encryption seals failure texts too). */
+  failureConverterPath?: string;
+}
+
+/** Webpacks src/workflows for the Temporal worker's sandbox. */
+export async function buildWorkflowBundle(opts: BundleOptions = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: opts.traced
+      ? [
+          require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+          require.resolve('./tracing-interceptors'),
+        ]
+      : [],
     logger: quietBundlerLogger,
-    ...(failureConverterPath ? { failureConverterPath } : {}),
+    ...(opts.failureConverterPath ? { failureConverterPath: opts.failureConverterPath } : {}),
   });
   return code;
 }
@@ -27,12 +38,16 @@ export async function buildWorkflowBundle(failureConverterPath?: string): Promis
 // Run as a script (by workflowBundle()): build into the given file, atomically, so workers
 // starting at the same time never load half a bundle.
 if (require.main === module) {
-  const [out, failureConverterPath] = process.argv.slice(2);
-  if (!out) {
-    console.error('usage: build.ts <output.js> [failure-converter-module]');
+  const [out, ...flags] = process.argv.slice(2);
+  const at = flags.indexOf('--failure-converter');
+  if (!out || (at >= 0 && !flags[at + 1])) {
+    console.error('usage: build.ts <output.js> [--traced] [--failure-converter <module>]');
     process.exit(2);
   }
-  buildWorkflowBundle(failureConverterPath)
+  buildWorkflowBundle({
+    traced: flags.includes('--traced'),
+    ...(at >= 0 ? { failureConverterPath: flags[at + 1] } : {}),
+  })
     .then((code) => writeFileAtomic(out, code))
     .catch((err) => {
       console.error(err);

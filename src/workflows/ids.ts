@@ -1,5 +1,10 @@
 /** Deterministic workflow ids, so a page's child is findable and a restarted run attaches. */
 export const pageWorkflowId = (runId: string, page: number): string => `${runId}/page-${page}`;
+/** The run and page a workflow id names: `<runId>/page-<n>` for a page, the run id for a run. */
+export function runAndPageOf(workflowId: string): { runId: string; page?: number } {
+  const m = /^(.*)\/page-(\d+)$/.exec(workflowId);
+  return m ? { runId: m[1]!, page: Number(m[2]) } : { runId: workflowId };
+}
 export const replayWorkflowId = (runId: string, label: string): string => `${runId}/replay-${label}`;
 /** A replay delivers under its own ledger key, so it never reads as the original page's delivery. */
 export const replayLedgerRunId = replayWorkflowId;

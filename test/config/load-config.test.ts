@@ -61,6 +61,24 @@ describe('loadConfig', () => {
     assert.throws(() => checkPlan(2_000_001, 999, limits), /more than 2000000 results/);
   });
 
+  test('observability: metrics off and info logs by default; the config file, then WDSYNC_* override', () => {
+    assert.deepEqual(load({}).observability, { metricsHost: '127.0.0.1', logLevel: 'info' });
+    const cfgFile = file(
+      'observability.json',
+      JSON.stringify({ observability: { metricsPort: 9464, metricsHost: '0.0.0.0', logLevel: 'warn' } }),
+    );
+    assert.deepEqual(load({ WDSYNC_CONFIG: cfgFile }).observability, {
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+      logLevel: 'warn',
+    });
+    const env = load({ WDSYNC_CONFIG: cfgFile, WDSYNC_METRICS_PORT: '9100', WDSYNC_LOG_LEVEL: 'DEBUG' });
+    assert.equal(env.observability.metricsPort, 9100);
+    assert.equal(env.observability.logLevel, 'debug');
+    assert.throws(() => load({ WDSYNC_METRICS_PORT: '70000' }), /observability\.metricsPort/);
+    assert.throws(() => load({ WDSYNC_LOG_LEVEL: 'chatty' }), /observability\.logLevel/);
+  });
+
   test('WORKDAY_PASSWORD_FILE is read and trimmed; WORKDAY_PASSWORD wins over it', () => {
     const pw = file('pw', 'S3cret-from-file\n');
     const c = load({ WORKDAY_ENDPOINT: ENDPOINT, WORKDAY_USERNAME: 'isu@acme', WORKDAY_PASSWORD_FILE: pw });

@@ -63,8 +63,8 @@ describe('several tenants in one deployment', { timeout: 300_000 }, () => {
       t.schema(`${h.schema}_sandbox`);
       const env = { WDSYNC_CONFIG: file };
       await Promise.all([
-        h.spawnWorker(env, ['--tenant', 'prod']),
-        h.spawnWorker(env, ['--connection', 'sandbox']),
+        h.spawnWorker(env, { args: ['--tenant', 'prod'] }),
+        h.spawnWorker(env, { args: ['--connection', 'sandbox'] }),
       ]);
       const start = (t: string) =>
         h.cli(['start', '--wait', '--json', '--page-size', '25', '--tenant', t], env);

@@ -65,8 +65,14 @@ export interface Harness {
   restartServer(downMs?: number): Promise<void>;
   /** The environment a `wdsync` process needs to act on this harness. */
   env(extra?: Record<string, string>): NodeJS.ProcessEnv;
-  /** Starts `wdsync worker [args]` as a real child process (killed on close). */
-  spawnWorker(extra?: Record<string, string>, args?: string[]): Promise<ChildProcess>;
+  /**
+   * Starts `wdsync worker [opts.args]` as a real child process (killed on close); `onOutput` sees
+   * all it prints.
+   */
+  spawnWorker(
+    extra?: Record<string, string>,
+    opts?: { args?: string[]; onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void },
+  ): Promise<ChildProcess>;
   /** Runs the CLI to completion. */
   cli(
     args: string[],
@@ -161,12 +167,16 @@ export async function createHarness(opts: {
         logFile: path.join(dir, 'temporal.log'),
       });
     },
-    async spawnWorker(extra = {}, args = []) {
-      const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+    async spawnWorker(extra = {}, opts = {}) {
+      const child = spawn(process.execPath, [BIN, 'worker', ...(opts.args ?? [])], {
         env: env(extra),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
+      if (opts.onOutput) {
+        child.stdout!.on('data', (d) => opts.onOutput!(String(d), 'stdout'));
+        child.stderr!.on('data', (d) => opts.onOutput!(String(d), 'stderr'));
+      }
       let out = '';
       const log = path.join(dir, `worker-${child.pid}.log`);
       const keep = (d: Buffer) => {
