@@ -177,7 +177,15 @@ describe('TLS to Temporal and Workday (nginx TLS proxies, test CA)', () => {
     try {
       const r = await h.cli(
         ['start', '--page-size', '100', '--wait', '--json'],
-        tlsEnv(temporalMtls.address, { TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey }),
+        tlsEnv(temporalMtls.address, {
+          TEMPORAL_TLS_CERT: pki.clientCert,
+          TEMPORAL_TLS_KEY: pki.clientKey,
+          // The run is pinned to the connection the workers serve: Workday through the proxy.
+          WORKDAY_ENDPOINT: httpsEndpoint,
+          WORKDAY_CA_FILE: pki.ca,
+          WORKDAY_CLIENT_CERT_FILE: pki.clientCert,
+          WORKDAY_CLIENT_KEY_FILE: pki.clientKey,
+        }),
       );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(lastJson(r.stdout).status, 'COMPLETED');

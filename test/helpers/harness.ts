@@ -222,7 +222,16 @@ export async function createHarness(opts: {
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr += d));
-        child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        // A command that never ends (say, a run no worker serves) fails its test in minutes,
+        // with what it printed, instead of holding the whole file until its timeout.
+        const timer = setTimeout(() => {
+          stderr += `\n[harness] wdsync ${args.join(' ')} still running after 300 s: killed`;
+          child.kill('SIGKILL');
+        }, 300_000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? 1, stdout, stderr });
+        });
       });
     },
     async close() {
