@@ -21,7 +21,16 @@ import {
   throttleFailure,
   waitHeartbeating,
 } from './target-http';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sink } from './types';
+import { explainMapped } from './mapped-explain';
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  ExplainContext,
+  RecordFailure,
+  RecordOutcome,
+  Sink,
+  SinkExplanation,
+} from './types';
 
 /** dynamics-web-api, loaded on first use: most commands never talk to Dataverse. */
 const dwaLib = (): typeof import('dynamics-web-api') => require('dynamics-web-api');
@@ -128,6 +137,18 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
   const digest = mappingDigest(mapping);
   const serverUrl = credentials.url.replace(/\/+$/, '');
   const limiter = slots(DATAVERSE_CONCURRENCY);
+  /** The columns the mapping writes (lookups bound by @odata.bind are navigation, not columns). */
+  const columns = [
+    ...new Set(
+      [
+        keyField,
+        ...Object.keys(file.fields),
+        ...Object.keys(file.onCreate),
+        ...Object.keys(file.deactivate),
+        ...(file.asOfField ? [file.asOfField] : []),
+      ].filter((c) => !c.endsWith('@odata.bind')),
+    ),
+  ];
   let token: { value: string; until: number } | undefined;
 
   async function accessToken(): Promise<string> {
@@ -291,6 +312,38 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     return mappedResult(outcomes, failures);
   }
 
+  /** What a delivery of this one record would do, decided by the same plan as a page; writes nothing. */
+  function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
+    return explainMapped({
+      mapping,
+      digest,
+      record,
+      ectx,
+      lookup,
+      noun: `${set} row`,
+      async current(key) {
+        try {
+          const row = await call(`a read of the ${set} row`, (api) =>
+            api.retrieve<Record<string, unknown>>({
+              collection: set,
+              key: `${keyField}=${quote(key)}`,
+              select: columns,
+            }),
+          );
+          // OData annotations (@odata.etag) are the protocol's, not the row's.
+          return Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith('@')));
+        } catch (e) {
+          if (e instanceof TypedError && / HTTP 404:/.test(e.message)) return null;
+          throw e;
+        }
+      },
+      body(w) {
+        const r = request(w, ectx.asOfEntry);
+        return r.kind === 'delete' ? { [keyField]: w.m.key } : { [keyField]: w.m.key, ...r.req.data };
+      },
+    });
+  }
+
   return {
     name: o.name,
     type: 'dynamics',
@@ -304,17 +357,6 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
       batchSize: DATAVERSE_BATCH,
     },
     async init() {
-      const columns = [
-        ...new Set(
-          [
-            keyField,
-            ...Object.keys(file.fields),
-            ...Object.keys(file.onCreate),
-            ...Object.keys(file.deactivate),
-            ...(file.asOfField ? [file.asOfField] : []),
-          ].filter((c) => !c.endsWith('@odata.bind')),
-        ),
-      ];
       try {
         await call(`a read of ${set}`, (api) =>
           api.retrieveMultiple({ collection: set, select: columns, top: 1 }),
@@ -342,6 +384,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
       }
     },
     deliverPage,
+    explain,
     async close() {
       token = undefined;
     },

@@ -1,3 +1,4 @@
+import { whyNoWrite } from './mapped-explain';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
@@ -531,30 +532,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
           : `in scope; no ${file.object} holds ${ext} ${m.key}`,
       };
     }
-    if (lifecycle === 'nothing')
-      return { ...base, action: 'nothing', reason: 'terminated, and actions.onTermination is "nothing"' };
-    if (!lifecycle && !m.inScope)
-      return { ...base, action: 'out of scope', reason: `the scope expression is false: ${file.scope}` };
-    if (ectx.deliveredHash && skipped[0]?.hash === ectx.deliveredHash)
-      return {
-        ...base,
-        action: 'unchanged',
-        reason: 'the same content reached this sink last time (audit trail)',
-      };
-    if (lifecycle && !current)
-      return {
-        ...base,
-        action: 'nothing',
-        reason: `terminated, and ${file.object} holds no record for it: a leaver gets no new record`,
-      };
-    if (!current && !file.actions.create)
-      return { ...base, action: 'nothing', reason: 'not in Salesforce, and actions.create is false' };
-    if (current && !file.actions.update)
-      return { ...base, action: 'nothing', reason: 'in Salesforce, and actions.update is false' };
     return {
       ...base,
-      action: 'nothing',
-      reason: `${file.object} holds this worker from a newer snapshot (${file.asOfField})`,
+      ...whyNoWrite({ file, m, ectx, skippedHash: skipped[0]?.hash, current, noun: `${file.object} record` }),
     };
   }
 

@@ -20,7 +20,16 @@ import {
   throttleFailure,
   waitHeartbeating,
 } from './target-http';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome, Sink } from './types';
+import { explainMapped } from './mapped-explain';
+import type {
+  DeliveryContext,
+  DeliveryResult,
+  ExplainContext,
+  RecordFailure,
+  RecordOutcome,
+  Sink,
+  SinkExplanation,
+} from './types';
 
 /**
  * Zendesk sink: each page's changed records, mapped by the sink's mapping file onto Zendesk users,
@@ -198,8 +207,8 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     return r.organization.id;
   }
 
-  /** A mapped record as a Zendesk user: user_fields.* nested, organization.* turned into organization_id. */
-  async function userBody(w: PlannedWrite<ZdHeld>, asOfEntry: string): Promise<Record<string, unknown>> {
+  /** A mapped record as a Zendesk user, user_fields.* nested; organization.* left to the caller. */
+  function userShape(w: PlannedWrite<ZdHeld>, asOfEntry: string): Record<string, unknown> {
     const values = writeValues(w, file.actions.update);
     const user: Record<string, unknown> = { external_id: w.m.key };
     const userFields: Record<string, Value> = {};
@@ -210,7 +219,13 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     }
     if (asOfKey) userFields[asOfKey] = asOfEntry;
     if (Object.keys(userFields).length) user.user_fields = userFields;
-    const org = await organizationId(values);
+    return user;
+  }
+
+  /** The user a write sends, its organization upserted and joined through organization_id. */
+  async function userBody(w: PlannedWrite<ZdHeld>, asOfEntry: string): Promise<Record<string, unknown>> {
+    const user = userShape(w, asOfEntry);
+    const org = await organizationId(writeValues(w, file.actions.update));
     if (org !== undefined) user.organization_id = org;
     return user;
   }
@@ -315,6 +330,38 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     return mappedResult(outcomes, failures);
   }
 
+  /** What a delivery of this one record would do, decided by the same plan as a page; writes nothing. */
+  function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
+    return explainMapped({
+      mapping,
+      digest,
+      record,
+      ectx,
+      lookup,
+      noun: 'Zendesk user',
+      async current(key) {
+        const r = await call<{ users: Record<string, unknown>[] }>(
+          'GET',
+          `users/show_many.json?external_ids=${encodeURIComponent(key)}`,
+          'a read of the user',
+        );
+        return r.users.find((u) => u.external_id === key) ?? null;
+      },
+      body(w) {
+        if (w.kind === 'delete') return { id: Number(w.held!.id), external_id: w.m.key };
+        const user = userShape(w, ectx.asOfEntry);
+        const values = writeValues(w, file.actions.update);
+        // Shown, not upserted: explain writes nothing, so the organization is named, not resolved.
+        if ('organization.external_id' in values)
+          user.organization = {
+            external_id: values['organization.external_id'],
+            ...('organization.name' in values ? { name: values['organization.name'] } : {}),
+          };
+        return user;
+      },
+    });
+  }
+
   return {
     name: o.name,
     type: 'zendesk',
@@ -360,6 +407,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
         );
     },
     deliverPage,
+    explain,
     async close() {
       orgs.clear();
     },

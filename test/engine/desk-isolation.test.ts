@@ -1,5 +1,6 @@
-// Issue 15, isolation: one run delivers to PostgreSQL, Salesforce, Zendesk and Dataverse at once
-// while Zendesk answers 429 to every request. The others finish their pages while Zendesk is still
+// Issue 15, isolation: one run delivers to PostgreSQL, the Kafka event sink (a real broker),
+// Salesforce, Zendesk and Dataverse at once while Zendesk answers 429 to every request. The others
+// finish their pages, Kafka with exactly one event per worker, while Zendesk is still
 // throttled; when the throttle lifts, Zendesk catches up from staging in the same run and ends up
 // holding exactly the in-scope workers, and the audit has one outcome per worker per sink.
 import assert from 'node:assert/strict';
@@ -17,8 +18,10 @@ import {
 } from '../../src/targets/salesforce/simulator';
 import { type ZendeskSimulatorHandle, startZendeskSimulator } from '../../src/targets/zendesk/simulator';
 import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
+import { assertValidEvents, readCommitted, startTestBroker, type TestBroker } from '../helpers/kafka';
 
 const WORKERS = 300;
+const TOPIC = 'workers.isolation';
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const zdMapping = loadMapping(path.join(EXAMPLES, 'zendesk-user.json'), 'zendesk');
 const dvMapping = loadMapping(path.join(EXAMPLES, 'dynamics-contact.json'), 'dynamics');
@@ -32,15 +35,18 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
   }
 }
 
-describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataverse (issue 15)', {
+describe('a throttled Zendesk never holds back PostgreSQL, Kafka, Salesforce or Dataverse (issue 15)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
   let zd: ZendeskSimulatorHandle;
   let dv: DataverseSimulatorHandle;
   let sf: SalesforceSimulatorHandle;
+  let kafka: TestBroker;
 
   before(async () => {
+    kafka = await startTestBroker();
+    await kafka.createTopics(TOPIC, `${TOPIC}.wdsync-delivered`);
     zd = await startZendeskSimulator({ port: 0 });
     dv = await startDataverseSimulator({ port: 0 });
     sf = await startSalesforceSimulator({ port: 0 });
@@ -50,6 +56,7 @@ describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataver
       config: {
         sinks: [
           { name: 'postgres', type: 'postgres' },
+          { name: 'events', type: 'kafka', brokers: [kafka.bootstrap], topic: TOPIC },
           {
             name: 'crm',
             type: 'salesforce',
@@ -86,6 +93,7 @@ describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataver
     await zd?.close();
     await dv?.close();
     await sf?.close();
+    await kafka?.close();
   });
 
   test('the others complete while Zendesk is throttled, and Zendesk catches up', async (t) => {
@@ -108,10 +116,12 @@ describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataver
       }
       return out.sort();
     };
+    const events = () => readCommitted(kafka.bootstrap, TOPIC);
     await until(
-      'PostgreSQL, Salesforce and Dataverse to hold every page',
+      'PostgreSQL, Kafka, Salesforce and Dataverse to hold every page',
       async () =>
         (await sinkRows(h.schema)).size === WORKERS &&
+        (await events()).length >= WORKERS &&
         dv.admin.rows('contacts').length === (await inScope(dvMapping)).length &&
         sf.admin.contacts().length === (await inScope(sfMapping)).length,
     );
@@ -143,6 +153,19 @@ describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataver
         .sort(),
       await inScope(sfMapping),
     );
+    // Kafka: exactly one committed event per worker, none doubled by the Zendesk retries.
+    const committed = await events();
+    assertValidEvents(committed);
+    const perWid = new Map<string, number>();
+    for (const e of committed) {
+      const wid = String((e.value as { subject: string }).subject);
+      perWid.set(wid, (perWid.get(wid) ?? 0) + 1);
+    }
+    assert.equal(perWid.size, WORKERS);
+    assert.ok(
+      [...perWid.values()].every((n) => n === 1),
+      'one event per WID',
+    );
     // The audit: every worker has exactly one outcome on every sink (written, or seen unchanged).
     const db = await openDb(PG_URL);
     try {
@@ -153,13 +176,13 @@ describe('a throttled Zendesk never holds back PostgreSQL, Salesforce or Dataver
       );
       assert.deepEqual(
         rows.map((r) => [r.sink, r.n, r.wids]),
-        ['crm', 'dataverse', 'desk', 'postgres'].map((sink) => [sink, WORKERS, WORKERS]),
+        ['crm', 'dataverse', 'desk', 'events', 'postgres'].map((sink) => [sink, WORKERS, WORKERS]),
       );
     } finally {
       await db.close();
     }
     t.diagnostic(
-      `PostgreSQL, Salesforce and Dataverse done after ${othersDoneMs} ms under a Zendesk throttle (${zd.admin.stats().rateLimited} 429s); Zendesk caught up, run took ${Date.now() - started} ms`,
+      `PostgreSQL, Kafka, Salesforce and Dataverse done after ${othersDoneMs} ms under a Zendesk throttle (${zd.admin.stats().rateLimited} 429s); Zendesk caught up, run took ${Date.now() - started} ms`,
     );
   });
 });

@@ -158,4 +158,21 @@ describe('Dataverse sink: full sync and delta into the simulator (issue 15)', { 
     }
     t.diagnostic(`churned ${changed.size}; ${expectTouched.size} written to Dataverse`);
   });
+
+  test('wdsync explain says what a delivery would do, with the row Dataverse holds, writing nothing', async () => {
+    const truth = await workers();
+    const held = await contacts();
+    const [wid, w] = [...truth].find(([id, x]) => x.m.inScope && !x.m.terminated && held.has(id))!;
+    const writesBefore = dv.admin.stats().batchSizes.length;
+    // The CLI reads its sinks and credentials from the environment, as a user's shell would.
+    const env = { WDSYNC_SINKS: `postgres,dataverse=dynamics:${EXAMPLE}`, ...dv.env };
+    const r = await h.cli(['explain', w.record.workerId, '--sink', 'dataverse', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout).sinks[0];
+    assert.equal(report.action, 'unchanged', report.reason);
+    assert.equal(report.key, wid);
+    assert.equal(report.current.wd_workdayid, wid);
+    assert.equal(report.current.lastname, w.m.values.lastname);
+    assert.equal(dv.admin.stats().batchSizes.length, writesBefore, 'explain sends no $batch');
+  });
 });

@@ -154,4 +154,26 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
     }
     t.diagnostic(`churned ${changed.size}; ${expectTouched.size} written to Zendesk`);
   });
+
+  test('wdsync explain says what a delivery would do, with the user Zendesk holds, writing nothing', async () => {
+    const truth = await workers();
+    const held = await users();
+    const [wid, w] = [...truth].find(([id, x]) => x.m.inScope && !x.m.terminated && held.has(id))!;
+    const out = [...truth].find(([id, x]) => !x.m.inScope && !x.m.terminated && !held.has(id))!;
+    const writesBefore = zd.admin.writes().length;
+    // The CLI reads its sinks and credentials from the environment, as a user's shell would.
+    const env = { WDSYNC_SINKS: `postgres,desk=zendesk:${EXAMPLE}`, ...zd.env };
+    const r = await h.cli(['explain', w.record.workerId, '--sink', 'desk', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout).sinks[0];
+    assert.equal(report.action, 'unchanged', report.reason);
+    assert.equal(report.key, wid);
+    assert.equal(report.current.external_id, wid);
+    assert.equal(report.current.email, w.m.values.email);
+    const o = await h.cli(['explain', out[1].record.workerId, '--sink', 'desk', '--json'], env);
+    assert.equal(o.code, 0, o.stderr);
+    const outReport = JSON.parse(o.stdout).sinks[0];
+    assert.deepEqual([outReport.action, outReport.current], ['out of scope', null]);
+    assert.equal(zd.admin.writes().length, writesBefore, 'explain writes nothing');
+  });
 });

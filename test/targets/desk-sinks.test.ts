@@ -178,6 +178,38 @@ describe('Zendesk sink', () => {
     assert.equal(zd.admin.users()[0]!.details, 'Analyst');
     assert.equal(zd.admin.users()[0]!.user_fields.workday_as_of, newer.asOfEntry);
   });
+
+  it('explain tells insert, update, unchanged, out of scope and deactivate as a delivery would, writing nothing', async () => {
+    const e = (r: NormalizedWorker, deliveredHash?: string) =>
+      sink.explain!(r, { asOfEntry: '2026-01-02T00:00:00.000Z', deliveredHash });
+    const first = await e(worker(1));
+    assert.deepEqual([first.action, first.key, first.current], ['insert', worker(1).wid, null]);
+    assert.deepEqual((first.target as { organization: unknown }).organization, {
+      external_id: 'SUP-1',
+      name: 'Org 1',
+    });
+    assert.equal(zd.admin.users().length + zd.admin.organizations().length, 0, 'explain writes nothing');
+    const r = await sink.deliverPage(ctx(), [worker(1)]);
+    assert.equal(r.inserted, 1, 'the delivery does what explain said');
+    const same = await e(worker(1));
+    assert.equal(same.action, 'unchanged');
+    assert.equal((same.current as { details: string }).details, 'Analyst', 'shows what Zendesk holds');
+    assert.equal((await e(worker(1), r.outcomes[0]!.hash)).action, 'unchanged');
+    const moved = await e(worker(1, { businessTitle: 'Lead' }));
+    assert.deepEqual([moved.action, (moved.target as { details: string }).details], ['update', 'Lead']);
+    const out = await e(worker(2, { active: false }));
+    assert.deepEqual([out.action, out.inScope], ['out of scope', false]);
+    assert.match(out.reason, /employment\.active = true/);
+    const leaver = worker(1, { terminated: true, active: false, terminationDate: '2026-01-01' });
+    const gone = await e(leaver);
+    assert.equal(gone.action, 'deactivate');
+    assert.equal((gone.target as { suspended: boolean }).suspended, true);
+    assert.equal((await e(worker(3, { terminated: true, active: false }))).action, 'nothing');
+    assert.equal(zd.admin.users()[0]!.suspended, false, 'explain writes nothing');
+    const d = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [leaver]);
+    assert.equal(d.updated, 1);
+    assert.equal(zd.admin.users()[0]!.suspended, true);
+  });
 });
 
 describe('Dataverse sink', () => {
@@ -308,6 +340,36 @@ describe('Dataverse sink', () => {
     assert.deepEqual([r.updated, r.unchanged], [0, 1]);
     const row = dv.admin.rows('contacts')[0]!;
     assert.deepEqual([row.jobtitle, row.wd_asof], ['Analyst', '2026-01-03T00:00:00Z']);
+  });
+
+  it('explain tells insert, update, unchanged, out of scope and deactivate as a delivery would, writing nothing', async () => {
+    const e = (r: NormalizedWorker, deliveredHash?: string) =>
+      sink.explain!(r, { asOfEntry: '2026-01-02T00:00:00.000Z', deliveredHash });
+    const first = await e(worker(1));
+    assert.deepEqual([first.action, first.current], ['insert', null]);
+    assert.equal(
+      (first.target as { wd_source: string }).wd_source,
+      'Workday',
+      'onCreate fields on an insert',
+    );
+    assert.equal(dv.admin.rows('contacts').length, 0, 'explain writes nothing');
+    const r = await sink.deliverPage(ctx(), [worker(1)]);
+    assert.equal(r.inserted, 1, 'the delivery does what explain said');
+    const same = await e(worker(1));
+    assert.equal(same.action, 'unchanged');
+    assert.equal((same.current as { jobtitle: string }).jobtitle, 'Analyst', 'shows the row Dataverse holds');
+    assert.equal((await e(worker(1), r.outcomes[0]!.hash)).action, 'unchanged');
+    const moved = await e(worker(1, { businessTitle: 'Lead' }));
+    assert.deepEqual([moved.action, (moved.target as { jobtitle: string }).jobtitle], ['update', 'Lead']);
+    const out = await e(worker(2, { active: false }));
+    assert.deepEqual([out.action, out.inScope], ['out of scope', false]);
+    const leaver = worker(1, { terminated: true, active: false });
+    const gone = await e(leaver);
+    assert.equal(gone.action, 'deactivate');
+    assert.equal((gone.target as { statecode: number }).statecode, 1);
+    assert.equal(dv.admin.rows('contacts')[0]!.statecode, 0, 'explain writes nothing');
+    const d = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [leaver]);
+    assert.equal(d.updated, 1);
   });
 });
 
