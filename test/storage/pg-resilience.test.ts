@@ -117,6 +117,9 @@ describe('terminated backends (pg_terminate_backend)', () => {
     await assert.rejects(attempt, (err) => isRetryableDbError(err));
     await admin.query('ROLLBACK');
 
+    // Every backend was killed, idle pooled ones too: the pool may hand out another dead one
+    // before it has seen them close, so the retry gets a short pause first, as Temporal's would.
+    await new Promise((r) => setTimeout(r, 300));
     const { value } = await retryOnce(() => sink.deliverPage({ key, asOfEntry: T1 }, workers(100, 140)));
     assert.equal(value.inserted, 41);
     const { rows } = await db.query<{ n: number }>(
