@@ -154,7 +154,7 @@ describe('Salesforce acceptance: 3,000 workers, faults, SIGKILL, delta, explain 
     assert.ok(faults > 50, `faults injected: ${faults}`);
     assert.equal(s.created, inScope.length, 'each Contact created once');
     t.diagnostic(
-      `${inScope.length} in scope; ${s.requests} Salesforce requests, ${faults} faults (locks ${s.recordFailures.UNABLE_TO_LOCK_ROW}, 503s ${s.requestErrors.SERVER_UNAVAILABLE}, expired sessions ${s.requestErrors.INVALID_SESSION_ID})`,
+      `${inScope.length} in scope; ${s.requests} Salesforce requests, ${faults} faults (locks ${s.recordFailures.UNABLE_TO_LOCK_ROW ?? 0}, 503s ${s.requestErrors.SERVER_UNAVAILABLE ?? 0}, expired sessions ${s.requestErrors.INVALID_SESSION_ID ?? 0})`,
     );
     w2.kill('SIGTERM');
   });
