@@ -4,7 +4,7 @@
 // arguments are test files or name filters passed through to node.
 require('tsx/cjs');
 const { spawnSync } = require('node:child_process');
-const { readdirSync, statSync } = require('node:fs');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 const { findTemporalBinary } = require('../src/devserver/temporal-binary.ts');
 const { ensureTestPrerequisites } = require('./test-prerequisites.cjs');
@@ -33,8 +33,10 @@ function collect(dir) {
   });
 }
 const args = process.argv.slice(2);
-const files = args.filter((a) => a.endsWith('.ts'));
-const rest = args.filter((a) => !a.endsWith('.ts'));
+// Test files and directories of them (`npm test -- test/workflows`); the rest goes to node --test.
+const isDir = (a) => !a.startsWith('-') && existsSync(a) && statSync(a).isDirectory();
+const files = args.flatMap((a) => (a.endsWith('.ts') ? [a] : isDir(a) ? collect(a).sort() : []));
+const rest = args.filter((a) => !a.endsWith('.ts') && !isDir(a));
 const root = path.resolve(__dirname, '..');
 const targets = files.length ? files : collect(path.join(root, 'test')).sort();
 const r = spawnSync(

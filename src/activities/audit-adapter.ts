@@ -38,9 +38,7 @@ export function auditPort(store: AuditStore): AuditPort {
     },
     setWatermark: (tenant, key, through, runId) => store.setWatermark(tenant, key, through, runId),
     addDeadLetters: (runId, page, letters) => store.addDeadLetters(runId, page, letters),
-    recordEvents: async (events) => {
-      await store.recordEvents(events);
-    },
+    recordEvents: (events) => store.recordEvents(events),
     lastDeliveredHashes: (sink, wids) => store.lastDeliveredHashes(sink, wids),
     newestSnapshots: (sink, wids) => store.newestSnapshots(sink, wids),
     addSinkDeadLetters: (sink, staged, auditRunId, failures) =>

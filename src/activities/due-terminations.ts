@@ -1,5 +1,6 @@
 import type { NormalizedWorker } from '../domain/worker-record';
 import type { PageRequestSpec } from '../workflows/types';
+import { looksAhead } from '../time/lookahead';
 import type { WorkdayPort } from './ports';
 
 /**
@@ -9,10 +10,6 @@ import type { WorkdayPort } from './ports';
  * employment only, as of that day; only the termination is taken from that answer (the rest of the
  * record stays as of today). Returns the records and how many were terminated early.
  */
-/** Whether the run looks ahead: its pages' records are then patched after a second request. */
-export const looksAhead = (spec: PageRequestSpec): boolean =>
-  !!spec.terminationsDueBy && spec.terminationsDueBy > spec.asOf.effectiveDate;
-
 export async function applyDueTerminations(
   workday: WorkdayPort,
   spec: PageRequestSpec,

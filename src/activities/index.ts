@@ -1,6 +1,7 @@
-import { applyDueTerminations, looksAhead } from './due-terminations';
+import { applyDueTerminations } from './due-terminations';
+import { looksAhead } from '../time/lookahead';
 import { createHash } from 'node:crypto';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { applyHeld, rejectHeld, reviewHeld } from '../delivery/lifecycle';
@@ -49,7 +50,16 @@ export function createWorkdayActivities(deps: ActivityDeps) {
     },
 
     /** Workday → staging. Streams the response, gzips the raw body and keeps the parsed records. */
-    async fetchPage(input: { spec: PageRequestSpec; page: number }): Promise<FetchSummary> {
+    async fetchPage(input: {
+      spec: PageRequestSpec;
+      page: number;
+      /**
+       * 'separate': the workflow asks for the look-ahead in its own activity (fetchDueTerminations),
+       * so every Workday request is one activity under the queue's rate limit. Absent (histories
+       * from before): the look-ahead request is made here, after the page.
+       */
+      dueTerminations?: 'separate';
+    }): Promise<FetchSummary> {
       const { spec, page } = input;
       const key = { runId: spec.runId, page };
       const startedAt = new Date();
@@ -62,7 +72,7 @@ export function createWorkdayActivities(deps: ActivityDeps) {
       const sha = createHash('sha256');
       // Records go to the packer as they are parsed: the page is held as gzip, never as objects.
       const packer = createRecordsPacker();
-      const aheadOfTime = looksAhead(spec);
+      const aheadOfTime = looksAhead(spec) && input.dueTerminations !== 'separate';
       try {
         const result = await heartbeating(
           () =>
@@ -133,6 +143,29 @@ export function createWorkdayActivities(deps: ActivityDeps) {
         packer.discard();
         throw err;
       }
+    },
+
+    /**
+     * The termination look-ahead of a staged page: one request, by reference, as of the due-by
+     * day, for the page's open workers; those due to leave are restaged terminated. Its own
+     * activity so the Workday queue's rate limit counts this request like any page.
+     */
+    async fetchDueTerminations(input: { spec: PageRequestSpec; page: number }): Promise<{ early: number }> {
+      const { spec, page } = input;
+      if (!looksAhead(spec)) return { early: 0 };
+      const key = { runId: spec.runId, page };
+      const staged = await deps.staging.getRecords(key);
+      const { records, early } = await heartbeating(
+        () => applyDueTerminations(deps.workday, spec, staged, Context.current().cancellationSignal),
+        () => ({ page, lookahead: true }),
+      );
+      if (early === 0) return { early };
+      const [raw, deadLetters] = await Promise.all([
+        deps.staging.getRaw(key),
+        deps.staging.getDeadLetters(key),
+      ]);
+      await deps.staging.put(key, { rawGzip: gzipSync(raw, { level: 1 }), records, deadLetters });
+      return { early };
     },
   };
 }

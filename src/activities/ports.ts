@@ -1,7 +1,7 @@
 import type { WorkdayConnectionId } from '../workflows/connection';
 import type { SchemaFamily } from '../workday/schema-family';
 import type { AuditStore } from '../audit/store';
-import type { NewestSnapshot, PageUpdate } from '../audit/types';
+import type { NewestSnapshot, PageUpdate, RecordedTally } from '../audit/types';
 import type { PlanLimits } from './plan-limits';
 import type { RecoveryStore } from '../replay/store';
 import type { HeldAction, RecordFailure, Sink } from '../sinks/types';
@@ -87,8 +87,10 @@ export interface AuditPort {
   recordPage(
     p: Omit<PageUpdate, 'status' | 'bumpAttempts'> & { status: 'fetched' | 'failed' | 'delivered' },
   ): Promise<void>;
+  /** Returns how many letters are new (a re-fetched page's are not). */
   addDeadLetters(runId: string, page: number, letters: DeadLetter[]): Promise<number>;
-  recordEvents(events: RecordEvent[]): Promise<void>;
+  /** Returns what was recorded for the first time: a retried delivery's events are not. */
+  recordEvents(events: RecordEvent[]): Promise<RecordedTally>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
   /** The newest snapshot each worker reached a sink from (see capabilities.snapshotsFromAudit). */
   newestSnapshots?(sink: string, wids: string[]): Promise<Map<string, NewestSnapshot>>;
@@ -102,7 +104,7 @@ export interface AuditPort {
   /**
    * Records a target refused, as dead letters of that sink (its error code and message), keyed by
    * where the record is staged; one letter per (staged page, sink, worker), reopened if refused
-   * again. Also a 'dead-lettered' event for the sink.
+   * again. Also a 'dead-lettered' event for the sink. Returns how many of those events are new.
    */
   addSinkDeadLetters?(
     sink: string,

@@ -7,6 +7,8 @@ import type { DeadLetter, SinkDeadLetter } from '../domain/dead-letter';
 import type {
   AuditEvent,
   DeadLetterRow,
+  EventAction,
+  RecordedTally,
   DeadLetterSummary,
   NewestSnapshot,
   PageRow,
@@ -17,6 +19,9 @@ import type {
   Watermark,
   WorkerEvent,
 } from './types';
+
+/** How many events a tally holds, over every sink and action. */
+export const tallied = (t: RecordedTally): number => t.reduce((n, x) => n + x.count, 0);
 
 export type * from './types';
 
@@ -29,8 +34,8 @@ export interface AuditStore {
   listRuns(options?: { limit?: number; status?: string; tenant?: string }): Promise<RunRow[]>;
   recordPage(page: PageUpdate): Promise<void>;
   runPages(runId: string): Promise<PageRow[]>;
-  /** Batched; an event already recorded (retried activity) is skipped. Returns rows inserted. */
-  recordEvents(events: AuditEvent[]): Promise<number>;
+  /** Batched; an event already recorded (retried activity) is skipped. Returns what was new. */
+  recordEvents(events: AuditEvent[]): Promise<RecordedTally>;
   /** Per sink and action, for a run's reconciliation. */
   runEventCounts(runId: string): Promise<{ sink: string; action: string; count: number }[]>;
   lastDeliveredHashes(sink: string, wids: string[]): Promise<Map<string, string>>;
@@ -46,6 +51,7 @@ export interface AuditStore {
    * Records a target refused, as dead letters of that sink, keyed by where each record is staged:
    * one letter per (run, page, sink, worker), its code and message updated (and reopened) when the
    * record is refused again. Also a 'dead-lettered' event for the sink, under `auditRunId`.
+   * Returns how many of those events are new (a retried delivery's refusals are not).
    */
   addSinkDeadLetters(
     sink: string,
@@ -161,14 +167,15 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
   const s = quoteSchema(schema);
   const ready = () => ensureSchema(db, schema);
 
-  async function insertEvents(q: Queryable, events: AuditEvent[]): Promise<number> {
-    let inserted = 0;
+  async function insertEvents(q: Queryable, events: AuditEvent[]): Promise<RecordedTally> {
+    const tally = new Map<string, RecordedTally[number]>();
     for (let i = 0; i < events.length; i += BATCH) {
       const chunk = events.slice(i, i + BATCH);
-      const { rowCount } = await q.query(
+      const { rows } = await q.query<{ sink: string; action: EventAction }>(
         `INSERT INTO ${s}.record_events (run_id, page, wid, worker_id, sink, action, content_hash, as_of_entry)
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-         ON CONFLICT (run_id, page, sink, wid, action, content_hash) DO NOTHING`,
+         ON CONFLICT (run_id, page, sink, wid, action, content_hash) DO NOTHING
+         RETURNING sink, action`,
         [
           chunk.map((e) => e.runId),
           chunk.map((e) => e.page),
@@ -180,9 +187,14 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
           chunk.map((e) => e.asOfEntry ?? null),
         ],
       );
-      inserted += rowCount;
+      for (const r of rows) {
+        const key = `${r.sink}\u0000${r.action}`;
+        const t = tally.get(key);
+        if (t) t.count++;
+        else tally.set(key, { sink: r.sink, action: r.action, count: 1 });
+      }
     }
-    return inserted;
+    return [...tally.values()];
   }
 
   return {
@@ -293,7 +305,7 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
     },
 
     async recordEvents(events) {
-      if (events.length === 0) return 0;
+      if (events.length === 0) return [];
       await ready();
       return insertEvents(db, events);
     },
@@ -407,7 +419,7 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
       await ready();
       const hashes = list.map((d) => sinkLetterHash(sink, d.wid));
       return db.transaction(async (tx) => {
-        const { rowCount } = await tx.query(
+        await tx.query(
           `INSERT INTO ${s}.dead_letters (run_id, page, wid, worker_id, reason, fragment, fragment_hash, sink, code)
            SELECT $1, $2, u.wid, u.worker_id, u.reason, '', u.fragment_hash, $3, u.code
            FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
@@ -426,7 +438,7 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
             hashes,
           ],
         );
-        await insertEvents(
+        const recorded = await insertEvents(
           tx,
           list.map((d, i) => ({
             runId: auditRunId,
@@ -438,7 +450,7 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
             hash: hashes[i],
           })),
         );
-        return rowCount;
+        return tallied(recorded);
       });
     },
 

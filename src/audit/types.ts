@@ -85,6 +85,12 @@ export interface AuditEvent {
   asOfEntry?: string;
 }
 
+/**
+ * The events one call recorded for the first time, per sink ('' for none) and action: a retried
+ * activity records nothing twice, and counters fed from this never count a movement twice.
+ */
+export type RecordedTally = { sink: string; action: EventAction; count: number }[];
+
 /** The newest snapshot a worker reached one sink from, and its content hash then. */
 export interface NewestSnapshot {
   asOfEntry: string;

@@ -131,15 +131,27 @@ export function instrumentAudit(audit: AuditPort, m: WdsyncMetrics): AuditPort {
       await audit.recordPage(p);
       m.pages.inc({ tenant, status: p.status });
     },
+    // Counted from what the store recorded for the first time, so a retried activity (its
+    // events already in) adds nothing: the counters stay equal to the audit trail.
     async recordEvents(events) {
-      await audit.recordEvents(events);
-      for (const e of events) m.records.inc({ tenant, sink: e.sink, action: e.action });
+      const recorded = await audit.recordEvents(events);
+      for (const r of recorded) m.records.inc({ tenant, sink: r.sink, action: r.action }, r.count);
+      return recorded;
     },
     async addDeadLetters(runId, page, letters) {
       const n = await audit.addDeadLetters(runId, page, letters);
-      m.deadLetters.inc({ tenant }, letters.length);
+      m.deadLetters.inc({ tenant }, n);
       return n;
     },
+    ...(audit.addSinkDeadLetters
+      ? {
+          async addSinkDeadLetters(sink, staged, auditRunId, failures) {
+            const n = await audit.addSinkDeadLetters!(sink, staged, auditRunId, failures);
+            m.records.inc({ tenant, sink, action: 'dead-lettered' }, n);
+            return n;
+          },
+        }
+      : {}),
     async recordRunEnd(runId, summary) {
       await audit.recordRunEnd(runId, summary);
       m.runsFinished.inc({ tenant, state: summary.status });

@@ -93,12 +93,12 @@ export function createMetrics(opts: {
     ),
     records: counter(
       'wdsync_records_total',
-      'Records per sink by action (inserted, updated, unchanged, removed)',
+      'Records per sink by action (inserted, updated, unchanged, removed, dead-lettered: refused by the sink), each counted once',
       ['tenant', 'sink', 'action'],
     ),
     deadLetters: counter(
       'wdsync_records_dead_lettered_total',
-      'Records that failed validation while their page was read, before any sink',
+      'Records that failed validation while their page was read, before any sink (refusals by a sink: wdsync_records_total{action="dead-lettered"})',
       ['tenant'],
     ),
     sinkDuration: histogram(
@@ -121,7 +121,7 @@ export function createMetrics(opts: {
   };
   const tenant = opts.tenant;
   for (const sink of opts.sinks ?? [])
-    for (const action of ['inserted', 'updated', 'unchanged', 'removed'])
+    for (const action of ['inserted', 'updated', 'unchanged', 'removed', 'dead-lettered'])
       m.records.inc({ tenant, sink, action }, 0);
   for (const status of ['fetched', 'failed']) m.pages.inc({ tenant, status }, 0);
   for (const error_type of WORKDAY_ERROR_TYPES)

@@ -20,3 +20,7 @@ export function lookaheadMs(value: string): number | undefined {
 export function terminationsDueBy(entryMoment: string, lookahead: number, tz?: string): string {
   return tenantDate(new Date(Date.parse(entryMoment) + lookahead), tz);
 }
+
+/** Whether a run's pages look ahead: a due-by day after the pinned effective date. */
+export const looksAhead = (spec: { terminationsDueBy?: string; asOf: { effectiveDate: string } }): boolean =>
+  !!spec.terminationsDueBy && spec.terminationsDueBy > spec.asOf.effectiveDate;

@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WorkdayActivities } from '../activities';
+import { fetchToStaging } from './fetch-to-staging';
 import { sinkActivities, tunedBookkeepingActivities, workdayActivities } from './proxies';
 import type {
   PlannedPage,
@@ -139,7 +140,7 @@ async function replayPage(
 ): Promise<void> {
   if (p.fetch) {
     try {
-      await workday.fetchPage({ spec: plan.spec!, page: p.page });
+      await fetchToStaging(workday, plan.spec!, p.page);
       if (stagingRunId === plan.runId) c.refetched.push(p.page);
     } catch (err) {
       c.stillFailing.push({ page: p.page, error: failureMessage(err) });
@@ -200,7 +201,7 @@ async function fetchByReference(a: Proxies, plan: ReplayPlan, c: ReplayCarry): P
   for (let page = 1; page <= totalPages; page++) {
     let fetched: Awaited<ReturnType<WorkdayActivities['fetchPage']>>;
     try {
-      fetched = await a.workday.fetchPage({ spec, page });
+      fetched = await fetchToStaging(a.workday, spec, page);
     } catch (err) {
       c.stillFailing.push({
         page: 0,

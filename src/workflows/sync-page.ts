@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { innermostCause, innermostType } from '../errors/causes';
+import { fetchToStaging } from './fetch-to-staging';
 import { sinkActivities, workdayActivities } from './proxies';
 import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
@@ -21,7 +22,7 @@ export interface SyncPageInput {
 export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
   const workday = workdayActivities(input.tuning, input.connection);
   const sinks = sinkActivities(input.tuning, input.connection);
-  const fetch = await workday.fetchPage({ spec: input.spec, page: input.page });
+  const fetch = await fetchToStaging(workday, input.spec, input.page);
   const delivered: Record<string, SinkDelivery> = {};
   const sinkErrors: Record<string, string> = {};
   await Promise.all(

@@ -13,7 +13,7 @@ import { dropSchema, openTestDb, randomSchema, tempDir, workers } from '../stora
 const execFileP = promisify(execFile);
 const run = runWdsync;
 
-describe('wdsync kafka', { timeout: 180_000 }, () => {
+describe('wdsync kafka', { timeout: 300_000 }, () => {
   test('--help names its options', async () => {
     const r = await run(['kafka', '--help']);
     assert.equal(r.code, 0);

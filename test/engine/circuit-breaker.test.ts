@@ -273,8 +273,20 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
       `${terminatedInCrm.length} terminations held, ${updatedAlready.length} updates applied meanwhile`,
     );
 
-    const d = await h.client.workflow.getHandle(handle.workflowId).describe();
-    assert.equal(d.typedSearchAttributes.get(STATE), 'AwaitingApproval', 'the Web UI filter sees it');
+    // The state is published right after the webhook's activity: wait for that workflow task.
+    let state: unknown;
+    await until(
+      async () => {
+        state = (await h.client.workflow.getHandle(handle.workflowId).describe()).typedSearchAttributes.get(
+          STATE,
+        );
+        return state === 'AwaitingApproval';
+      },
+      'the Web UI filter sees AwaitingApproval',
+      30_000,
+    ).catch(() => {
+      assert.equal(state, 'AwaitingApproval', 'the Web UI filter sees it');
+    });
     const [status, wrong, noSink] = await Promise.all([
       cli(['status', handle.workflowId]),
       cli(['approve', handle.workflowId, '--sink', 'postgres']),

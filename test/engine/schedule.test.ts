@@ -126,8 +126,9 @@ describe('scheduled syncs (issue 5)', { timeout: 600_000 }, () => {
 
   test('an overlapping trigger is skipped while a slow scheduled run is in flight', async () => {
     const info = async () => (await h.client.schedule.getHandle('sync').describe()).info;
-    // Every Workday answer now takes 15 s, so the run is still going when the second trigger lands.
-    h.sim.admin.setFaults({ latency: { baseMs: 15_000, perWorkerMs: 0, jitterMs: 0 } });
+    // Every Workday answer now takes 30 s, so the run is still going when the second trigger lands and
+    // the schedule is described, however slow the CLI is on a loaded machine.
+    h.sim.admin.setFaults({ latency: { baseMs: 30_000, perWorkerMs: 0, jitterMs: 0 } });
     try {
       const slowId = await triggerAndWaitForStart('sync');
       await until(

@@ -77,6 +77,40 @@ describe('Workday protection: rate limit, per-worker concurrency, task queues', 
     assert.equal(queues.get('deliverPage'), own.sinks, "deliverPage runs on the connection's sink queue");
     assert.notEqual(own.workday, own.sinks);
   });
+  test('a termination look-ahead asks Workday twice per page, and both requests keep to the limits', async () => {
+    h.sim.admin.resetStats();
+    const { handle, runId } = await startSync(h.client, h.cfg, {
+      pageSize: PAGE_SIZE * 2,
+      concurrency: 6,
+      terminationLookaheadMs: 24 * 3_600_000,
+    });
+    const summary = await handle.result();
+    assert.equal(summary.status, 'COMPLETED');
+    assert.equal(summary.workersFetched, WORKERS);
+    const pages = WORKERS / (PAGE_SIZE * 2);
+    const times = h.sim.admin
+      .requestLog()
+      .map((r) => Date.parse(r.receivedAt))
+      .sort((a, b) => a - b);
+    assert.equal(times.length, 1 + 2 * pages, 'the count, and each page with its look-ahead');
+    assert.ok(h.sim.admin.stats().maxInFlight <= PER_WORKER, 'the per-worker cap holds for both');
+    const spanS = (times.at(-1)! - times[0]!) / 1000;
+    assert.ok(
+      spanS >= (times.length - 1 - 2 * RPS) / RPS,
+      `${times.length} requests in ${spanS.toFixed(1)} s is faster than ${RPS}/s`,
+    );
+    // Each request is an activity of its own on the Workday queue: what the limiter counts.
+    const history = await h.client.workflow.getHandle(pageWorkflowId(runId, 2)).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      return a ? [`${a.activityType?.name}@${a.taskQueue?.name}`] : [];
+    });
+    const own = connectionQueues(connectionOf(h.cfg));
+    assert.deepEqual(scheduled.slice(0, 2), [
+      `fetchPage@${own.workday}`,
+      `fetchDueTerminations@${own.workday}`,
+    ]);
+  });
   test('starting the same run id again attaches to the running run instead of starting a second', async () => {
     const runId = `attach-${Date.now()}`;
     h.sim.admin.resetStats();

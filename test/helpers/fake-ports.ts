@@ -231,6 +231,7 @@ export class MemoryAudit implements AuditPort {
   }
   async recordEvents(events: RecordEvent[]) {
     this.events.push(...events);
+    return events.map((e) => ({ sink: e.sink, action: e.action, count: 1 }));
   }
   async lastDeliveredHashes() {
     return new Map<string, string>();

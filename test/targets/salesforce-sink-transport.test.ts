@@ -24,6 +24,7 @@ import {
   startSalesforceSimulator,
 } from '../../src/targets/salesforce/simulator';
 import { sampleWorker } from '../helpers/sample-worker';
+import { until } from '../helpers/snapshot';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'salesforce-contact.json');
 const USERNAME = 'wdsync@acme.example';
@@ -156,17 +157,23 @@ describe('Salesforce sink transport', () => {
       return true;
     });
     assert.equal(sf.admin.stats().contacts, 0);
-    // The retry (a new job) writes the page.
-    const res = await sink.deliverPage(ctx(), range(1, 20));
+    // The retry (a new job) writes the page; with the default wait, so a loaded machine's slow
+    // but normal job is not taken for another stuck one.
+    const retry = make({ bulkThreshold: 10 });
+    await retry.init();
+    const res = await retry.deliverPage(ctx(), range(1, 20));
     assert.equal(res.inserted, 20);
   });
 
   it('refreshes a session that expires while a Bulk job runs, once, and sends the rows again', async () => {
     const sink = make({ bulkThreshold: 10 });
     await sink.init();
-    sf.admin.setFaults([{ type: 'slowJob', next: 1, delayMs: 400 }]);
-    setTimeout(() => sf.admin.expireTokens(), 150);
-    const res = await sink.deliverPage(ctx(), range(1, 20));
+    sf.admin.setFaults([{ type: 'slowJob', next: 1, delayMs: 2000 }]);
+    const delivering = sink.deliverPage(ctx(), range(1, 20));
+    // The session expires once the first job is in: while the sink waits for it to run.
+    await until(() => sf.admin.stats().bulkJobs >= 1, 'the first Bulk job', 30_000);
+    sf.admin.expireTokens();
+    const res = await delivering;
     // The second job's upserts are idempotent: whichever job ran first, 20 Contacts, no doubles.
     assert.equal(res.inserted + res.updated, 20);
     assert.equal(sf.admin.stats().bulkJobs, 2);
