@@ -99,11 +99,11 @@ export async function fetchIntoStaging(
 /**
  * A timeout or a mid-body cut that keeps coming back on this request, at its SIZE_SUSPECT_ATTEMPTS
  * attempt (or its last, if sooner), becomes a WorkdayResponseTooLargeError; anything else as it was.
- * Only transport failures count: a refused connection (nothing received) is not about size.
+ * Only transport failures count: a refused connection (no answer begun) is not about size.
  */
 function sizeSuspect(err: unknown, bytes: number, request: PageSlice): unknown {
   if (!isWorkdayError(err) || err.kind !== 'transient') return err;
-  const cut = err.reason === 'truncated' || (err.reason === 'network' && bytes > 0);
+  const cut = err.reason === 'truncated' || (err.reason === 'network' && (err.midBody || bytes > 0));
   if (!cut && err.reason !== 'timeout') return err;
   const info = Context.current().info;
   const allowed = info.retryPolicy?.maximumAttempts;
@@ -112,7 +112,7 @@ function sizeSuspect(err: unknown, bytes: number, request: PageSlice): unknown {
     allowed && allowed > 0 ? allowed : Number.POSITIVE_INFINITY,
   );
   if (info.attempt < threshold) return err;
-  const how = cut ? `was cut off after ${bytes} bytes` : 'timed out';
+  const how = cut ? `was cut off mid-body (${bytes} bytes read)` : 'timed out';
   return new WorkdayResponseTooLargeError(
     `Workday's answer to Page ${request.page} (Count ${request.count}) ${how} on attempt ${info.attempt}; taken for a response too large to send, so wdsync asks for the same rows as smaller pages (${err.message})`,
     { cause: err, status: err.status, detail: err.detail },

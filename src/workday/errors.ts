@@ -87,6 +87,11 @@ export class WorkdayTransientError extends WorkdayError {
   override readonly name = 'WorkdayTransientError';
   readonly reason: TransientReason;
   readonly retryAfterMs?: number;
+  /**
+   * Failed while a 200 answer's body was streaming (set by the transport): a cut mid-body, even
+   * when the reset threw away what had arrived before any of it was read.
+   */
+  midBody = false;
 
   constructor(
     message: string,
