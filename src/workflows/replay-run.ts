@@ -17,6 +17,7 @@ import type {
   ReplaySummary,
 } from './replay-types';
 import { runIdProblem } from './ids';
+import { fetchWithSplit } from './page-split';
 import { failureMessage } from './sync-page';
 import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning } from './types';
@@ -139,7 +140,8 @@ async function replayPage(
 ): Promise<void> {
   if (p.fetch) {
     try {
-      await workday.fetchPage({ spec: plan.spec!, page: p.page });
+      // A page too large for Workday is re-fetched as smaller pages, as in the run.
+      await fetchWithSplit(workday, sinks, { spec: plan.spec!, page: p.page });
       if (stagingRunId === plan.runId) c.refetched.push(p.page);
     } catch (err) {
       c.stillFailing.push({ page: p.page, error: failureMessage(err) });

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Deps } from '../../src/deps';
 import { rowsOf } from '../../src/domain/page-split';
 import type { RequestLogEntry } from '../../src/simulator/stats';
+import type { ReplaySummary } from '../../src/workflows/replay-types';
 import { createHarness, type Harness } from '../helpers/harness';
 import { assertSinksHoldSnapshot, runPinned } from '../helpers/snapshot';
 
@@ -158,6 +159,33 @@ for (const scenario of [
           ? /page 3 split into 3 × Count 333 \(pages 7–9\)/
           : /page 3 split into 9 × Count 111 \(pages 19–27\); split again: 3/,
       );
+      if (scenario.limit.mode === 'fault') {
+        // `wdsync replay --refetch` of the last page splits it the same way, with no manual step.
+        h.sim.admin.resetStats();
+        const replay = await h.cli([
+          'replay',
+          summary.runId,
+          '--pages',
+          '3',
+          '--refetch',
+          '--wait',
+          '--json',
+        ]);
+        assert.equal(replay.code, 0, replay.stderr);
+        const rs = JSON.parse(replay.stdout.trim().split('\n').pop()!) as ReplaySummary;
+        assert.equal(rs.status, 'COMPLETED', JSON.stringify(rs.stillFailing));
+        assert.deepEqual(rs.pagesRefetched, [3]);
+        assert.deepEqual(
+          pageRequests(h).map((r) => [r.page, r.count, r.outcome]),
+          [
+            [3, 999, 'too_large'],
+            [7, 333, 'ok'],
+            [8, 333, 'ok'],
+            [9, 333, 'ok'],
+          ],
+        );
+        await assertSinksHoldSnapshot(h, summary);
+      }
     });
   });
 }
