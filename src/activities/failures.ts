@@ -7,7 +7,7 @@ import { backoffDelayMs } from '../workday/errors';
 
 /** Workday client errors carry a kind; this is all the activity layer needs to know of them. */
 interface ClassifiedError {
-  kind: 'auth' | 'validation' | 'throttled' | 'transient' | 'config' | 'contract';
+  kind: 'auth' | 'validation' | 'throttled' | 'transient' | 'config' | 'contract' | 'tooLarge';
   message: string;
   retryAfterMs?: number;
 }
@@ -23,6 +23,7 @@ const TYPE_BY_KIND: Record<ClassifiedError['kind'], ErrorType> = {
   transient: ErrorType.WorkdayTransient,
   config: ErrorType.WorkdayConfig,
   contract: ErrorType.WorkdayContract,
+  tooLarge: ErrorType.ResponseTooLarge,
 };
 
 /** A PostgreSQL (or PGlite) server error: SQLSTATE plus severity, as both drivers report them. */
@@ -130,7 +131,9 @@ function classify(err: unknown, opts: { attempt?: number; random?: () => number 
       err.kind === 'auth' ||
       err.kind === 'validation' ||
       err.kind === 'config' ||
-      err.kind === 'contract'
+      err.kind === 'contract' ||
+      // The same request fails the same way: the workflow splits the page instead.
+      err.kind === 'tooLarge'
     ) {
       return ApplicationFailure.nonRetryable(err.message, type);
     }

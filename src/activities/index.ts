@@ -1,8 +1,7 @@
-import { applyDueTerminations } from './due-terminations';
-import { looksAhead } from '../time/lookahead';
-import { createHash } from 'node:crypto';
-import { createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
+import { looksAhead } from '../time/lookahead';
+import { applyDueTerminations } from './due-terminations';
 import { deliveryTotals, finalizeDelivery, sinkNamed } from '../delivery/deliver';
 import { applyHeld, rejectHeld, reviewHeld } from '../delivery/lifecycle';
 import type { HeldReview } from '../safety/breaker';
@@ -14,7 +13,8 @@ import type { DeltaWindow, SyncScope } from '../domain/scope';
 import type { SyncMode } from '../domain/run';
 import { deliverHeartbeating, heartbeating } from './heartbeat';
 import { cleanupStaging } from '../staging/cleanup';
-import { createRecordsPacker } from '../staging/codec';
+import { type DueTerminations, fetchIntoStaging } from './fetch-page';
+import { createSplitSinkActivities, createSplitWorkdayActivities } from './page-split';
 import { checkPlan } from './plan-limits';
 import { scopeKey } from './scope-key';
 import type { ActivityDeps, NotifyEvent } from './ports';
@@ -53,96 +53,45 @@ export function createWorkdayActivities(deps: ActivityDeps) {
     async fetchPage(input: {
       spec: PageRequestSpec;
       page: number;
-      /**
-       * 'separate': the workflow asks for the look-ahead in its own activity (fetchDueTerminations),
-       * so every Workday request is one activity under the queue's rate limit. Absent (histories
-       * from before): the look-ahead request is made here, after the page.
-       */
-      dueTerminations?: 'separate';
+      dueTerminations?: DueTerminations;
     }): Promise<FetchSummary> {
       const { spec, page } = input;
-      const key = { runId: spec.runId, page };
       const startedAt = new Date();
-      let bytes = 0;
-      // Level 1: staged raw XML is transient. On a 15.5 MB page level 6 costs 120 ms of CPU against
-      // 44 ms, for a file 1.75x smaller (1.08 vs 1.89 MB).
-      const gzip = createGzip({ level: 1, chunkSize: 256 * 1024 });
-      const gz: Buffer[] = [];
-      gzip.on('data', (c: Buffer) => gz.push(c));
-      const sha = createHash('sha256');
-      // Records go to the packer as they are parsed: the page is held as gzip, never as objects.
-      const packer = createRecordsPacker();
-      const aheadOfTime = looksAhead(spec) && input.dueTerminations !== 'separate';
-      try {
-        const result = await heartbeating(
-          () =>
-            deps.workday.fetchPage(spec, page, spec.pageSize, {
-              signal: Context.current().cancellationSignal,
-              onRawChunk: (chunk) => {
-                gzip.write(chunk);
-                sha.update(chunk);
-              },
-              onProgress: (b) => {
-                bytes = b;
-              },
-              // A look-ahead page patches terminations after a second request, so it is held.
-              onRecord: aheadOfTime ? undefined : (r) => packer.add(r),
-            }),
-          () => ({ page, bytes }),
-        );
-        const rawGzip = await new Promise<Buffer>((resolve, reject) => {
-          gzip.once('error', reject);
-          gzip.once('end', () => resolve(Buffer.concat(gz)));
-          gzip.end();
-        });
-        // Records the port returned rather than streamed: test doubles, and look-ahead pages.
-        const held = aheadOfTime
-          ? (
-              await applyDueTerminations(
-                deps.workday,
-                spec,
-                result.records,
-                Context.current().cancellationSignal,
-              )
-            ).records
-          : result.records;
-        for (const r of held) packer.add(r);
-        const records = await packer.finish();
-        await deps.staging.put(key, { rawGzip, records, deadLetters: result.deadLetters });
-        const checksum = sha.digest('hex');
-        if (result.deadLetters.length) {
-          await deps.audit.addDeadLetters(spec.runId, page, result.deadLetters);
-        }
-        await deps.audit.recordPage({
-          runId: spec.runId,
-          page,
-          asOf: spec.asOf.entryMoment,
-          totalResults: result.totalResults,
-          totalPages: result.totalPages,
-          rows: result.rows,
-          deadLetters: result.deadLetters.length,
-          checksum,
-          status: 'fetched',
-          error: null,
-          attempt: Context.current().info.attempt,
-          startedAt,
-          endedAt: new Date(),
-        });
-        return {
-          page,
-          totalResults: result.totalResults,
-          totalPages: result.totalPages,
-          rows: result.rows,
-          valid: records.count,
-          deadLettered: result.deadLetters.length,
-          bytes: result.bytes,
-          checksum,
-        };
-      } catch (err) {
-        gzip.destroy();
-        packer.discard();
-        throw err;
+      const result = await fetchIntoStaging(
+        deps,
+        spec,
+        { page, count: spec.pageSize },
+        { runId: spec.runId, page },
+        input.dueTerminations,
+      );
+      if (result.deadLetters.length) {
+        await deps.audit.addDeadLetters(spec.runId, page, result.deadLetters);
       }
+      await deps.audit.recordPage({
+        runId: spec.runId,
+        page,
+        asOf: spec.asOf.entryMoment,
+        totalResults: result.totalResults,
+        totalPages: result.totalPages,
+        rows: result.rows,
+        deadLetters: result.deadLetters.length,
+        checksum: result.checksum,
+        status: 'fetched',
+        error: null,
+        attempt: Context.current().info.attempt,
+        startedAt,
+        endedAt: new Date(),
+      });
+      return {
+        page,
+        totalResults: result.totalResults,
+        totalPages: result.totalPages,
+        rows: result.rows,
+        valid: result.valid,
+        deadLettered: result.deadLetters.length,
+        bytes: result.bytes,
+        checksum: result.checksum,
+      };
     },
 
     /**
@@ -167,6 +116,8 @@ export function createWorkdayActivities(deps: ActivityDeps) {
       await deps.staging.put(key, { rawGzip: gzipSync(raw, { level: 1 }), records, deadLetters });
       return { early };
     },
+
+    ...createSplitWorkdayActivities(deps),
   };
 }
 
@@ -268,6 +219,7 @@ export function createSinkActivities(deps: ActivityDeps) {
       return rejectHeld(deps, { sink: sinkNamed(deps.sinks, input.sink), runId: input.runId, by: input.by });
     },
 
+    ...createSplitSinkActivities(deps),
     ...createReplaySinkActivities(deps),
     ...createReleaseSinkActivities(deps),
   };

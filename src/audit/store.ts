@@ -4,6 +4,7 @@ import { DEFAULT_SCHEMA, quoteSchema } from '../db/ident';
 import { ensureSchema } from '../db/migrate';
 import { boundMessage } from '../errors/bound';
 import type { DeadLetter, SinkDeadLetter } from '../domain/dead-letter';
+import type { PageSplit } from '../domain/page-split';
 import type {
   AuditEvent,
   DeadLetterRow,
@@ -128,6 +129,7 @@ function toPage(r: Record<string, unknown>): PageRow {
     endedAt: dateOrNull(r.ended_at),
     status: r.status as string,
     error: (r.error as string | null) ?? null,
+    split: (r.split as PageSplit | null) ?? null,
   };
 }
 
@@ -263,9 +265,9 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
       await ready();
       await db.query(
         `INSERT INTO ${s}.pages AS p (run_id, page, status, as_of, total_results, total_pages, rows, dead_letters,
-           checksum, error, attempts, started_at, ended_at)
+           checksum, error, attempts, started_at, ended_at, split)
          VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8, $9, $10, GREATEST(COALESCE($12::int, 1), 1),
-           COALESCE($14::timestamptz, now()), $15::timestamptz)
+           COALESCE($14::timestamptz, now()), $15::timestamptz, $16::jsonb)
          ON CONFLICT (run_id, page) DO UPDATE SET
            status = excluded.status,
            as_of = COALESCE(excluded.as_of, p.as_of),
@@ -276,7 +278,8 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
            checksum = COALESCE(excluded.checksum, p.checksum),
            error = CASE WHEN $11::boolean THEN excluded.error ELSE p.error END,
            attempts = GREATEST(p.attempts + CASE WHEN $13::boolean THEN 1 ELSE 0 END, COALESCE($12::int, 0)),
-           ended_at = COALESCE(excluded.ended_at, p.ended_at)`,
+           ended_at = COALESCE(excluded.ended_at, p.ended_at),
+           split = COALESCE(excluded.split, p.split)`,
         [
           p.runId,
           p.page,
@@ -294,6 +297,8 @@ export function createAuditStore(db: Db, schema: string = DEFAULT_SCHEMA): Audit
           p.bumpAttempts ?? false,
           p.startedAt?.toISOString() ?? null,
           p.endedAt?.toISOString() ?? null,
+          // Upstream text again (the reason): bounded like an error.
+          p.split ? JSON.stringify({ ...p.split, reason: boundMessage(p.split.reason) }) : null,
         ],
       );
     },

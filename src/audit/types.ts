@@ -1,3 +1,5 @@
+import type { PageSplit } from '../domain/page-split';
+
 export type RunMode = 'full' | 'delta' | 'replay';
 export type EventAction = 'inserted' | 'updated' | 'unchanged' | 'dead-lettered' | 'removed';
 
@@ -51,6 +53,8 @@ export interface PageUpdate {
   attempt?: number;
   /** Adds one to attempts (a new attempt that has no attempt number of its own, e.g. a recovery pass). */
   bumpAttempts?: boolean;
+  /** The page was too large for Workday and came as smaller requests: which, and why. */
+  split?: PageSplit;
   startedAt?: Date;
   endedAt?: Date;
 }
@@ -69,6 +73,8 @@ export interface PageRow {
   endedAt: Date | null;
   status: string;
   error: string | null;
+  /** How the page was split, when Workday could not answer it whole. */
+  split: PageSplit | null;
 }
 
 export interface AuditEvent {

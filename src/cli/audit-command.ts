@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { PageRow, WorkerEvent } from '../audit/types';
+import { describeSplit } from '../domain/page-split';
 import { withStores } from '../deps';
 import { action } from './action';
 import { intArg } from './errors';
@@ -76,7 +77,7 @@ export function registerAuditCommands(program: Command) {
   audit
     .command('run <runId>')
     .description(
-      'the page table of a run: page, as-of, totals, rows, checksum, attempts, timings, status, error',
+      'the page table of a run: page, as-of, totals, rows, checksum, attempts, timings, status, error, and how pages too large for Workday were split',
     )
     .option('--json', 'print one JSON object')
     .action(
@@ -176,6 +177,10 @@ export function registerAuditCommands(program: Command) {
               )
             : '  no pages recorded',
         );
+        // A page Workday could not answer whole: how it came instead (the row above is the page's).
+        for (const p of r.pages) {
+          if (p.split) out.push(`  page ${p.page} split into ${describeSplit(p.split)}: ${p.split.reason}`);
+        }
         for (const x of r.replays) {
           out.push(`  replay ${x.runId}: ${x.status}${x.endedAt ? ` at ${iso(x.endedAt)}` : ''}`);
         }

@@ -232,4 +232,13 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${s}.record_events ADD COLUMN as_of_entry timestamptz`,
     ],
   },
+  {
+    version: 8,
+    name: 'how a page too large for Workday was split',
+    statements: (s) => [
+      // The smaller requests (Page, Count, rows, bytes) a page was fetched as, and why; null for
+      // a page Workday answered whole.
+      `ALTER TABLE ${s}.pages ADD COLUMN split jsonb`,
+    ],
+  },
 ];

@@ -10,6 +10,8 @@ export const ErrorType = {
   WorkdayTransient: 'WorkdayTransient',
   WorkdayConfig: 'WorkdayConfigError',
   WorkdayContract: 'WorkdayContractViolation',
+  /** Workday will not answer a page this large: the page workflow asks for it as smaller pages. */
+  ResponseTooLarge: 'ResponseTooLarge',
   StagingMissing: 'StagingMissing',
   SinkNotConfigured: 'SinkNotConfigured',
   NoWatermark: 'NoWatermark',

@@ -82,6 +82,8 @@ interface Flags {
   hangRate?: number;
   resetRate?: number;
   truncateRate?: number;
+  responseLimitBytes?: number;
+  responseLimitMode?: 'fault' | 'reset' | 'hang';
   oauthClientId?: string;
   oauthClientSecret?: string;
   oauthRefreshToken?: string;
@@ -129,6 +131,10 @@ export function optionsFromFlags(o: Flags): SimulatorOptionsInput {
       latency,
       concurrencyCap: o.concurrencyCap,
       capResponse: o.capResponse,
+      responseLimit:
+        o.responseLimitBytes === undefined
+          ? undefined
+          : { maxBytes: o.responseLimitBytes, mode: o.responseLimitMode ?? 'fault' },
       maintenance: strip({ active: o.maintenance, from: o.maintenanceFrom, until: o.maintenanceUntil }),
     }),
     oauth: strip({
@@ -222,6 +228,17 @@ export function registerSimulatorCommand(program: Command): Command {
     .option('--hang-rate <p>', 'share of requests that never answer', rate('--hang-rate'))
     .option('--reset-rate <p>', 'share whose connection is reset mid-body', rate('--reset-rate'))
     .option('--truncate-rate <p>', 'share whose XML ends mid-document', rate('--truncate-rate'))
+    .option(
+      '--response-limit-bytes <n>',
+      'largest Get_Workers response body sent (bytes before gzip); a page over it is refused (default: none)',
+      int('--response-limit-bytes', 1, 1e12),
+    )
+    .addOption(
+      new Option(
+        '--response-limit-mode <how>',
+        'how a page over the limit is refused: fault (a Processing_Fault, the default), reset (cut mid-body) or hang (no answer)',
+      ).choices(['fault', 'reset', 'hang']),
+    )
     .option(
       '--fault <spec>',
       'a fault rule, repeatable: type=<t>[,rate=p][,pages=1+2][,next=n][,retryAfterSec=s][,atFraction=f][,message=m]',

@@ -38,6 +38,7 @@ export class FaultInjector {
     }
     if (patch.concurrencyCap !== undefined) s.concurrencyCap = patch.concurrencyCap;
     if (patch.capResponse !== undefined) s.capResponse = patch.capResponse;
+    if (patch.responseLimit !== undefined) s.responseLimit = structuredClone(patch.responseLimit);
     if (patch.maintenance) {
       const m = { ...s.maintenance };
       for (const [k, v] of Object.entries(patch.maintenance) as [keyof Maintenance, unknown][]) {
@@ -58,6 +59,10 @@ export class FaultInjector {
 
   get capResponse(): FaultSettings['capResponse'] {
     return this.settings.capResponse;
+  }
+
+  get responseLimit(): FaultSettings['responseLimit'] {
+    return this.settings.responseLimit;
   }
 
   /** Seconds until the maintenance window ends, or null when not in maintenance. */

@@ -60,6 +60,21 @@ export const FaultRule = z
   .strict();
 export type FaultRule = z.infer<typeof FaultRule>;
 
+/**
+ * Workday's limit on one Get_Workers response. Over it the tenant refuses the page in one of the
+ * ways Workday does: a Processing_Fault saying the response is too large (sent after building the
+ * page, before any of it), the connection cut once the body has passed the limit, or no answer at
+ * all until the client gives up.
+ */
+export const ResponseLimit = z
+  .object({
+    /** Largest response body the tenant sends, in bytes before gzip. */
+    maxBytes: z.number().int().min(1),
+    mode: z.enum(['fault', 'reset', 'hang']).default('fault'),
+  })
+  .strict();
+export type ResponseLimit = z.infer<typeof ResponseLimit>;
+
 export const Maintenance = z
   .object({
     active: z.boolean().default(false),
@@ -78,6 +93,8 @@ export const FaultSettings = z
     concurrencyCap: z.number().int().min(1).nullable().default(null),
     /** How a request over the cap is refused: Workday's SOAP 500 throttle, or 429/503 with Retry-After. */
     capResponse: z.enum(['throttle', 'http429', 'http503']).default('throttle'),
+    /** A response-size limit (default none: any page is answered whole). */
+    responseLimit: ResponseLimit.nullable().default(null),
     maintenance: Maintenance.default({ active: false, retryAfterSec: 300 }),
     latency: LatencyModel.default(LatencyModel.parse({})),
   })
@@ -101,6 +118,7 @@ export const FaultPatch = z
     rules: z.array(FaultRule).optional(),
     concurrencyCap: z.number().int().min(1).nullable().optional(),
     capResponse: z.enum(['throttle', 'http429', 'http503']).optional(),
+    responseLimit: ResponseLimit.nullable().optional(),
     maintenance: MaintenancePatch.optional(),
     latency: LatencyModel.partial().optional(),
   })

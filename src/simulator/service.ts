@@ -14,6 +14,7 @@ import {
   processingFault,
   RESPONSE_TAIL,
   responseHead,
+  responseTooLargeFault,
   throttleFault,
   validationFault,
 } from './soap';
@@ -265,6 +266,25 @@ export class GetWorkersService {
         totalPages,
         pageResults: opts.pageResultsQuirk ? r.count : indices.length,
       });
+      const family = schemaFamily(version);
+      const limit = faults.responseLimit;
+      if (limit && limit.mode !== 'reset') {
+        // Workday builds the whole answer before it refuses it: the time is spent either way.
+        const built = this.measure(head, indices, asOf, r, family, limit.maxBytes);
+        if (latency.perWorkerMs > 0) await sleep(latency.perWorkerMs * built.workers);
+        if (built.bytes > limit.maxBytes) {
+          stats.fault('response_limit');
+          entry.fault = `response over ${limit.maxBytes} bytes`;
+          if (limit.mode === 'hang') {
+            finish('too_large', 0);
+            this.d.hung.add(res);
+            res.on('close', () => this.d.hung.delete(res));
+            return;
+          }
+          finish('too_large', 500);
+          return send(res, 500, responseTooLargeFault(limit.maxBytes));
+        }
+      }
       const dirty = fault?.type === 'dirtyRecords' ? (fault.rule.records ?? 1) : 0;
       const cut =
         fault && (fault.type === 'reset' || fault.type === 'truncate')
@@ -280,9 +300,14 @@ export class GetWorkersService {
         latency.perWorkerMs,
         cut,
         fault?.type,
-        schemaFamily(version),
+        family,
         dirty,
+        limit?.mode === 'reset' ? limit.maxBytes : undefined,
       );
+      if (outcome === 'too_large') {
+        stats.fault('response_limit');
+        entry.fault = `response cut past ${limit?.maxBytes} bytes`;
+      }
       finish(outcome, outcome === 'ok' || outcome === 'truncated' ? 200 : 0);
     } finally {
       stats.busyMs += performance.now() - admitted;
@@ -302,8 +327,11 @@ export class GetWorkersService {
     cutKind: string | undefined,
     family: SchemaFamily,
     dirty = 0,
+    /** Cut the connection once the body has passed this many bytes (the response-size limit). */
+    cutAboveBytes?: number,
   ): Promise<Outcome> {
     const { ds, stats } = this.d;
+    let sent = 0;
     const gzip = acceptsGzip(req.headers['accept-encoding']);
     res.writeHead(200, {
       'Content-Type': 'text/xml; charset=utf-8',
@@ -316,7 +344,9 @@ export class GetWorkersService {
       out = z;
     }
     const write = async (s: string) => {
-      stats.bytesSent += Buffer.byteLength(s);
+      const n = Buffer.byteLength(s);
+      stats.bytesSent += n;
+      sent += n;
       // Up to ~1 MB may queue before waiting: bounded memory, but no event-loop round trip per batch.
       if (!out.write(s) && out.writableLength > 1 << 20) {
         const waited = performance.now();
@@ -345,12 +375,41 @@ export class GetWorkersService {
         owed = 0;
       }
       if (cut >= 0 && end >= cut) return this.cutBody(res, out, cutKind === 'reset' ? 'reset' : 'truncated');
+      if (cutAboveBytes !== undefined && sent > cutAboveBytes) {
+        await this.cutBody(res, out, 'reset');
+        return 'too_large';
+      }
     }
     if (cut >= 0) return this.cutBody(res, out, cutKind === 'reset' ? 'reset' : 'truncated');
     if (res.destroyed) return 'client_aborted';
     await write(RESPONSE_TAIL);
     out.end();
     return 'ok';
+  }
+
+  /**
+   * The size of the answer (head, workers, tail) in bytes before gzip, rendered and thrown away;
+   * stops counting once past `stopAbove`. Also how many workers were rendered.
+   */
+  private measure(
+    head: string,
+    indices: number[],
+    asOf: AsOfMillis,
+    r: ParsedGetWorkers,
+    family: SchemaFamily,
+    stopAbove: number,
+  ): { bytes: number; workers: number } {
+    const ctx = new ViewContext(this.d.ds, asOf, `${this.d.opts.tenant}.example.com`);
+    const renderer = new WorkerRenderer(ctx, r.groups, family);
+    let bytes = Buffer.byteLength(head) + Buffer.byteLength(RESPONSE_TAIL);
+    let workers = 0;
+    for (const i of indices) {
+      if (bytes > stopAbove) break;
+      const st = this.d.ds.state(i, asOf);
+      if (st) bytes += Buffer.byteLength(renderer.render(ctx.view(st)));
+      workers++;
+    }
+    return { bytes, workers };
   }
 
   /** Reset: the connection dies mid-body. Truncated: the body ends cleanly, mid-document. */

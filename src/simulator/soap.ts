@@ -40,6 +40,16 @@ export function processingFault(detail: string): string {
   );
 }
 
+/**
+ * Workday's refusal of a response over its size limit. Its exact words are not published; this
+ * says what such a fault says: the response is too large, the limit, and what to ask for instead.
+ */
+export function responseTooLargeFault(maxBytes: number): string {
+  return processingFault(
+    `The response is too large to return: it is over the limit of ${maxBytes} bytes for one web service response. Request fewer workers per page (a smaller Count in the Response_Filter) or fewer Response_Group elements.`,
+  );
+}
+
 export function throttleFault(tenant: string, why: string): string {
   return processingFault(
     `The request was throttled: ${why} for tenant ${tenant}. Please retry the request later.`,

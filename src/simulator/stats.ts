@@ -15,6 +15,8 @@ export type Outcome =
   | 'hang'
   | 'reset'
   | 'truncated'
+  /** Over the response-size limit: faulted, cut or left hanging (faults.responseLimit). */
+  | 'too_large'
   | 'client_aborted';
 
 export interface RequestLogEntry {

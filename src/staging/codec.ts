@@ -52,6 +52,9 @@ export async function packRecords(records: NormalizedWorker[] | PackedRecords): 
 /** gzip of one JSON text: gzip members concatenated decompress to their texts concatenated. */
 export const gzipText = (text: string): Promise<Buffer> => gzipAsync(Buffer.from(text), { level: 6 });
 
+/** A raw response gzip'd as fetchPage stages it (level 1: staged raw XML is transient). */
+export const gzipRaw = (buf: Uint8Array): Promise<Buffer> => gzipAsync(buf, { level: 1 });
+
 export async function gunzipBuffer(buf: Uint8Array): Promise<Buffer> {
   return gunzipAsync(buf);
 }

@@ -7,7 +7,14 @@ import { type XNode, child, children, parseTree, text } from './xml-tree';
  * non-retryable kinds to non-retryable Temporal failures, so Workday is never hammered with a
  * request that cannot succeed.
  */
-export type WorkdayErrorKind = 'auth' | 'validation' | 'throttled' | 'transient' | 'config' | 'contract';
+export type WorkdayErrorKind =
+  | 'auth'
+  | 'validation'
+  | 'throttled'
+  | 'transient'
+  | 'config'
+  | 'contract'
+  | 'tooLarge';
 
 export interface WorkdayErrorInit {
   /** HTTP status, when Workday answered. */
@@ -80,6 +87,11 @@ export class WorkdayTransientError extends WorkdayError {
   override readonly name = 'WorkdayTransientError';
   readonly reason: TransientReason;
   readonly retryAfterMs?: number;
+  /**
+   * Failed while a 200 answer's body was streaming (set by the transport): a cut mid-body, even
+   * when the reset threw away what had arrived before any of it was read.
+   */
+  midBody = false;
 
   constructor(
     message: string,
@@ -106,7 +118,18 @@ export class WorkdayContractError extends WorkdayError {
   override readonly name = 'WorkdayContractError';
 }
 
+/**
+ * Workday would not (or could not) send a response this large. Asking again for the same page
+ * fails the same way; asking for smaller pages covering the same rows succeeds (the page
+ * workflow's split, src/workflows/page-split.ts).
+ */
+export class WorkdayResponseTooLargeError extends WorkdayError {
+  readonly kind = 'tooLarge' as const;
+  override readonly name = 'WorkdayResponseTooLargeError';
+}
+
 export type AnyWorkdayError =
+  | WorkdayResponseTooLargeError
   | WorkdayAuthError
   | WorkdayValidationError
   | WorkdayThrottledError
@@ -234,6 +257,13 @@ export function findFault(body: string): SoapFault | undefined {
 
 const THROTTLE_RE =
   /throttl|rate.?limit|too many (concurrent )?requests|concurren\w* (request )?limit|request limit|limit (was |has been )?exceeded|exceeded .*limit/i;
+/**
+ * Workday's fault for a response it will not build or send because of its size. Its exact text is
+ * not published (Workday Community is behind a login), so this keys on the wording such faults
+ * use: a response, result or message that is too large, or over / exceeding a size limit.
+ */
+const RESPONSE_SIZE_RE =
+  /\b(response|result|message|payload|output)s?\b[^.]{0,60}?\b(too (large|big)|(exceeds?|exceeding|over) (the )?(maximum|max|allowed|size|byte|limit))|\btoo (large|big) to (return|send|serialize|process)\b/i;
 const PERMISSION_RE = /not authorized|permission|access denied|insufficient privileges/i;
 
 export interface HttpContext {
@@ -280,6 +310,13 @@ export function classifyFault(fault: SoapFault, ctx: HttpContext): AnyWorkdayErr
       `Workday rejected the Get_Workers request: ${what}. Retrying will not help; fix the request (page must be ≥ 1, page size 1..999, worker references must exist or set skipNonExisting).`,
       fault.validationErrors,
       { ...init, detail: what },
+    );
+  }
+  // Before the throttle test: "over the limit" must not read as a rate limit.
+  if (RESPONSE_SIZE_RE.test(detail)) {
+    return new WorkdayResponseTooLargeError(
+      `Workday will not return a response this large (${detail}); wdsync asks for the same rows as smaller pages.`,
+      init,
     );
   }
   if (THROTTLE_RE.test(detail)) {

@@ -78,6 +78,7 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
   const ctl = new AbortController();
   let timedOut: WorkdayTransientError | undefined;
   let response: Readable | undefined;
+  let bodyStarted = false;
   const fail = (err: WorkdayTransientError) => {
     timedOut ??= err;
     ctl.abort();
@@ -162,12 +163,13 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(res.headers))
       headers[k.toLowerCase()] = v == null ? undefined : String(v);
+    bodyStarted = res.status === 200;
     return await opts.consume({ status: res.status, headers, body, wireBytes: () => wire });
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
-    if (timedOut) throw timedOut;
-    if (isWorkdayError(err)) throw err;
-    throw toWorkdayError(err, opts.url);
+    const e = timedOut ?? (isWorkdayError(err) ? err : toWorkdayError(err, opts.url));
+    if (bodyStarted && e instanceof WorkdayTransientError) e.midBody = true;
+    throw e;
   } finally {
     clearTimeout(deadline);
     if (idle) clearTimeout(idle);

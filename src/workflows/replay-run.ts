@@ -140,7 +140,8 @@ async function replayPage(
 ): Promise<void> {
   if (p.fetch) {
     try {
-      await fetchToStaging(workday, plan.spec!, p.page);
+      // A page too large for Workday is re-fetched as smaller pages, as in the run.
+      await fetchToStaging(workday, sinks, plan.spec!, p.page);
       if (stagingRunId === plan.runId) c.refetched.push(p.page);
     } catch (err) {
       c.stillFailing.push({ page: p.page, error: failureMessage(err) });
@@ -201,7 +202,7 @@ async function fetchByReference(a: Proxies, plan: ReplayPlan, c: ReplayCarry): P
   for (let page = 1; page <= totalPages; page++) {
     let fetched: Awaited<ReturnType<WorkdayActivities['fetchPage']>>;
     try {
-      fetched = await fetchToStaging(a.workday, spec, page);
+      fetched = await fetchToStaging(a.workday, a.sinks, spec, page);
     } catch (err) {
       c.stillFailing.push({
         page: 0,

@@ -15,14 +15,15 @@ export interface SyncPageInput {
 }
 
 /**
- * One page: Workday → staging, then staging → each sink. Sinks are delivered independently, so a
+ * One page: Workday → staging (as smaller pages if Workday cannot answer it whole), then staging →
+ * each sink. Sinks are delivered independently, so a
  * sink that is down does not block the others; its failure is reported and it catches up from
  * staging on a replay. A fetch that fails for good fails this child, and the parent records it.
  */
 export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
   const workday = workdayActivities(input.tuning, input.connection);
   const sinks = sinkActivities(input.tuning, input.connection);
-  const fetch = await fetchToStaging(workday, input.spec, input.page);
+  const fetch = await fetchToStaging(workday, sinks, input.spec, input.page);
   const delivered: Record<string, SinkDelivery> = {};
   const sinkErrors: Record<string, string> = {};
   await Promise.all(

@@ -109,6 +109,18 @@ describe('simulator command', () => {
     assert.equal(parsed.version, 'v44.0');
   });
 
+  it('--response-limit-bytes and --response-limit-mode set the response-size limit', () => {
+    const off = parseSimulatorOptions(optionsFromFlags(flagsOf([])));
+    assert.equal(off.faults.responseLimit, null);
+    const cut = parseSimulatorOptions(
+      optionsFromFlags(flagsOf(['--response-limit-bytes', '8000000', '--response-limit-mode', 'reset'])),
+    );
+    assert.deepEqual(cut.faults.responseLimit, { maxBytes: 8_000_000, mode: 'reset' });
+    const fault = parseSimulatorOptions(optionsFromFlags(flagsOf(['--response-limit-bytes', '5000'])));
+    assert.deepEqual(fault.faults.responseLimit, { maxBytes: 5000, mode: 'fault' });
+    assert.throws(() => flagsOf(['--response-limit-mode', 'explode']));
+  });
+
   it('latency, cap, maintenance, oauth and identity flags map onto the options', () => {
     const opts = optionsFromFlags(
       flagsOf([

@@ -4,6 +4,7 @@ import {
   type HttpContext,
   WorkdayAuthError,
   WorkdayConfigError,
+  WorkdayResponseTooLargeError,
   WorkdayThrottledError,
   WorkdayTransientError,
   WorkdayValidationError,
@@ -93,6 +94,25 @@ describe('fault classification', () => {
       assert.ok(delay >= 2500 && delay <= 5000, String(delay));
       assert.match(err.message, /lower the concurrency/);
     }
+  });
+
+  it('a processing fault about the size of the response → tooLarge, not retried as is', () => {
+    for (const msg of [
+      'The response is too large to return: it is over the limit of 8000000 bytes for one web service response.',
+      'Response size exceeds the maximum allowed for a web service response',
+      'The result set is too large to process. Reduce the Count.',
+    ]) {
+      const err = classifyHttpResponse(processing(msg), ctx(500));
+      assert.ok(err instanceof WorkdayResponseTooLargeError, msg);
+      assert.equal(isRetryable(err), false);
+      assert.match(err.message, /smaller pages/);
+    }
+    // Limits that are about rate, not size, stay throttles; other faults stay transient.
+    assert.equal(
+      classifyHttpResponse(processing('The request rate exceeded the limit for tenant acme'), ctx(500)).kind,
+      'throttled',
+    );
+    assert.equal(classifyHttpResponse(processing('Message queue unavailable'), ctx(500)).kind, 'transient');
   });
 
   it('HTTP 429 and 503 with Retry-After → throttled with retryAfterMs', () => {
