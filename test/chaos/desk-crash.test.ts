@@ -298,6 +298,7 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
     t.diagnostic(
       `spawn ${t1 - t0} ms, to 5 pages and a new worker ${t2 - t1} ms, to the end ${Date.now() - t2} ms`,
     );
+    const t3 = Date.now();
     assert.equal(summary.status, 'COMPLETED', JSON.stringify(summary));
     assert.equal(summary.workersFetched, WORKERS);
     assert.equal((await sinkRows(h.schema)).size, WORKERS);
@@ -343,7 +344,8 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
     t.diagnostic(
       `${WORKERS} workers: Zendesk ${full.held.get('desk')!.size} users (${zs.rateLimited} 429s, ${zs.jobs} jobs), ` +
         `Dataverse ${full.held.get('dataverse')!.size} contacts (${ds.throttled['0x80072322']} 429s, ${ds.requests} requests), ` +
-        `Salesforce ${full.held.get('crm')!.size} contacts (${sfFaults} faults, ${ss.requests} requests)`,
+        `Salesforce ${full.held.get('crm')!.size} contacts (${sfFaults} faults, ${ss.requests} requests); ` +
+        `checks ${Date.now() - t3} ms`,
     );
   });
 
@@ -379,6 +381,7 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
     t.diagnostic(
       `delta killed at ${atKill.pagesDone}/${atKill.pagesTotal} pages after ${t1 - t0} ms, finished ${Date.now() - t1} ms later`,
     );
+    const t2 = Date.now();
     assert.equal(summary.status, 'COMPLETED', JSON.stringify(summary));
     assert.equal(summary.mode, 'delta');
     assert.ok(summary.totalResults < WORKERS / 4, `a delta, not everyone: ${summary.totalResults}`);
@@ -472,6 +475,8 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
     const zs = zd.admin.stats();
     const ds = dv.admin.stats();
     const ss = sf.admin.stats();
+    // What the simulators count of the faults they injected: Zendesk's and Dataverse's 429s,
+    // Salesforce's row locks, 503s and expired sessions.
     const faults = {
       zendesk: zs.rateLimited - zsBefore.rateLimited,
       dataverse: (ds.throttled['0x80072322'] ?? 0) - (dsBefore.throttled['0x80072322'] ?? 0),
@@ -485,7 +490,7 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
     };
     assert.ok(Object.values(faults).reduce((a, b) => a + b) > 0, 'the delta met faults');
     t.diagnostic(
-      `churn ${JSON.stringify(kinds)} on ${churned.size} workers; delta of ${summary.totalResults}; faults met ${JSON.stringify(faults)}`,
+      `churn ${JSON.stringify(kinds)} on ${churned.size} workers; delta of ${summary.totalResults}; faults met ${JSON.stringify(faults)}; checks ${Date.now() - t2} ms`,
     );
     for (const line of report) t.diagnostic(line);
     survivor.kill('SIGTERM');
