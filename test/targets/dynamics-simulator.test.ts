@@ -155,6 +155,20 @@ describe('Dataverse simulator with dynamics-web-api', () => {
       (e: { status: number; code: string; headers: Record<string, string> }) =>
         e.status === 429 && e.code === '0x80072322' && e.headers['retry-after'] === '3',
     );
+    // The spent rule is gone from the list, so a test can save the rules and set them again.
+    assert.deepEqual(sim.admin.faults(), []);
+    sim.admin.setFaults([
+      { type: 'throttle', next: 2 },
+      { type: 'serverError', rate: 0.1 },
+    ]);
+    await assert.rejects(dwa.retrieveMultiple({ collection: 'contacts' }));
+    const saved = sim.admin.faults();
+    assert.deepEqual(saved, [
+      { type: 'throttle', next: 1 },
+      { type: 'serverError', rate: 0.1 },
+    ]);
+    sim.admin.setFaults(saved);
+    sim.admin.setFaults([]);
     const limited = await startDataverseSimulator({ port: 0, requestLimit: 5 });
     try {
       const t = ((await (await token(limited)).json()) as { access_token: string }).access_token;

@@ -39,8 +39,14 @@ export class Faults<R extends BaseFaultRule = FaultRule> {
     this.random = mulberry32(this.seed);
   }
 
+  /**
+   * The rules still live, `next` counting what is left. A spent `next` rule is left out: it fires no
+   * more, and `next: 0` is no rule a simulator accepts, so what this lists can always be set again.
+   */
   list(): R[] {
-    return this.rules.map(({ left, ...r }) => ({ ...r, ...(left !== undefined ? { next: left } : {}) }) as R);
+    return this.rules
+      .filter((r) => r.left === undefined || r.left > 0)
+      .map(({ left, ...r }) => ({ ...r, ...(left !== undefined ? { next: left } : {}) }) as R);
   }
 
   /** The rule of this type that fires now, if any (consuming one of its `next`). */
