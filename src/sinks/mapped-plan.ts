@@ -67,12 +67,11 @@ export async function planMappedWrites<H extends Held>(o: {
       skipped.push({ wid: r.wid, hash, action: 'unchanged' });
     else changed.push({ wid: r.wid, m, hash });
   }
-  const held = changed.length
-    ? await o.lookup([...new Set(changed.map((c) => c.m.key))])
-    : new Map<string, H>();
+  const held = changed.length ? await o.lookup(lookupKeys(file, changed)) : new Map<string, H>();
   const writes: PlannedWrite<H>[] = [];
-  const writers = onePerKey(changed);
-  for (const c of changed) {
+  const resolved = changed.map((c) => ({ ...c, m: { ...c.m, key: leaverKey(file, c.m, held) } }));
+  const writers = onePerKey(resolved);
+  for (const c of resolved) {
     const { wid, m, hash } = c;
     const h = held.get(m.key);
     const skip = () => skipped.push({ wid, hash, action: 'unchanged' });
@@ -96,6 +95,34 @@ export async function planMappedWrites<H extends Held>(o: {
     else skip();
   }
   return { writes, skipped };
+}
+
+/**
+ * The match keys a page looks up: each record's, and under a person key a leaver's own WID too,
+ * for the record it may still hold under its WID (written before Workday gave it a Universal_ID).
+ */
+export function lookupKeys(file: Mapping['file'], changed: { m: MappedRecord }[]): string[] {
+  const keys = new Set(changed.map((c) => c.m.key));
+  if (file.matchKey.from === 'personId')
+    for (const { m } of changed) if (lifecycleAction(file, m)) keys.add(m.wid);
+  return [...keys];
+}
+
+/**
+ * The key of the record a leaver's termination acts on. Under a person key: the person's record
+ * while this WID owns it, else the record still keyed on this WID (a tenant whose Universal_ID
+ * appeared only at the conversion: the old record is deactivated, as under a WID key), else the
+ * person's key, where another WID's ownership stops the action.
+ */
+export function leaverKey(
+  file: Mapping['file'],
+  m: MappedRecord,
+  held: Map<string, { owner?: string }>,
+): string {
+  if (file.matchKey.from !== 'personId' || !lifecycleAction(file, m)) return m.key;
+  const h = held.get(m.key);
+  if (h && !ownedByAnother(h, m.wid)) return m.key;
+  return held.has(m.wid) ? m.wid : m.key;
 }
 
 /**

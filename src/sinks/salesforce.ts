@@ -13,7 +13,7 @@ import {
 } from '../mapping/mapping-file';
 import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
-import { onePerKey } from './mapped-plan';
+import { leaverKey, lookupKeys, onePerKey } from './mapped-plan';
 import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
 import { createReferenceLinker, referenceIdField } from './salesforce-references';
 import type {
@@ -346,13 +346,12 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       changed.push({ r, m, hash });
     }
-    const found = changed.length
-      ? await existing([...new Set(changed.map((c) => c.m.key))])
-      : new Map<string, SfHeld>();
+    const found = changed.length ? await existing(lookupKeys(file, changed)) : new Map<string, SfHeld>();
     const stamp = file.asOfField ? { [file.asOfField]: ctx.asOfEntry } : {};
     const writes: Planned[] = [];
-    const writers = onePerKey(changed);
-    for (const c of changed) {
+    const resolved = changed.map((c) => ({ ...c, m: { ...c.m, key: leaverKey(file, c.m, found) } }));
+    const writers = onePerKey(resolved);
+    for (const c of resolved) {
       const { r, m, hash } = c;
       if (!writers.has(c)) {
         // Another WID of the same person writes the record in this page.

@@ -55,9 +55,17 @@ type ZdUser = Record<string, unknown> & {
   user_fields: Record<string, unknown>;
 };
 
-describe('Mappings keyed on the person: one target record across a conversion, back on a rehire (issue 16)', {
-  timeout: 600_000,
-}, () => {
+function suite(universalIds: 'every-person' | 'conversions', tests: (t: Suite) => void) {
+  describe(
+    `Mappings keyed on the person, Universal_ID for ${universalIds} (issue 16)`,
+    { timeout: 600_000 },
+    () => tests(suiteSetup(universalIds)),
+  );
+}
+
+type Suite = ReturnType<typeof suiteSetup>;
+
+function suiteSetup(universalIds: 'every-person' | 'conversions') {
   let h: Harness;
   let sf: SalesforceSimulatorHandle;
   let zd: ZendeskSimulatorHandle;
@@ -78,13 +86,13 @@ describe('Mappings keyed on the person: one target record across a conversion, b
       simulator: {
         clockFrozen: true,
         clockStart: '2026-11-20T18:00:00.000Z',
-        universalIds: 'every-person',
+        universalIds,
         faults: { latency: { baseMs: 2, perWorkerMs: 0, jitterMs: 2 } },
       },
       config: {
         sinks: [
           { name: 'postgres', type: 'postgres' },
-          { name: 'files', type: 'jsonl', dir: path.join(dir, 'jsonl') },
+          { name: 'files', type: 'jsonl', dir: path.join(dir, universalIds, 'jsonl') },
           {
             name: 'crm',
             type: 'salesforce',
@@ -163,14 +171,32 @@ describe('Mappings keyed on the person: one target record across a conversion, b
   }
   const stored = async (wid: string) => (await sinkRows(h.schema)).get(wid)?.record as NormalizedWorker;
   const jsonl = () =>
-    readFileSync(path.join(dir, 'jsonl', 'workers.jsonl'), 'utf8')
+    readFileSync(path.join(dir, universalIds, 'jsonl', 'workers.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as NormalizedWorker);
 
+  return {
+    get h() {
+      return h;
+    },
+    run,
+    contacts,
+    users,
+    contactOf,
+    userOf,
+    aContingentWorker,
+    stored,
+    jsonl,
+  };
+}
+
+suite('every-person', (t) => {
+  const { run, contacts, users, contactOf, userOf, aContingentWorker, stored, jsonl } = t;
+  const sim = () => t.h.sim;
   test('a full sync: every worker carries a Universal_ID; one Contact and one user per person, owned by its WID', async () => {
     await run('full');
-    const rows = [...(await sinkRows(h.schema)).values()].map((r) => r.record as NormalizedWorker);
+    const rows = [...(await sinkRows(t.h.schema)).values()].map((r) => r.record as NormalizedWorker);
     assert.ok(
       rows.every((r) => r.personId?.startsWith('UID-')),
       'every person has a Universal_ID from hire',
@@ -191,8 +217,8 @@ describe('Mappings keyed on the person: one target record across a conversion, b
     assert.equal(contactWas.Workday_ID__c, contingent.wid);
     const counts = { contacts: (await contacts()).length, users: (await users()).length };
 
-    h.sim.admin.clock.advance(600_000);
-    const { wid: employee } = h.sim.admin.hrCase({ case: 'convert', wid: contingent.wid });
+    sim().admin.clock.advance(600_000);
+    const { wid: employee } = sim().admin.hrCase({ case: 'convert', wid: contingent.wid });
     const delta = await run('delta');
     assert.equal(delta.totalResults, 2, 'the contingent worker that ended and the employee it became');
 
@@ -232,16 +258,16 @@ describe('Mappings keyed on the person: one target record across a conversion, b
 
   test("employees and contingent workers synced by separate runs: the ended WID's termination, delivered last, leaves the employee's record alone", async () => {
     const { contingent, person, contactWas, userWas } = await aContingentWorker();
-    h.sim.admin.clock.advance(600_000);
-    const { wid: employee } = h.sim.admin.hrCase({ case: 'convert', wid: contingent.wid });
+    sim().admin.clock.advance(600_000);
+    const { wid: employee } = sim().admin.hrCase({ case: 'convert', wid: contingent.wid });
 
     // The employees' run first: the employee takes the person's records over.
-    const employees = await runPinned(h, { mode: 'full', scope: { excludeContingent: true } });
+    const employees = await runPinned(t.h, { mode: 'full', scope: { excludeContingent: true } });
     assert.equal(employees.status, 'COMPLETED', JSON.stringify(employees));
     assert.equal((await contactOf(person)).Workday_ID__c, employee);
     assert.equal((await userOf(person)).user_fields.workday_id, employee);
     // Then the contingent workers' run, with the termination of the WID that ended.
-    const contingents = await runPinned(h, { mode: 'full', scope: { excludeEmployees: true } });
+    const contingents = await runPinned(t.h, { mode: 'full', scope: { excludeEmployees: true } });
     assert.equal(contingents.status, 'COMPLETED', JSON.stringify(contingents));
     assert.equal(
       (await stored(contingent.wid)).employment?.terminated,
@@ -271,7 +297,7 @@ describe('Mappings keyed on the person: one target record across a conversion, b
 
   test("a same-WID rehire: the terminated worker's record is deactivated, then the same record is active again", async () => {
     const worker = terminateOne(
-      h,
+      t.h,
       (w) => w.workerType === 'Employee' && w.employment?.active && !w.employment.converted,
     );
     const person = (await stored(worker)).personId!;
@@ -283,8 +309,8 @@ describe('Mappings keyed on the person: one target record across a conversion, b
     assert.equal(left.Active__c, false, 'deactivated on termination');
     assert.equal((await userOf(person)).suspended, true);
 
-    h.sim.admin.clock.advance(3 * 86_400_000);
-    h.sim.admin.hrCase({ case: 'rehire', wid: worker });
+    sim().admin.clock.advance(3 * 86_400_000);
+    sim().admin.hrCase({ case: 'rehire', wid: worker });
     await run('delta');
     const back = await stored(worker);
     assert.equal(back.employment?.terminated, false);
@@ -296,5 +322,41 @@ describe('Mappings keyed on the person: one target record across a conversion, b
     const u = await userOf(person);
     assert.equal(u.id, userWas.id, 'the same Zendesk user');
     assert.equal(u.suspended, false);
+  });
+});
+
+suite('conversions', (t) => {
+  const { run, contacts, users } = t;
+  const byKey = async () => ({
+    contacts: new Map((await contacts()).map((c) => [c.Workday_Person_ID__c, c])),
+    users: new Map((await users()).map((u) => [u.external_id, u])),
+  });
+
+  test("a Universal_ID that appears only at the conversion: the old record, keyed on the WID, is deactivated; the employee gets the person's", async () => {
+    await run('full');
+    const contingent = t.h.sim.admin
+      .workersAsOf(pinSimNow(t.h))
+      .find((w) => w.workerType === 'Contingent_Worker' && w.employment?.active)!;
+    assert.equal(contingent.personId, undefined, 'no Universal_ID before a second WID');
+    const was = await byKey();
+    assert.equal(was.contacts.get(contingent.wid)?.Active__c, true, 'keyed on its WID');
+    assert.equal(was.users.get(contingent.wid)?.suspended, false);
+
+    t.h.sim.admin.clock.advance(600_000);
+    const { wid: employee } = t.h.sim.admin.hrCase({ case: 'convert', wid: contingent.wid });
+    await run('delta');
+    const person = (await t.stored(employee)).personId!;
+    assert.ok(person);
+    const now = await byKey();
+    const old = now.contacts.get(contingent.wid)!;
+    assert.equal(old.Id, was.contacts.get(contingent.wid)!.Id);
+    assert.equal(old.Active__c, false, 'the ended WID deactivates the record it owns');
+    assert.equal(now.users.get(contingent.wid)?.suspended, true);
+    const c = now.contacts.get(person)!;
+    assert.equal(c.Workday_ID__c, employee);
+    assert.equal(c.Active__c, true);
+    assert.equal(now.users.get(person)?.user_fields.workday_id, employee);
+    assert.equal(now.users.get(person)?.suspended, false);
+    assert.equal(now.contacts.size, was.contacts.size + 1, 'a second record, as under a WID key');
   });
 });

@@ -73,4 +73,16 @@ describe('mapped plan under a person key', () => {
       [[CONTINGENT, 'deactivate']],
     );
   });
+
+  it('a Universal_ID that appeared only at the conversion: the ended WID deactivates the record still keyed on it', async () => {
+    const held = new Map([[CONTINGENT, { id: '5', owner: CONTINGENT }]]);
+    const { writes } = await plan([worker(CONTINGENT, true), worker(EMPLOYEE, false)], held);
+    assert.deepEqual(
+      writes.map((w) => [w.wid, w.kind, w.m.key]),
+      [
+        [CONTINGENT, 'deactivate', CONTINGENT],
+        [EMPLOYEE, 'create', 'UID-00000001'],
+      ],
+    );
+  });
 });
