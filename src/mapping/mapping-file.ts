@@ -58,6 +58,7 @@ const Reference = z
   .strict();
 
 export const LIFECYCLE_ACTIONS = ['deactivate', 'delete', 'nothing'] as const;
+export const MATCH_KEY_SOURCES = ['wid', 'workerId', 'personId'] as const;
 
 const expr = z.string().min(1, 'expected a JSONata expression, e.g. "employment.businessTitle"');
 
@@ -72,8 +73,16 @@ function mappingSchema(target: MappingTarget) {
     .object({
       /** The target object, e.g. Contact. */
       object: z.string().regex(rule.object, rule.objectHint),
-      /** The external-id field records are matched on, and the worker field that feeds it. */
-      matchKey: z.object({ field: apiName, from: z.enum(['wid', 'workerId']) }).strict(),
+      /**
+       * The external-id field records are matched on, and the worker field that feeds it: the WID,
+       * the worker id, or the person (Universal_ID, else the WID) so that a person's WIDs (a
+       * contingent worker converted to an employee) share one record. A person key needs
+       * `ownerField`: the field that holds the WID which last wrote the record, so the old WID's
+       * termination or removal never deactivates the record the person's new WID now owns.
+       */
+      matchKey: z
+        .object({ field: apiName, from: z.enum(MATCH_KEY_SOURCES), ownerField: apiName.optional() })
+        .strict(),
       /** Target field -> JSONata expression over the normalized record. */
       fields: fieldMap,
       /** Set only when the record is created (e.g. a source marker), never on update. */
@@ -130,6 +139,32 @@ function mappingSchema(target: MappingTarget) {
           path: ['fields', m.matchKey.field],
           message: `${m.matchKey.field} is the match key, filled from ${m.matchKey.from}; remove it from fields`,
         });
+      const owner = m.matchKey.ownerField;
+      if (m.matchKey.from === 'personId' && !owner)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['matchKey', 'ownerField'],
+          message:
+            'a person key needs an owner field that holds the WID owning the record, e.g. "ownerField": "Workday_ID__c", so the old WID\'s termination leaves the new WID\'s record alone',
+        });
+      if (owner && m.matchKey.from !== 'personId')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['matchKey', 'ownerField'],
+          message: `ownerField is for "from": "personId"; a ${m.matchKey.from} key is one WID's already`,
+        });
+      if (owner && owner === m.matchKey.field)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['matchKey', 'ownerField'],
+          message: 'ownerField holds the WID, matchKey.field the person: they must be two fields',
+        });
+      if (owner && (m.fields[owner] !== undefined || m.onCreate[owner] !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', owner],
+          message: `${owner} is the owner field, filled with the WID; remove it from ${m.fields[owner] !== undefined ? 'fields' : 'onCreate'}`,
+        });
       for (const action of ['onTermination', 'onRemoval', 'onRescind'] as const)
         if (m.actions[action] === 'deactivate' && Object.keys(m.deactivate).length === 0)
           ctx.addIssue({
@@ -167,8 +202,29 @@ export class MappingError extends Error {
 type Value = string | number | boolean | null;
 type Compiled = [field: string, source: string, run: jsonata.Expression][];
 
+/**
+ * The match key's value for a worker: its WID, its worker id, or its person (Universal_ID, else
+ * the WID: a worker Workday gives no Universal_ID is a person of one WID).
+ */
+export function matchKeyOf(
+  file: Pick<MappingFile, 'matchKey'>,
+  w: { wid: string; workerId?: string; personId?: string },
+): string | undefined {
+  const from = file.matchKey.from;
+  return from === 'wid' ? w.wid : from === 'workerId' ? w.workerId : (w.personId ?? w.wid);
+}
+
+/**
+ * Whether the record the target holds for a person key belongs to another of the person's WIDs
+ * (its owner field names another WID): a termination or removal of this WID must leave it alone.
+ */
+export function ownedByAnother(held: { owner?: string } | undefined, wid: string): boolean {
+  return Boolean(held?.owner && held.owner !== wid);
+}
+
 export interface MappedRecord {
-  /** The match key's value (the record's WID or worker id). */
+  wid: string;
+  /** The match key's value (the record's WID, worker id or person). */
   key: string;
   inScope: boolean;
   terminated: boolean;
@@ -244,12 +300,17 @@ export function parseMapping(input: unknown, source?: string, target: MappingTar
     file,
     async map(record) {
       const inScope = scope ? (await scope.evaluate(record)) === true : true;
+      const owner = file.matchKey.ownerField;
       return {
-        key: file.matchKey.from === 'wid' ? record.wid : record.workerId,
+        wid: record.wid,
+        key: matchKeyOf(file, record)!,
         inScope,
         terminated: record.employment?.terminated === true,
         rescinded: record.employment?.hireRescinded === true,
-        values: inScope ? await evaluate(fields, 'fields', record) : {},
+        // Every write by this WID claims the person's record for it.
+        values: inScope
+          ? { ...(await evaluate(fields, 'fields', record)), ...(owner ? { [owner]: record.wid } : {}) }
+          : {},
         createOnly: inScope ? await evaluate(onCreate, 'onCreate', record) : {},
         deactivate: await evaluate(deactivate, 'deactivate', record),
       };

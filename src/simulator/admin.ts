@@ -61,9 +61,10 @@ export const HrCaseRequest = z
      * leave: a leave of absence begins; return: it ends; additional-job: a concurrent position;
      * convert: a contingent worker becomes an employee (a new WID, the same Universal_ID);
      * rescind: the worker's hire is rescinded (Hire_Rescinded; inactive); terminate: a
-     * termination (a later effectiveDate makes it future-dated).
+     * termination (a later effectiveDate makes it future-dated); rehire: a terminated worker is
+     * hired again under the same WID (Rehire = 1).
      */
-    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind', 'terminate']),
+    case: z.enum(['leave', 'return', 'additional-job', 'convert', 'rescind', 'terminate', 'rehire']),
     wid: z.string().min(1),
     /** Effective day (YYYY-MM-DD, tenant-local); default today. A past day back-dates the event. */
     effectiveDate: z.string().optional(),

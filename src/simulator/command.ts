@@ -64,6 +64,7 @@ interface Flags {
   clockFrozen?: boolean;
   churnRate?: number;
   pageResultsQuirk?: boolean;
+  universalIds?: 'conversions' | 'every-person';
   latencyBaseMs?: number;
   latencyPerWorkerMs?: number;
   latencyJitterMs?: number;
@@ -125,6 +126,7 @@ export function optionsFromFlags(o: Flags): SimulatorOptionsInput {
     clockFrozen: o.clockFrozen,
     churnRate: o.churnRate,
     pageResultsQuirk: o.pageResultsQuirk,
+    universalIds: o.universalIds,
     requestLogSize: o.requestLogSize,
     faults: strip({
       rules,
@@ -174,6 +176,12 @@ export function registerSimulatorCommand(program: Command): Command {
       num('--churn-rate', 0, 100_000),
     )
     .option('--page-results-quirk', 'report Page_Results = Count instead of rows returned, like some tenants')
+    .addOption(
+      new Option(
+        '--universal-ids <who>',
+        'who carries a Universal_ID: every-person from hire, or conversions (a person with two WIDs) only',
+      ).choices(['conversions', 'every-person']),
+    )
     .option(
       '--latency-base-ms <ms>',
       'fixed delay before each answer (default 20)',

@@ -139,6 +139,8 @@ export class Dataset {
     size: number,
     anchorMs: number,
     readonly tt: TenantTime,
+    /** Who carries a Universal_ID: every person from hire, or only a person with two WIDs. */
+    readonly universalIds: 'conversions' | 'every-person' = 'conversions',
   ) {
     this.pop = new Population(seed, size, anchorMs, tt);
   }
@@ -237,12 +239,16 @@ export class Dataset {
     return this.convertedFrom.get(index) ?? index;
   }
 
-  /** Universal_ID, once the person has a second WID by `entry`: one id across a conversion. */
+  /**
+   * Universal_ID: one id per person, the same across a conversion's two WIDs. Every person has it
+   * from hire in an `every-person` tenant; otherwise only once the person has a second WID by `entry`.
+   */
   universalId(index: number, entry: number): string | undefined {
-    const person = this.convertedTo.has(index) ? index : this.convertedFrom.get(index);
-    if (person === undefined) return undefined;
-    const to = this.convertedTo.get(person)!;
-    return this.firstEntry(to) <= entry ? `UID-${String(person).padStart(8, '0')}` : undefined;
+    const person = this.personIndex(index);
+    const id = `UID-${String(person).padStart(8, '0')}`;
+    if (this.universalIds === 'every-person') return id;
+    const to = this.convertedTo.get(person);
+    return to !== undefined && this.firstEntry(to) <= entry ? id : undefined;
   }
 
   /** The worker as of the given moments, or null if not yet entered. */
@@ -623,7 +629,7 @@ export class Dataset {
    */
   hrEvent(
     index: number,
-    kind: 'leave' | 'return' | 'additional_job' | 'rescind' | 'termination',
+    kind: 'leave' | 'return' | 'additional_job' | 'rescind' | 'termination' | 'rehire',
     entry: number,
     effective: number,
   ): void {
@@ -635,6 +641,8 @@ export class Dataset {
     if (kind === 'additional_job' && !st.active) throw new RangeError('the worker is inactive');
     if (kind === 'termination' && (!st.active || this.pop.headOf(index) >= 0))
       throw new RangeError('only an active worker heading no org can be terminated');
+    if (kind === 'rehire' && (!st.terminated || st.hireRescinded))
+      throw new RangeError('only a terminated worker is rehired');
     if (kind === 'rescind' && (st.hireRescinded || st.terminated || this.pop.headOf(index) >= 0))
       throw new RangeError('only the hire of a worker not terminated and heading no org can be rescinded');
     const value = hash32(this.seed, Salt.churnValue, this.log.length);

@@ -167,6 +167,13 @@ export const SimulatorOptions = z
       .default('-08:00'),
     /** Background changes per second of real time (hires, terminations, edits). */
     churnRate: z.number().min(0).default(0),
+    /**
+     * Who carries a Universal_ID (Worker_Data/Universal_ID): `every-person`, as in a tenant with a
+     * Universal ID sequence generator (Edit Tenant Setup - System), where every person gets one at
+     * hire and keeps it across WIDs; `conversions`, only a person with a second WID (a converted
+     * contingent worker), from the conversion on.
+     */
+    universalIds: z.enum(['conversions', 'every-person']).default('conversions'),
     /** Report Page_Results = Count instead of the rows returned, as some real tenants do. */
     pageResultsQuirk: z.boolean().default(false),
     /** Requests kept in the request log (oldest dropped first). */

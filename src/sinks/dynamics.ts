@@ -146,6 +146,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
         ...Object.keys(file.onCreate),
         ...Object.keys(file.deactivate),
         ...(file.asOfField ? [file.asOfField] : []),
+        ...(file.matchKey.ownerField ? [file.matchKey.ownerField] : []),
       ].filter((c) => !c.endsWith('@odata.bind')),
     ),
   ];
@@ -234,7 +235,8 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
 
   async function lookup(keys: string[]): Promise<Map<string, Held>> {
     const found = new Map<string, Held>();
-    const select = [keyField, ...(file.asOfField ? [file.asOfField] : [])];
+    const owner = file.matchKey.ownerField;
+    const select = [keyField, ...(file.asOfField ? [file.asOfField] : []), ...(owner ? [owner] : [])];
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
       const filter = keys
         .slice(i, i + LOOKUP_CHUNK)
@@ -247,6 +249,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
         found.set(String(row[keyField]), {
           id: String(row[keyField]),
           asOf: file.asOfField ? ((row[file.asOfField] as string | null) ?? undefined) : undefined,
+          owner: owner ? ((row[owner] as string | null) ?? undefined) : undefined,
         });
     }
     return found;

@@ -87,6 +87,12 @@ export function whyNoWrite(o: {
       action: 'nothing',
       reason: `terminated, and the target holds no record for it (no ${noun}): a leaver gets no new record`,
     };
+  const owner = file.matchKey.ownerField && current ? ownerOf(current, file.matchKey.ownerField) : undefined;
+  if (lifecycle && owner && owner !== m.wid)
+    return {
+      action: 'nothing',
+      reason: `terminated, but the ${noun} belongs to ${owner}, another WID of the same person (${file.matchKey.ownerField}): a WID's termination acts only on the record it owns`,
+    };
   if (!current && !file.actions.create)
     return { action: 'nothing', reason: `no ${noun} holds it, and actions.create is false` };
   if (current && !file.actions.update)
@@ -95,6 +101,16 @@ export function whyNoWrite(o: {
     action: 'nothing',
     reason: `the ${noun} holds this worker from a newer snapshot (${file.asOfField})`,
   };
+}
+
+/** The WID in the owner field of a record (Zendesk's user_fields.* nested). */
+function ownerOf(current: Record<string, unknown>, field: string): string | undefined {
+  const dot = field.indexOf('.');
+  const v =
+    dot > 0 && !(field in current)
+      ? (current[field.slice(0, dot)] as Record<string, unknown> | undefined)?.[field.slice(dot + 1)]
+      : current[field];
+  return typeof v === 'string' && v ? v : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NormalizedWorker } from '../domain/worker-record';
-import { lifecycleAction, type MappedRecord, type Mapping } from '../mapping/mapping-file';
+import { lifecycleAction, type MappedRecord, type Mapping, ownedByAnother } from '../mapping/mapping-file';
 import { contentHash } from './hash';
 import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome } from './types';
 
@@ -14,10 +14,14 @@ import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome } fr
 
 export type WriteKind = 'create' | 'update' | 'deactivate' | 'delete';
 
-/** What the target holds for a match key: its own id, and the snapshot stamp when the mapping has one. */
+/**
+ * What the target holds for a match key: its own id, the snapshot stamp when the mapping has one,
+ * and under a person key the WID that owns the record (matchKey.ownerField).
+ */
 export interface Held {
   id: string;
   asOf?: string;
+  owner?: string;
 }
 
 export interface PlannedWrite<H extends Held> {
@@ -63,26 +67,77 @@ export async function planMappedWrites<H extends Held>(o: {
       skipped.push({ wid: r.wid, hash, action: 'unchanged' });
     else changed.push({ wid: r.wid, m, hash });
   }
-  const held = changed.length ? await o.lookup(changed.map((c) => c.m.key)) : new Map<string, H>();
+  const held = changed.length ? await o.lookup(lookupKeys(file, changed)) : new Map<string, H>();
   const writes: PlannedWrite<H>[] = [];
-  for (const { wid, m, hash } of changed) {
+  const resolved = changed.map((c) => ({ ...c, m: { ...c.m, key: leaverKey(file, c.m, held) } }));
+  const writers = onePerKey(resolved);
+  for (const c of resolved) {
+    const { wid, m, hash } = c;
     const h = held.get(m.key);
     const skip = () => skipped.push({ wid, hash, action: 'unchanged' });
+    if (!writers.has(c)) {
+      skip();
+      continue;
+    }
     // Runs may overlap: a page from an older snapshot than the one the target holds writes nothing.
     if (h?.asOf && Date.parse(h.asOf) > Date.parse(o.ctx.asOfEntry)) {
       skip();
       continue;
     }
     const lifecycle = lifecycleAction(file, m);
-    // A worker who leaves before ever reaching the target gets no record there.
+    // A worker who leaves before ever reaching the target gets no record there, and a WID that
+    // left (a contingent worker converted) leaves alone the person's record another WID now owns.
     if (lifecycle === 'delete' || lifecycle === 'deactivate') {
-      if (h) writes.push({ wid, hash, kind: lifecycle, m, held: h });
+      if (h && !ownedByAnother(h, wid)) writes.push({ wid, hash, kind: lifecycle, m, held: h });
       else skip();
     } else if (h ? file.actions.update : file.actions.create)
       writes.push({ wid, hash, kind: h ? 'update' : 'create', m, held: h });
     else skip();
   }
   return { writes, skipped };
+}
+
+/**
+ * The match keys a page looks up: each record's, and under a person key a leaver's own WID too,
+ * for the record it may still hold under its WID (written before Workday gave it a Universal_ID).
+ */
+export function lookupKeys(file: Mapping['file'], changed: { m: MappedRecord }[]): string[] {
+  const keys = new Set(changed.map((c) => c.m.key));
+  if (file.matchKey.from === 'personId')
+    for (const { m } of changed) if (lifecycleAction(file, m)) keys.add(m.wid);
+  return [...keys];
+}
+
+/**
+ * The key of the record a leaver's termination acts on. Under a person key: the person's record
+ * while this WID owns it, else the record still keyed on this WID (a tenant whose Universal_ID
+ * appeared only at the conversion: the old record is deactivated, as under a WID key), else the
+ * person's key, where another WID's ownership stops the action.
+ */
+export function leaverKey(
+  file: Mapping['file'],
+  m: MappedRecord,
+  held: Map<string, { owner?: string }>,
+): string {
+  if (file.matchKey.from !== 'personId' || !lifecycleAction(file, m)) return m.key;
+  const h = held.get(m.key);
+  if (h && !ownedByAnother(h, m.wid)) return m.key;
+  return held.has(m.wid) ? m.wid : m.key;
+}
+
+/**
+ * One write per match key: under a person key a page can hold two WIDs of one person (the
+ * contingent worker that ended and the employee it became). The one still employed writes; the
+ * others are recorded as seen, so the target gets one record for the person and one write to it.
+ */
+export function onePerKey<T extends { m: MappedRecord }>(changed: T[]): Set<T> {
+  const left = (m: MappedRecord) => m.terminated || m.rescinded;
+  const byKey = new Map<string, T>();
+  for (const c of changed) {
+    const was = byKey.get(c.m.key);
+    if (!was || (left(was.m) && !left(c.m))) byKey.set(c.m.key, c);
+  }
+  return new Set(byKey.values());
 }
 
 /** The values one planned write sends, before the sink's own shaping (stamp and key added). */

@@ -4,9 +4,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
-import { lifecycleAction, type MappedRecord, type Mapping } from '../mapping/mapping-file';
+import {
+  lifecycleAction,
+  type MappedRecord,
+  type Mapping,
+  matchKeyOf,
+  ownedByAnother,
+} from '../mapping/mapping-file';
 import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
+import { leaverKey, lookupKeys, onePerKey } from './mapped-plan';
 import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
 import { createReferenceLinker, referenceIdField } from './salesforce-references';
 import type {
@@ -104,6 +111,14 @@ interface SfError {
 
 type CollectionResult = WriteResult & { id?: string };
 
+interface SfHeld {
+  id: string;
+  /** Its external id (the match key). */
+  key: string;
+  asOf?: string;
+  owner?: string;
+}
+
 /** One write the page needs: an upsert (create or update) or a delete of an existing record. */
 interface Planned {
   wid: string;
@@ -124,6 +139,8 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
   const { mapping, credentials } = o;
   const file = mapping.file;
   const ext = file.matchKey.field;
+  /** Under a person key, the field naming the WID that owns the record. */
+  const owner = file.matchKey.ownerField;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const transport: SalesforceTransport = {
@@ -215,13 +232,16 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return found;
   }
 
-  /** The records already holding these external-id values: their Id and snapshot stamp. */
-  async function existing(keys: string[]): Promise<Map<string, { id: string; asOf?: string }>> {
-    const found = new Map<string, { id: string; asOf?: string }>();
-    const asOf = file.asOfField ? `, ${file.asOfField}` : '';
+  /**
+   * The records already holding these values in `by` (the external id, or under a person key the
+   * owner field): their Id, snapshot stamp, owning WID and external id.
+   */
+  async function existing(keys: string[], by = ext): Promise<Map<string, SfHeld>> {
+    const found = new Map<string, SfHeld>();
+    const extra = [file.asOfField, owner].filter((f) => f && f !== ext).map((f) => `, ${f}`);
     for (let i = 0; i < keys.length; i += SALESFORCE_BATCH) {
       const chunk = keys.slice(i, i + SALESFORCE_BATCH);
-      const soql = `SELECT Id, ${ext}${asOf} FROM ${file.object} WHERE ${ext} IN (${chunk.map(soqlString).join(', ')})`;
+      const soql = `SELECT Id, ${ext}${extra.join('')} FROM ${file.object} WHERE ${by} IN (${chunk.map(soqlString).join(', ')})`;
       const res = await call('a lookup by external id', async (c) => {
         const q = await c
           .query<Record<string, string>>(soql)
@@ -229,9 +249,11 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         return q;
       });
       for (const r of res.records)
-        found.set(r[ext]!, {
+        found.set(r[by]!, {
           id: r.Id!,
+          key: r[ext]!,
           asOf: file.asOfField ? (r[file.asOfField] ?? undefined) : undefined,
+          owner: owner ? (r[owner] ?? undefined) : undefined,
         });
     }
     return found;
@@ -324,10 +346,18 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       changed.push({ r, m, hash });
     }
-    const found = changed.length ? await existing(changed.map((c) => c.m.key)) : new Map();
+    const found = changed.length ? await existing(lookupKeys(file, changed)) : new Map<string, SfHeld>();
     const stamp = file.asOfField ? { [file.asOfField]: ctx.asOfEntry } : {};
     const writes: Planned[] = [];
-    for (const { r, m, hash } of changed) {
+    const resolved = changed.map((c) => ({ ...c, m: { ...c.m, key: leaverKey(file, c.m, found) } }));
+    const writers = onePerKey(resolved);
+    for (const c of resolved) {
+      const { r, m, hash } = c;
+      if (!writers.has(c)) {
+        // Another WID of the same person writes the record in this page.
+        skipped.push({ wid: r.wid, hash, action: 'unchanged' });
+        continue;
+      }
       const h = found.get(m.key);
       const id = h?.id;
       const exists = id !== undefined;
@@ -341,8 +371,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       const attributes = { type: file.object };
       if (lifecycle === 'delete' || lifecycle === 'deactivate') {
         // A worker who leaves before ever reaching Salesforce gets no record there; one who is
-        // there is the delivery core's to deactivate or delete, behind the circuit breaker.
-        if (exists)
+        // there is the delivery core's to deactivate or delete, behind the circuit breaker. A WID
+        // that left (a contingent worker converted) leaves alone the record its person's new WID owns.
+        if (exists && !ownedByAnother(h, r.wid))
           held.push({ wid: r.wid, workerId: r.workerId, event: 'termination', action: lifecycle, hash });
         else skip();
       } else if (exists ? file.actions.update : file.actions.create) {
@@ -387,10 +418,14 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     async removals(absent) {
       const action = file.actions.onRemoval;
       if (action === 'nothing') return [];
+      // Under a person key a removed WID answers for the record it owns, found by the owner field.
       const keyed = absent
-        .map((a) => ({ ...a, key: file.matchKey.from === 'wid' ? a.wid : a.workerId }))
+        .map((a) => ({ ...a, key: owner ? a.wid : matchKeyOf(file, a) }))
         .filter((a): a is typeof a & { key: string } => Boolean(a.key));
-      const found = await existing(keyed.map((a) => a.key));
+      const found = await existing(
+        keyed.map((a) => a.key),
+        owner ?? ext,
+      );
       return keyed
         .filter((a) => found.has(a.key))
         .map((a) => ({ wid: a.wid, workerId: a.workerId, event: 'removal' as const, action }));
@@ -402,7 +437,9 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       for (const i of items) {
         // A removed worker has no record any more: the deactivate fields see its ids only.
         const record = i.record ?? ({ wid: i.wid, workerId: i.workerId } as NormalizedWorker);
-        const key = file.matchKey.from === 'wid' ? i.wid : record.workerId;
+        // Under a person key a WID acts only on the record it owns, found by the owner field: the
+        // person's record is left alone once another of its WIDs (the converted employee) wrote it.
+        const key = owner ? i.wid : matchKeyOf(file, { wid: i.wid, workerId: record.workerId });
         if (!key) {
           out.failures.push({
             wid: i.wid,
@@ -413,7 +450,12 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         }
         keyed.push({ i, key, m: i.action === 'deactivate' ? await mapping.map(record) : undefined });
       }
-      const found = keyed.length ? await existing(keyed.map((k) => k.key)) : new Map();
+      const found = keyed.length
+        ? await existing(
+            keyed.map((k) => k.key),
+            owner ?? ext,
+          )
+        : new Map<string, SfHeld>();
       const upserts: Planned[] = [];
       const deletes: Planned[] = [];
       for (const { i, key, m } of keyed) {
@@ -428,7 +470,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
             hash: i.hash ?? '',
             kind: 'upsert',
             exists: true,
-            body: deactivation(m!, key, ctx.asOfEntry),
+            body: deactivation(m!, h.key, ctx.asOfEntry),
           });
       }
       if (upserts.length) {
@@ -479,6 +521,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         ...Object.keys(file.onCreate),
         ...Object.keys(file.deactivate),
         ...(file.asOfField ? [file.asOfField] : []),
+        ...(owner ? [owner] : []),
       ]),
     ].filter((f) => f !== ext);
     const rows = await queryAll(
@@ -599,6 +642,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
         ...Object.keys(file.onCreate),
         ...Object.keys(file.deactivate),
         ...(file.asOfField ? [file.asOfField] : []),
+        ...(owner ? [owner] : []),
       ].filter((f) => !fields.has(f));
       for (const [rel, ref] of Object.entries(file.references)) {
         const f = fields.get(referenceIdField(rel));

@@ -121,6 +121,10 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     ? `Bearer ${credentials.oauthToken}`
     : `Basic ${Buffer.from(`${credentials.email}/token:${credentials.apiToken}`).toString('base64')}`;
   const asOfKey = file.asOfField?.startsWith('user_fields.') ? file.asOfField.slice(12) : undefined;
+  /** Under a person key, the user field that names the WID owning the user. */
+  const ownerKey = file.matchKey.ownerField?.startsWith('user_fields.')
+    ? file.matchKey.ownerField.slice(12)
+    : undefined;
   /** Organizations this sink has upserted: external_id -> id and the name it wrote. */
   const orgs = new Map<string, { id: number; name?: string }>();
 
@@ -184,6 +188,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
             id: String(u.id),
             organizationId: u.organization_id,
             asOf: asOfKey ? ((u.user_fields?.[asOfKey] as string | null) ?? undefined) : undefined,
+            owner: ownerKey ? ((u.user_fields?.[ownerKey] as string | null) ?? undefined) : undefined,
           });
     }
     return found;
@@ -391,6 +396,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
         ...Object.keys(file.onCreate),
         ...Object.keys(file.deactivate),
         ...(file.asOfField ? [file.asOfField] : []),
+        ...(file.matchKey.ownerField ? [file.matchKey.ownerField] : []),
       ]
         .filter((f) => f.startsWith('user_fields.'))
         .map((f) => f.slice(12));
@@ -399,6 +405,11 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
         throw new TypedError(
           ErrorType.Config,
           `the mapping writes user fields ${missing.join(', ')}, which Zendesk does not have (or are inactive); create them in Admin Center > People > User fields or remove them from the mapping`,
+        );
+      if (file.matchKey.ownerField && !ownerKey)
+        throw new TypedError(
+          ErrorType.Config,
+          `matchKey.ownerField must be a text user field, e.g. "user_fields.workday_id" (it is "${file.matchKey.ownerField}")`,
         );
       if (file.asOfField && !asOfKey)
         throw new TypedError(

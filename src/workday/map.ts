@@ -366,9 +366,10 @@ export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResul
     if (data) {
       const userId = text(child(data, 'User_ID'));
       if (userId) candidate.userId = userId;
-      const personId = text(child(data, 'Universal_ID'));
-      if (personId) candidate.personId = personId;
       const pd = child(data, 'Personal_Data');
+      // Worker_Data/Universal_ID; the schema also allows it in Personal_Data (v30.0 and v31.2).
+      const personId = text(child(data, 'Universal_ID')) ?? (pd && text(child(pd, 'Universal_ID')));
+      if (personId) candidate.personId = personId;
       if (pd) candidate.personal = mapPersonal(pd, family);
       const ed = child(data, 'Employment_Data');
       if (ed) candidate.employment = mapEmployment(ed, wid, family);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { createHarness, type Harness, sinkRows } from '../helpers/harness';
 import { assertValidEvents, readCommitted, startTestBroker, type TestBroker } from '../helpers/kafka';
-import { assertSinksHoldSnapshot, pinSimNow, runPinned } from '../helpers/snapshot';
+import { assertSinksHoldSnapshot, pinSimNow, runPinned, terminateOne } from '../helpers/snapshot';
 
 /**
  * Issue 16 item 3: the HR cases real integrations trip on, entered in the simulator through its
@@ -19,7 +19,7 @@ interface Event {
   data: { changes?: { path: string; from: unknown; to: unknown }[]; record?: NormalizedWorker };
 }
 
-describe('HR cases through deltas: leave, concurrent positions, conversion, rescinded hire, back-dated change, termination look-ahead (issue 16)', {
+describe('HR cases through deltas: leave, concurrent positions, conversion, rescinded hire, back-dated change, termination look-ahead, rehire (issue 16)', {
   timeout: 300_000,
 }, () => {
   let h: Harness;
@@ -190,18 +190,11 @@ describe('HR cases through deltas: leave, concurrent positions, conversion, resc
     const today = pinNow().effectiveDate;
     h.sim.admin.clock.set(`${today}T23:30:00-08:00`, { frozen: true });
     const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-    const leaving = h.sim.admin
-      .workersAsOf(pinNow())
-      .filter((w) => w.employment?.active && !w.employment.onLeave && w.employment.positions === undefined)
-      .map((w) => w.wid)
-      .find((wid) => {
-        try {
-          h.sim.admin.hrCase({ case: 'terminate', wid, effectiveDate: tomorrow });
-          return true;
-        } catch {
-          return false; // an org head
-        }
-      })!;
+    const leaving = terminateOne(
+      h,
+      (w) => w.employment?.active && !w.employment.onLeave && w.employment.positions === undefined,
+      tomorrow,
+    );
 
     await run({ mode: 'delta' });
     assert.equal(
@@ -230,5 +223,31 @@ describe('HR cases through deltas: leave, concurrent positions, conversion, resc
     await run({ mode: 'delta', terminationLookaheadMs: 24 * 3_600_000 });
     assert.deepEqual((await stored(leaving)).employment, early);
     assert.equal((await eventsOf(leaving)).length, events);
+  });
+
+  test('a worker terminated and rehired keeps its WID: the same row is active again, and the event says rehired', async () => {
+    h.sim.admin.clock.advance(600_000);
+    const worker = terminateOne(
+      h,
+      (w) => w.employment?.active && !w.employment.onLeave && w.employment.positions === undefined,
+    );
+    await run({ mode: 'delta' });
+    assert.equal((await stored(worker)).employment?.terminated, true);
+    assert.equal((await eventsOf(worker)).at(-1)!.type, 'com.wdsync.worker.terminated');
+
+    h.sim.admin.clock.advance(3 * DAY_MS);
+    const { wid } = h.sim.admin.hrCase({ case: 'rehire', wid: worker });
+    assert.equal(wid, worker, 'a rehire keeps the WID');
+    await run({ mode: 'delta' });
+    const back = (await stored(worker)).employment!;
+    assert.equal(back.terminated, false);
+    assert.equal(back.active, true);
+    assert.equal(back.terminationDate, undefined);
+    assert.equal(back.hireDate, pinNow().effectiveDate, 'hired again today');
+    const events = await eventsOf(worker);
+    assert.equal(events.at(-1)!.type, 'com.wdsync.worker.rehired');
+    assert.ok(events.at(-1)!.data.changes?.some((c) => c.path === 'employment.terminated' && c.to === false));
+    assert.equal((await sinkRows(h.schema)).get(worker)?.removed, false, 'the same row, never removed');
+    assertValidEvents(await readCommitted(kafka.bootstrap, TOPIC));
   });
 });

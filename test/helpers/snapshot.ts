@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AsOf } from '../../src/domain/as-of';
+import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import type { RunSummary } from '../../src/workflows/types';
 import { type Harness, sinkRows } from './harness';
@@ -66,4 +67,29 @@ export async function runPinned(h: Harness, opts: Omit<StartOptions, 'asOf'>): P
     ...opts,
   });
   return handle.result();
+}
+
+/**
+ * Terminates the first of the workers (as of the simulator's now) that `pick` accepts and the
+ * simulator lets go (an org head is never terminated); returns its WID.
+ */
+export function terminateOne(
+  h: Harness,
+  pick: (w: NormalizedWorker) => boolean | undefined,
+  effectiveDate?: string,
+): string {
+  const wid = h.sim.admin
+    .workersAsOf(pinSimNow(h))
+    .filter(pick)
+    .map((w) => w.wid)
+    .find((wid) => {
+      try {
+        h.sim.admin.hrCase({ case: 'terminate', wid, ...(effectiveDate ? { effectiveDate } : {}) });
+        return true;
+      } catch {
+        return false; // an org head
+      }
+    });
+  if (!wid) throw new Error('no worker to terminate');
+  return wid;
 }

@@ -151,6 +151,49 @@ describe('mapping file', () => {
     await assert.rejects(m.map(w), /fields\.LastName: "personal\.address\.lines" gave a list/);
   });
 
+  it('keys on the person: the Universal_ID, else the WID; every write names its WID in the owner field', async () => {
+    const m = parseMapping({
+      ...base,
+      matchKey: { field: 'Workday_Person_ID__c', from: 'personId', ownerField: 'Workday_ID__c' },
+    });
+    const r = await m.map(worker({ personId: 'UID-00000042' }));
+    assert.equal(r.key, 'UID-00000042');
+    assert.equal(r.values.Workday_ID__c, 'a'.repeat(32));
+    assert.equal((await m.map(worker())).key, 'a'.repeat(32), 'no Universal_ID: a person of one WID');
+    const out = worker({ personId: 'UID-00000042' });
+    out.employment = { ...out.employment!, active: false, terminated: true };
+    const gone = await parseMapping({
+      ...base,
+      scope: 'employment.active',
+      matchKey: { field: 'Workday_Person_ID__c', from: 'personId', ownerField: 'Workday_ID__c' },
+    }).map(out);
+    assert.deepEqual(gone.values, {}, 'out of scope: no values, so no claim on the record');
+  });
+
+  it('a person key needs an owner field, kept out of fields; no owner field on a WID key', () => {
+    const person = { field: 'Workday_Person_ID__c', from: 'personId' };
+    assert.match(
+      refusal({ ...base, matchKey: person }),
+      /matchKey\.ownerField: a person key needs an owner field/,
+    );
+    assert.match(
+      refusal({ ...base, matchKey: { ...person, ownerField: 'Workday_Person_ID__c' } }),
+      /must be two fields/,
+    );
+    assert.match(
+      refusal({
+        ...base,
+        matchKey: { ...person, ownerField: 'Workday_ID__c' },
+        fields: { ...base.fields, Workday_ID__c: 'wid' },
+      }),
+      /fields\.Workday_ID__c: Workday_ID__c is the owner field, filled with the WID; remove it from fields/,
+    );
+    assert.match(
+      refusal({ ...base, matchKey: { ...base.matchKey, ownerField: 'Other__c' } }),
+      /ownerField is for "from": "personId"/,
+    );
+  });
+
   it('says what to do with a missing or non-JSON file', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mapping-'));
     assert.throws(

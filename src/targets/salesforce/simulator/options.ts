@@ -39,7 +39,8 @@ export const FaultRule = z
   .refine((r) => r.rate !== undefined || r.next !== undefined, { message: 'a fault needs rate or next' });
 export type FaultRule = z.infer<typeof FaultRule>;
 
-const DEFAULT_FIELDS: z.input<typeof FieldDef>[] = [
+/** The Contact fields the simulator describes unless told others (a test adds its own to these). */
+export const DEFAULT_FIELDS: z.input<typeof FieldDef>[] = [
   { name: 'FirstName', type: 'string', length: 40 },
   { name: 'LastName', type: 'string', length: 80, nillable: false },
   { name: 'Email', type: 'email', length: 80 },
