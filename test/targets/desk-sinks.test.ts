@@ -539,6 +539,21 @@ describe('sink specs', () => {
       () => parseSinksEnv('desk=zendesk'),
       /needs a mapping file, e\.g\. desk=zendesk:examples\/zendesk-user\.json/,
     );
+    // Their circuit-breaker limits, as for Salesforce: in the spec, or the sink's `safety` in the file.
+    const limited = loadConfig(
+      {
+        WDSYNC_SINKS:
+          'desk=zendesk:examples/zendesk-user.json?maxDestructive=3,dataverse=dynamics:examples/dynamics-contact.json?maxDestructivePercent=5',
+      },
+      os.tmpdir(),
+    );
+    assert.deepEqual(
+      limited.sinks.map((s) => [s.name, 'safety' in s ? s.safety : undefined]),
+      [
+        ['desk', { maxDestructive: 3 }],
+        ['dataverse', { maxDestructivePercent: 5 }],
+      ],
+    );
     const cfg = loadConfig({ WDSYNC_SINKS: 'postgres' }, os.tmpdir());
     const shown = redacted({
       ...cfg,
