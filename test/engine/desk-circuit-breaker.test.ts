@@ -244,9 +244,11 @@ describe('Zendesk and Dataverse: terminations and removals behind the circuit br
   test('a complete full run removes workers Workday no longer has, with what was rejected, once approved', async () => {
     // A worker each target got from wdsync once (by the audit trail) whom Workday no longer has.
     const gone = 'e'.repeat(32);
-    const made = (await zdc.users.createOrUpdate({
-      user: { external_id: gone, name: 'Gone Worker', email: 'gone@example.com' },
-    } as never)) as unknown as { id: number };
+    const made = (
+      (await zdc.users.createOrUpdate({
+        user: { external_id: gone, name: 'Gone Worker', email: 'gone@example.com' },
+      } as never)) as unknown as { result: { id: number } }
+    ).result;
     assert.ok(made.id);
     await api.create({
       collection: 'contacts',
