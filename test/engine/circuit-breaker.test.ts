@@ -249,8 +249,11 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
       `${terminatedInCrm.length} terminations held, ${updatedAlready.length} updates applied meanwhile`,
     );
 
-    const d = await h.client.workflow.getHandle(handle.workflowId).describe();
-    assert.equal(d.typedSearchAttributes.get(STATE), 'AwaitingApproval', 'the Web UI filter sees it');
+    // The workflow sets the search attribute once the run.awaiting_approval notification is out
+    // (an activity), a moment after the progress query already shows the wait.
+    const state = async () =>
+      (await h.client.workflow.getHandle(handle.workflowId).describe()).typedSearchAttributes.get(STATE);
+    await until(async () => (await state()) === 'AwaitingApproval', 'the Web UI filter sees it');
     const [status, wrong, noSink] = await Promise.all([
       cli(['status', handle.workflowId]),
       cli(['approve', handle.workflowId, '--sink', 'postgres']),
