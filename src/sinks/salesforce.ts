@@ -5,6 +5,7 @@ import type { Connection } from 'jsforce';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
 import { lifecycleAction, type MappedRecord, type Mapping } from '../mapping/mapping-file';
+import { mappedLifecycle } from './mapped-lifecycle';
 import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
 import { BULK_UNPROCESSED, bulkUpsert, type WriteResult } from './salesforce-bulk';
@@ -14,7 +15,6 @@ import type {
   DeliveryResult,
   ExplainContext,
   HeldAction,
-  LifecycleItem,
   RecordFailure,
   RecordOutcome,
   Sink,
@@ -353,11 +353,19 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return { writes, skipped, held };
   }
 
-  /** The body that deactivates a record: its deactivate fields (and, with update on, its values). */
-  function deactivation(m: MappedRecord, key: string, asOfEntry: string): Record<string, unknown> {
+  /**
+   * The body that deactivates a record: its deactivate fields (and, with update on, its values,
+   * unless the worker was removed: its record is gone, so its values would all be empty).
+   */
+  function deactivation(
+    m: MappedRecord,
+    key: string,
+    asOfEntry: string,
+    removal = false,
+  ): Record<string, unknown> {
     return {
       attributes: { type: file.object },
-      ...(file.actions.update ? m.values : {}),
+      ...(file.actions.update && !removal ? m.values : {}),
       ...m.deactivate,
       ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}),
       [ext]: key,
@@ -383,54 +391,24 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     });
   }
 
-  const lifecycle: SinkLifecycle = {
-    async removals(absent) {
-      const action = file.actions.onRemoval;
-      if (action === 'nothing') return [];
-      const keyed = absent
-        .map((a) => ({ ...a, key: file.matchKey.from === 'wid' ? a.wid : a.workerId }))
-        .filter((a): a is typeof a & { key: string } => Boolean(a.key));
-      const found = await existing(keyed.map((a) => a.key));
-      return keyed
-        .filter((a) => found.has(a.key))
-        .map((a) => ({ wid: a.wid, workerId: a.workerId, event: 'removal' as const, action }));
-    },
-
-    async apply(ctx, items: LifecycleItem[]) {
+  /** Terminations and removals the delivery core decided on: shared with the other mapped targets. */
+  const lifecycle: SinkLifecycle = mappedLifecycle({
+    mapping,
+    lookup: existing,
+    async write(writes, ctx) {
       const out = { done: [] as string[], failures: [] as RecordFailure[] };
-      const keyed: { i: LifecycleItem; key: string; m?: MappedRecord }[] = [];
-      for (const i of items) {
-        // A removed worker has no record any more: the deactivate fields see its ids only.
-        const record = i.record ?? ({ wid: i.wid, workerId: i.workerId } as NormalizedWorker);
-        const key = file.matchKey.from === 'wid' ? i.wid : record.workerId;
-        if (!key) {
-          out.failures.push({
-            wid: i.wid,
-            code: 'NO_MATCH_KEY',
-            message: `no ${file.matchKey.from} to match on`,
-          });
-          continue;
-        }
-        keyed.push({ i, key, m: i.action === 'deactivate' ? await mapping.map(record) : undefined });
-      }
-      const found = keyed.length ? await existing(keyed.map((k) => k.key)) : new Map();
-      const upserts: Planned[] = [];
-      const deletes: Planned[] = [];
-      for (const { i, key, m } of keyed) {
-        const h = found.get(key);
-        // Gone already, or written since by a newer snapshot: nothing left for this run to do.
-        if (!h || (h.asOf && Date.parse(h.asOf) > Date.parse(ctx.asOfEntry))) out.done.push(i.wid);
-        else if (i.action === 'delete')
-          deletes.push({ wid: i.wid, hash: i.hash ?? '', kind: 'delete', id: h.id, exists: true });
-        else
-          upserts.push({
-            wid: i.wid,
-            hash: i.hash ?? '',
-            kind: 'upsert',
-            exists: true,
-            body: deactivation(m!, key, ctx.asOfEntry),
-          });
-      }
+      const upserts: Planned[] = writes
+        .filter((w) => w.kind === 'deactivate')
+        .map((w) => ({
+          wid: w.wid,
+          hash: w.hash,
+          kind: 'upsert',
+          exists: true,
+          body: deactivation(w.m, w.m.key, ctx.asOfEntry, w.removal),
+        }));
+      const deletes: Planned[] = writes
+        .filter((w) => w.kind === 'delete')
+        .map((w) => ({ wid: w.wid, hash: w.hash, kind: 'delete', id: w.held!.id, exists: true }));
       if (upserts.length) {
         const res = await upsertBodies(
           upserts.map((u) => u.body!),
@@ -451,7 +429,6 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       return out;
     },
-
     async count() {
       const res = await call(`a count of ${file.object} records`, async (c) => {
         const q = await c.query(`SELECT COUNT() FROM ${file.object} WHERE ${ext} != null`);
@@ -459,7 +436,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       });
       return res.totalSize;
     },
-  };
+  });
 
   /**
    * What a delivery of this one record would do: plan() decides, exactly as for a page; the
