@@ -80,6 +80,8 @@ const SinkConfig = z.discriminatedUnion('type', [
     email: z.string().optional(),
     apiToken: z.string().optional(),
     oauthToken: z.string().optional(),
+    /** This sink's circuit-breaker limits, over the top-level `safety` defaults. */
+    safety: SafetyOverrideSettings.optional(),
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
@@ -92,6 +94,8 @@ const SinkConfig = z.discriminatedUnion('type', [
     clientId: z.string().optional(),
     clientSecret: z.string().optional(),
     authority: z.string().optional(),
+    /** This sink's circuit-breaker limits, over the top-level `safety` defaults. */
+    safety: SafetyOverrideSettings.optional(),
   }),
   z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'sink names are lowercase letters, digits, - and _'),
@@ -340,8 +344,7 @@ export function parseSinksEnv(value: string): unknown[] {
     const example = MAPPING_EXAMPLES[type as keyof typeof MAPPING_EXAMPLES];
     if (example) {
       if (!arg) throw new ConfigError(`WDSYNC_SINKS: "${item}" needs a mapping file, e.g. ${example}`);
-      // Only the Salesforce sink holds deactivations and deletions for the circuit breaker.
-      if (type !== 'salesforce') return { name, type, mapping: arg };
+      // Every mapped sink holds its deactivations and deletions for the circuit breaker.
       const [mapping, query] = arg.split('?', 2);
       return { name, type, mapping, ...safetyArg(item, query) };
     }

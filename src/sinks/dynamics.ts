@@ -4,14 +4,7 @@ import type { NormalizedWorker } from '../domain/worker-record';
 import { boundText } from '../errors/bound';
 import { ErrorType, TypedError } from '../errors/types';
 import type { Mapping } from '../mapping/mapping-file';
-import {
-  type Held,
-  mappedResult,
-  mappingDigest,
-  type PlannedWrite,
-  planMappedWrites,
-  writeValues,
-} from './mapped-plan';
+import { deliverMapped, type Held, mappingDigest, type PlannedWrite, writeValues } from './mapped-plan';
 import {
   connectionFailure,
   httpFailure,
@@ -22,12 +15,12 @@ import {
   waitHeartbeating,
 } from './target-http';
 import { explainMapped } from './mapped-explain';
+import { mappedLifecycle } from './mapped-lifecycle';
 import type {
   DeliveryContext,
   DeliveryResult,
   ExplainContext,
   RecordFailure,
-  RecordOutcome,
   Sink,
   SinkExplanation,
 } from './types';
@@ -268,9 +261,16 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
     return { kind: 'upsert' as const, req: { collection: set, key, data, inChangeSet: false, ...condition } };
   }
 
-  async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
-    const { writes, skipped } = await planMappedWrites({ mapping, digest, ctx, records, lookup });
-    const outcomes: RecordOutcome[] = [...skipped];
+  /**
+   * Writes as $batch requests of up to 1,000 operations: per write, landed (or, for a deactivation
+   * or deletion, found gone already) or refused with Dataverse's error code.
+   */
+  async function writeRows(
+    writes: PlannedWrite<Held>[],
+    asOfEntry: string,
+    heartbeat?: () => void,
+  ): Promise<{ done: PlannedWrite<Held>[]; failures: RecordFailure[] }> {
+    const done: PlannedWrite<Held>[] = [];
     const failures: RecordFailure[] = [];
     for (let i = 0; i < writes.length; i += DATAVERSE_BATCH) {
       const batch = writes.slice(i, i + DATAVERSE_BATCH);
@@ -279,24 +279,24 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
         (api) => {
           api.startBatch();
           for (const w of batch) {
-            const r = request(w, ctx.asOfEntry);
+            const r = request(w, asOfEntry);
             if (r.kind === 'delete') api.deleteRecord(r.req);
             else api.upsert(r.req);
           }
           return api.executeBatch({ inChangeSet: false, continueOnError: true });
         },
-        ctx.heartbeat,
+        heartbeat,
       );
-      ctx.heartbeat?.();
+      heartbeat?.();
       batch.forEach((w, k) => {
         const r = results[k] as unknown;
         if (!isDwaError(r)) {
-          outcomes.push({ wid: w.wid, hash: w.hash, action: w.kind === 'create' ? 'inserted' : 'updated' });
+          done.push(w);
           return;
         }
         // Gone already: nothing left to delete or deactivate.
         if (r.status === 404 && (w.kind === 'delete' || w.kind === 'deactivate')) {
-          outcomes.push({ wid: w.wid, hash: w.hash, action: w.kind === 'delete' ? 'updated' : 'unchanged' });
+          done.push(w);
           return;
         }
         if (r.status === 429 || r.status! >= 500)
@@ -312,8 +312,45 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
         });
       });
     }
-    return mappedResult(outcomes, failures);
+    return { done, failures };
   }
+
+  function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
+    return deliverMapped({
+      mapping,
+      digest,
+      ctx,
+      records,
+      lookup,
+      async write(writes) {
+        const { done, failures } = await writeRows(writes, ctx.asOfEntry, ctx.heartbeat);
+        return { written: done.map((w) => ({ w, created: w.kind === 'create' })), failures };
+      },
+    });
+  }
+
+  /** Deactivations (update-only upserts of the deactivate fields) and deletions the delivery core decided on. */
+  const lifecycle = mappedLifecycle({
+    mapping,
+    lookup,
+    async write(ws, ctx) {
+      const { done, failures } = await writeRows(ws, ctx.asOfEntry, ctx.heartbeat);
+      return { done: done.map((w) => w.wid), failures };
+    },
+    async count() {
+      // The rows holding a match key: ours. Dataverse counts up to 5,000, a conservative base above that.
+      const r = await call(`a count of ${set} rows`, (api) =>
+        api.retrieveMultiple({
+          collection: set,
+          select: [keyField],
+          filter: `${keyField} ne null`,
+          count: true,
+          top: 1,
+        }),
+      );
+      return r.oDataCount ?? r.value.length;
+    },
+  });
 
   /** What a delivery of this one record would do, decided by the same plan as a page; writes nothing. */
   function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
@@ -387,6 +424,7 @@ export function createDataverseSink(o: DataverseSinkOptions): Sink {
       }
     },
     deliverPage,
+    lifecycle,
     explain,
     async close() {
       token = undefined;

@@ -25,7 +25,7 @@ export async function explainMapped<H extends Held>(o: {
   const { mapping, record, ectx } = o;
   const file = mapping.file;
   const deliveredHashes = new Map(ectx.deliveredHash ? [[record.wid, ectx.deliveredHash]] : []);
-  const { writes, skipped } = await planMappedWrites({
+  const { writes, skipped, held } = await planMappedWrites({
     mapping,
     digest: o.digest,
     ctx: { key: { runId: 'explain', page: 0 }, asOfEntry: ectx.asOfEntry, deliveredHashes },
@@ -36,16 +36,18 @@ export async function explainMapped<H extends Held>(o: {
   const current = await o.current(m.key);
   const mapped = m.inScope ? { ...m.values, ...(current ? {} : m.createOnly) } : undefined;
   const base = { inScope: m.inScope, key: m.key, current, ...(mapped ? { target: mapped } : {}) };
+  // A leaver the target holds: the delivery core deactivates or deletes it, behind the breaker.
+  const t = held[0];
+  if (t)
+    return {
+      ...base,
+      action: t.kind as 'deactivate' | 'delete',
+      target: o.body(t),
+      reason: `terminated, and actions.onTermination is "${t.kind}"${t.kind === 'deactivate' ? ': writes the deactivate fields' : ''} (held for the run's circuit breaker)`,
+    };
   const w = writes[0];
   if (w) {
     const target = o.body(w);
-    if (w.kind === 'delete' || w.kind === 'deactivate')
-      return {
-        ...base,
-        action: w.kind,
-        target,
-        reason: `terminated, and actions.onTermination is "${w.kind}"${w.kind === 'deactivate' ? ': writes the deactivate fields' : ''}`,
-      };
     if (current && holds(current, target, file.asOfField))
       return { ...base, action: 'unchanged', target, reason: `the ${o.noun} already holds these values` };
     return {

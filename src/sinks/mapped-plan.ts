@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { lifecycleAction, type MappedRecord, type Mapping, ownedByAnother } from '../mapping/mapping-file';
 import { contentHash } from './hash';
-import type { DeliveryContext, DeliveryResult, RecordFailure, RecordOutcome } from './types';
+import type { DeliveryContext, DeliveryResult, HeldAction, RecordFailure, RecordOutcome } from './types';
 
 /**
  * What a mapped business target (Zendesk, Dataverse) must write for one page: the records whose
@@ -26,14 +26,23 @@ export interface Held {
 
 export interface PlannedWrite<H extends Held> {
   wid: string;
+  workerId?: string;
   hash: string;
   kind: WriteKind;
   m: MappedRecord;
   held?: H;
+  /** A removal (the worker is gone from Workday): the mapped record has its ids only. */
+  removal?: boolean;
 }
 
 export interface WritePlan<H extends Held> {
+  /** Creates and updates, written with the page. */
   writes: PlannedWrite<H>[];
+  /**
+   * Deactivations and deletions of records the target holds (terminations): never written with
+   * the page, but handed to the delivery core, which holds them for the run's circuit breaker.
+   */
+  held: PlannedWrite<H>[];
   /** Records that need no write: recorded as seen, so only a change to the record brings them back. */
   skipped: RecordOutcome[];
 }
@@ -52,7 +61,7 @@ export async function planMappedWrites<H extends Held>(o: {
 }): Promise<WritePlan<H>> {
   const file = o.mapping.file;
   const skipped: RecordOutcome[] = [];
-  const changed: { wid: string; m: MappedRecord; hash: string }[] = [];
+  const changed: { wid: string; workerId: string; m: MappedRecord; hash: string }[] = [];
   for (const r of o.records) {
     const hash = createHash('sha256')
       .update(`${contentHash(r)}:${o.digest}`)
@@ -65,14 +74,15 @@ export async function planMappedWrites<H extends Held>(o: {
     const lifecycle = lifecycleAction(file, m);
     if (lifecycle === 'nothing' || (!lifecycle && !m.inScope))
       skipped.push({ wid: r.wid, hash, action: 'unchanged' });
-    else changed.push({ wid: r.wid, m, hash });
+    else changed.push({ wid: r.wid, workerId: r.workerId, m, hash });
   }
   const held = changed.length ? await o.lookup(lookupKeys(file, changed)) : new Map<string, H>();
   const writes: PlannedWrite<H>[] = [];
+  const terminations: PlannedWrite<H>[] = [];
   const resolved = changed.map((c) => ({ ...c, m: { ...c.m, key: leaverKey(file, c.m, held) } }));
   const writers = onePerKey(resolved);
   for (const c of resolved) {
-    const { wid, m, hash } = c;
+    const { wid, workerId, m, hash } = c;
     const h = held.get(m.key);
     const skip = () => skipped.push({ wid, hash, action: 'unchanged' });
     if (!writers.has(c)) {
@@ -88,13 +98,14 @@ export async function planMappedWrites<H extends Held>(o: {
     // A worker who leaves before ever reaching the target gets no record there, and a WID that
     // left (a contingent worker converted) leaves alone the person's record another WID now owns.
     if (lifecycle === 'delete' || lifecycle === 'deactivate') {
-      if (h && !ownedByAnother(h, wid)) writes.push({ wid, hash, kind: lifecycle, m, held: h });
+      if (h && !ownedByAnother(h, wid))
+        terminations.push({ wid, workerId, hash, kind: lifecycle, m, held: h });
       else skip();
     } else if (h ? file.actions.update : file.actions.create)
-      writes.push({ wid, hash, kind: h ? 'update' : 'create', m, held: h });
+      writes.push({ wid, workerId, hash, kind: h ? 'update' : 'create', m, held: h });
     else skip();
   }
-  return { writes, skipped };
+  return { writes, skipped, held: terminations };
 }
 
 /**
@@ -140,18 +151,71 @@ export function onePerKey<T extends { m: MappedRecord }>(changed: T[]): Set<T> {
   return new Set(byKey.values());
 }
 
-/** The values one planned write sends, before the sink's own shaping (stamp and key added). */
+/** The held actions a page hands the delivery core, from the plan's terminations. */
+export function heldActions(terminations: PlannedWrite<Held>[]): HeldAction[] {
+  return terminations.map((w) => ({
+    wid: w.wid,
+    workerId: w.workerId,
+    event: 'termination',
+    action: w.kind as HeldAction['action'],
+    hash: w.hash,
+  }));
+}
+
+/**
+ * The values one planned write sends, before the sink's own shaping (stamp and key added). A
+ * deactivation sends the mapped values too (with update on) when the source still has the
+ * worker; a removed worker's record is gone, so only its deactivate fields are written.
+ */
 export function writeValues(
   w: PlannedWrite<Held>,
   update: boolean,
 ): Record<string, string | number | boolean | null> {
-  if (w.kind === 'deactivate') return { ...(update ? w.m.values : {}), ...w.m.deactivate };
+  if (w.kind === 'deactivate') return { ...(update && !w.removal ? w.m.values : {}), ...w.m.deactivate };
   return w.kind === 'create' ? { ...w.m.values, ...w.m.createOnly } : { ...w.m.values };
 }
 
-/** A delivery result from the page's outcomes and refusals. */
-export function mappedResult(outcomes: RecordOutcome[], failures: RecordFailure[]): DeliveryResult {
+/** A delivery result from the page's outcomes, refusals and held terminations. */
+export function mappedResult(
+  outcomes: RecordOutcome[],
+  failures: RecordFailure[],
+  held: PlannedWrite<Held>[] = [],
+): DeliveryResult {
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
   for (const x of outcomes) counts[x.action]++;
-  return { alreadyDelivered: false, ...counts, outcomes, ...(failures.length ? { failures } : {}) };
+  return {
+    alreadyDelivered: false,
+    ...counts,
+    outcomes,
+    ...(failures.length ? { failures } : {}),
+    ...(held.length ? { held: heldActions(held) } : {}),
+  };
+}
+
+/**
+ * One page to a mapped target: planned, its creates and updates written by the sink, its
+ * terminations handed back to the delivery core (which applies them behind the circuit breaker).
+ */
+export async function deliverMapped<H extends Held>(o: {
+  mapping: Mapping;
+  digest: string;
+  ctx: DeliveryContext;
+  records: NormalizedWorker[];
+  lookup: (keys: string[]) => Promise<Map<string, H>>;
+  /** Writes creates and updates: per write landed (created or not), or refused. */
+  write: (
+    writes: PlannedWrite<H>[],
+  ) => Promise<{ written: { w: PlannedWrite<H>; created: boolean }[]; failures: RecordFailure[] }>;
+}): Promise<DeliveryResult> {
+  const { writes, skipped, held } = await planMappedWrites(o);
+  const { written, failures } = await o.write(writes);
+  const outcomes: RecordOutcome[] = [
+    ...skipped,
+    ...written.map(({ w, created }) => ({
+      wid: w.wid,
+      hash: w.hash,
+      action: created ? ('inserted' as const) : ('updated' as const),
+    })),
+  ];
+  return mappedResult(outcomes, failures, held);
 }

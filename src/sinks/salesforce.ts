@@ -4,13 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { ErrorType, TypedError } from '../errors/types';
-import {
-  lifecycleAction,
-  type MappedRecord,
-  type Mapping,
-  matchKeyOf,
-  ownedByAnother,
-} from '../mapping/mapping-file';
+import { lifecycleAction, type MappedRecord, type Mapping, ownedByAnother } from '../mapping/mapping-file';
+import { mappedLifecycle } from './mapped-lifecycle';
 import { contentHash } from './hash';
 import { createSalesforceSession, type SalesforceCredentials } from './salesforce-auth';
 import { leaverKey, lookupKeys, onePerKey } from './mapped-plan';
@@ -21,7 +16,6 @@ import type {
   DeliveryResult,
   ExplainContext,
   HeldAction,
-  LifecycleItem,
   RecordFailure,
   RecordOutcome,
   Sink,
@@ -384,11 +378,19 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     return { writes, skipped, held };
   }
 
-  /** The body that deactivates a record: its deactivate fields (and, with update on, its values). */
-  function deactivation(m: MappedRecord, key: string, asOfEntry: string): Record<string, unknown> {
+  /**
+   * The body that deactivates a record: its deactivate fields (and, with update on, its values,
+   * unless the worker was removed: its record is gone, so its values would all be empty).
+   */
+  function deactivation(
+    m: MappedRecord,
+    key: string,
+    asOfEntry: string,
+    removal = false,
+  ): Record<string, unknown> {
     return {
       attributes: { type: file.object },
-      ...(file.actions.update ? m.values : {}),
+      ...(file.actions.update && !removal ? m.values : {}),
       ...m.deactivate,
       ...(file.asOfField ? { [file.asOfField]: asOfEntry } : {}),
       [ext]: key,
@@ -414,65 +416,27 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
     });
   }
 
-  const lifecycle: SinkLifecycle = {
-    async removals(absent) {
-      const action = file.actions.onRemoval;
-      if (action === 'nothing') return [];
-      // Under a person key a removed WID answers for the record it owns, found by the owner field.
-      const keyed = absent
-        .map((a) => ({ ...a, key: owner ? a.wid : matchKeyOf(file, a) }))
-        .filter((a): a is typeof a & { key: string } => Boolean(a.key));
-      const found = await existing(
-        keyed.map((a) => a.key),
-        owner ?? ext,
-      );
-      return keyed
-        .filter((a) => found.has(a.key))
-        .map((a) => ({ wid: a.wid, workerId: a.workerId, event: 'removal' as const, action }));
-    },
-
-    async apply(ctx, items: LifecycleItem[]) {
+  /** Terminations and removals the delivery core decided on: shared with the other mapped targets. */
+  const lifecycle: SinkLifecycle = mappedLifecycle({
+    mapping,
+    lookup: existing,
+    // Under a person key a WID acts only on the record it owns, found by the owner field: the
+    // person's record is left alone once another of its WIDs (the converted employee) wrote it.
+    ...(owner ? { lookupOwned: (wids: string[]) => existing(wids, owner) } : {}),
+    async write(writes, ctx) {
       const out = { done: [] as string[], failures: [] as RecordFailure[] };
-      const keyed: { i: LifecycleItem; key: string; m?: MappedRecord }[] = [];
-      for (const i of items) {
-        // A removed worker has no record any more: the deactivate fields see its ids only.
-        const record = i.record ?? ({ wid: i.wid, workerId: i.workerId } as NormalizedWorker);
-        // Under a person key a WID acts only on the record it owns, found by the owner field: the
-        // person's record is left alone once another of its WIDs (the converted employee) wrote it.
-        const key = owner ? i.wid : matchKeyOf(file, { wid: i.wid, workerId: record.workerId });
-        if (!key) {
-          out.failures.push({
-            wid: i.wid,
-            code: 'NO_MATCH_KEY',
-            message: `no ${file.matchKey.from} to match on`,
-          });
-          continue;
-        }
-        keyed.push({ i, key, m: i.action === 'deactivate' ? await mapping.map(record) : undefined });
-      }
-      const found = keyed.length
-        ? await existing(
-            keyed.map((k) => k.key),
-            owner ?? ext,
-          )
-        : new Map<string, SfHeld>();
-      const upserts: Planned[] = [];
-      const deletes: Planned[] = [];
-      for (const { i, key, m } of keyed) {
-        const h = found.get(key);
-        // Gone already, or written since by a newer snapshot: nothing left for this run to do.
-        if (!h || (h.asOf && Date.parse(h.asOf) > Date.parse(ctx.asOfEntry))) out.done.push(i.wid);
-        else if (i.action === 'delete')
-          deletes.push({ wid: i.wid, hash: i.hash ?? '', kind: 'delete', id: h.id, exists: true });
-        else
-          upserts.push({
-            wid: i.wid,
-            hash: i.hash ?? '',
-            kind: 'upsert',
-            exists: true,
-            body: deactivation(m!, h.key, ctx.asOfEntry),
-          });
-      }
+      const upserts: Planned[] = writes
+        .filter((w) => w.kind === 'deactivate')
+        .map((w) => ({
+          wid: w.wid,
+          hash: w.hash,
+          kind: 'upsert',
+          exists: true,
+          body: deactivation(w.m, w.m.key, ctx.asOfEntry, w.removal),
+        }));
+      const deletes: Planned[] = writes
+        .filter((w) => w.kind === 'delete')
+        .map((w) => ({ wid: w.wid, hash: w.hash, kind: 'delete', id: w.held!.id, exists: true }));
       if (upserts.length) {
         const res = await upsertBodies(
           upserts.map((u) => u.body!),
@@ -493,7 +457,6 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       }
       return out;
     },
-
     async count() {
       const res = await call(`a count of ${file.object} records`, async (c) => {
         const q = await c.query(`SELECT COUNT() FROM ${file.object} WHERE ${ext} != null`);
@@ -501,7 +464,7 @@ export function createSalesforceSink(o: SalesforceSinkOptions): Sink {
       });
       return res.totalSize;
     },
-  };
+  });
 
   /**
    * What a delivery of this one record would do: plan() decides, exactly as for a page; the

@@ -3,14 +3,7 @@ import type { NormalizedWorker } from '../domain/worker-record';
 import { boundText } from '../errors/bound';
 import { ErrorType, TypedError } from '../errors/types';
 import type { Mapping } from '../mapping/mapping-file';
-import {
-  type Held,
-  mappedResult,
-  mappingDigest,
-  type PlannedWrite,
-  planMappedWrites,
-  writeValues,
-} from './mapped-plan';
+import { deliverMapped, type Held, mappingDigest, type PlannedWrite, writeValues } from './mapped-plan';
 import {
   connectionFailure,
   httpFailure,
@@ -21,12 +14,12 @@ import {
   waitHeartbeating,
 } from './target-http';
 import { explainMapped } from './mapped-explain';
+import { mappedLifecycle } from './mapped-lifecycle';
 import type {
   DeliveryContext,
   DeliveryResult,
   ExplainContext,
   RecordFailure,
-  RecordOutcome,
   Sink,
   SinkExplanation,
 } from './types';
@@ -277,18 +270,24 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
     }
   }
 
-  async function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
-    const { writes, skipped } = await planMappedWrites({ mapping, digest, ctx, records, lookup });
-    const outcomes: RecordOutcome[] = [...skipped];
+  /**
+   * Users written through create_or_update_many jobs of 100, each job polled at once: per write,
+   * whether Zendesk created or updated the user, or the refusal with its code.
+   */
+  async function upsertUsers(
+    writes: PlannedWrite<ZdHeld>[],
+    asOfEntry: string,
+    heartbeat?: () => void,
+  ): Promise<{ written: { w: PlannedWrite<ZdHeld>; created: boolean }[]; failures: RecordFailure[] }> {
+    const written: { w: PlannedWrite<ZdHeld>; created: boolean }[] = [];
     const failures: RecordFailure[] = [];
-    const upserts = writes.filter((w) => w.kind !== 'delete');
     const batches: { batch: PlannedWrite<ZdHeld>[]; jobId: string }[] = [];
-    for (let i = 0; i < upserts.length; i += ZENDESK_BATCH) {
+    for (let i = 0; i < writes.length; i += ZENDESK_BATCH) {
       const batch: PlannedWrite<ZdHeld>[] = [];
       const users = [];
-      for (const w of upserts.slice(i, i + ZENDESK_BATCH)) {
+      for (const w of writes.slice(i, i + ZENDESK_BATCH)) {
         try {
-          users.push(await userBody(w, ctx.asOfEntry));
+          users.push(await userBody(w, asOfEntry));
           batch.push(w);
         } catch (e) {
           // An organization Zendesk refuses (its name taken by another) fails its members alone.
@@ -302,20 +301,16 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
         'users/create_or_update_many.json',
         `a bulk upsert of ${users.length} users`,
         { users },
-        ctx.heartbeat,
+        heartbeat,
       );
       batches.push({ batch, jobId: r.job_status.id });
     }
     for (const { batch, jobId } of batches) {
-      const job = await poll(jobId, ctx.heartbeat);
+      const job = await poll(jobId, heartbeat);
       batch.forEach((w, i) => {
         const r = job.results?.find((x) => x.index === i) ?? job.results?.[i];
         if (r && (r.status === 'Created' || r.status === 'Updated'))
-          outcomes.push({
-            wid: w.wid,
-            hash: w.hash,
-            action: r.status === 'Created' ? 'inserted' : 'updated',
-          });
+          written.push({ w, created: r.status === 'Created' });
         else
           failures.push({
             wid: w.wid,
@@ -324,16 +319,55 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
           });
       });
     }
-    for (const w of writes.filter((x) => x.kind === 'delete')) {
-      try {
-        await call('DELETE', `users/${w.held!.id}.json`, 'a user delete', undefined, ctx.heartbeat);
-      } catch (e) {
-        if (!(e instanceof TypedError && / HTTP 404:/.test(e.message))) throw e;
-      }
-      outcomes.push({ wid: w.wid, hash: w.hash, action: 'updated' });
-    }
-    return mappedResult(outcomes, failures);
+    return { written, failures };
   }
+
+  function deliverPage(ctx: DeliveryContext, records: NormalizedWorker[]): Promise<DeliveryResult> {
+    return deliverMapped({
+      mapping,
+      digest,
+      ctx,
+      records,
+      lookup,
+      write: (writes) => upsertUsers(writes, ctx.asOfEntry, ctx.heartbeat),
+    });
+  }
+
+  /** Deactivations (the deactivate fields, as an upsert) and deletions the delivery core decided on. */
+  const lifecycle = mappedLifecycle({
+    mapping,
+    lookup,
+    async write(ws, ctx) {
+      const { written, failures } = await upsertUsers(
+        ws.filter((w) => w.kind === 'deactivate'),
+        ctx.asOfEntry,
+        ctx.heartbeat,
+      );
+      const done = written.map(({ w }) => w.wid);
+      for (const w of ws.filter((x) => x.kind === 'delete')) {
+        try {
+          await call('DELETE', `users/${w.held!.id}.json`, 'a user delete', undefined, ctx.heartbeat);
+          done.push(w.wid);
+        } catch (e) {
+          if (!(e instanceof TypedError && e.type === ErrorType.TargetRequest && !e.retryable)) throw e;
+          // Gone already: nothing left to delete. Any other refusal is this user's alone.
+          if (/ HTTP 404:/.test(e.message)) done.push(w.wid);
+          else
+            failures.push({
+              wid: w.wid,
+              code: `HTTP_${/HTTP (\d+)/.exec(e.message)?.[1] ?? '4xx'}`,
+              message: e.message,
+            });
+        }
+      }
+      return { done, failures };
+    },
+    async count() {
+      // Zendesk counts users by role, not by external_id: the base is every user of the account.
+      const r = await call<{ count: { value: number } }>('GET', 'users/count.json', 'a count of users');
+      return r.count.value;
+    },
+  });
 
   /** What a delivery of this one record would do, decided by the same plan as a page; writes nothing. */
   function explain(record: NormalizedWorker, ectx: ExplainContext): Promise<SinkExplanation> {
@@ -418,6 +452,7 @@ export function createZendeskSink(o: ZendeskSinkOptions): Sink {
         );
     },
     deliverPage,
+    lifecycle,
     explain,
     async close() {
       orgs.clear();

@@ -19,11 +19,12 @@ import {
   startSalesforceSimulator,
 } from '../../src/targets/salesforce/simulator';
 import { startRelease } from '../../src/replay/release';
-import { approveDestructiveUpdate, progressQuery } from '../../src/workflows/messages';
+import { approveDestructiveUpdate } from '../../src/workflows/messages';
 import { STATE } from '../../src/workflows/search-attributes';
 import type { RunSummary } from '../../src/workflows/types';
 import { createHarness, type Harness, PG_URL, sinkRows } from '../helpers/harness';
 import { until } from '../helpers/snapshot';
+import { awaitingApproval, heldActions } from '../helpers/targets';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 const WORKERS = 300;
@@ -128,24 +129,7 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
     return new Map(res.records.map((r) => [r.Workday_ID__c as string, r]));
   }
 
-  async function held(runId: string) {
-    const db = await openDb(PG_URL);
-    try {
-      const r = await db.query<{
-        wid: string;
-        event: string;
-        action: string;
-        status: string;
-        decided_by: string;
-      }>(
-        `SELECT wid, event, action, status, decided_by FROM "${h.schema}".held_actions WHERE run_id = $1 AND sink = 'crm'`,
-        [runId],
-      );
-      return r.rows;
-    } finally {
-      await db.close();
-    }
-  }
+  const held = (runId: string) => heldActions(h.schema, 'crm', runId);
 
   async function openLetters(sink: string) {
     const db = await openDb(PG_URL);
@@ -154,14 +138,6 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
     } finally {
       await db.close();
     }
-  }
-
-  async function awaitingApproval(handle: WorkflowHandle) {
-    await until(
-      async () => (await handle.query(progressQuery)).state === 'AwaitingApproval',
-      'AwaitingApproval',
-    );
-    return handle.query(progressQuery);
   }
 
   let refusedWids: string[] = [];
@@ -273,20 +249,11 @@ describe('Salesforce: per-sink dead letters and the circuit breaker (issue 14)',
       `${terminatedInCrm.length} terminations held, ${updatedAlready.length} updates applied meanwhile`,
     );
 
-    // The state is published right after the webhook's activity: wait for that workflow task.
-    let state: unknown;
-    await until(
-      async () => {
-        state = (await h.client.workflow.getHandle(handle.workflowId).describe()).typedSearchAttributes.get(
-          STATE,
-        );
-        return state === 'AwaitingApproval';
-      },
-      'the Web UI filter sees AwaitingApproval',
-      30_000,
-    ).catch(() => {
-      assert.equal(state, 'AwaitingApproval', 'the Web UI filter sees it');
-    });
+    // The workflow sets the search attribute once the run.awaiting_approval notification is out
+    // (an activity), a moment after the progress query already shows the wait.
+    const state = async () =>
+      (await h.client.workflow.getHandle(handle.workflowId).describe()).typedSearchAttributes.get(STATE);
+    await until(async () => (await state()) === 'AwaitingApproval', 'the Web UI filter sees it');
     const [status, wrong, noSink] = await Promise.all([
       cli(['status', handle.workflowId]),
       cli(['approve', handle.workflowId, '--sink', 'postgres']),

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamicsWebApi } from 'dynamics-web-api';
+import type { DynamicsWebApi } from 'dynamics-web-api';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { loadMapping, type MappedRecord } from '../../src/mapping/mapping-file';
 import type { StartOptions } from '../../src/runs/start';
 import { type DataverseSimulatorHandle, startDataverseSimulator } from '../../src/targets/dynamics/simulator';
 import { createHarness, type Harness } from '../helpers/harness';
 import { mappedWorkers, mustWrite, runPinned } from '../helpers/mapped-run';
+import { dataverseClient, dataverseSink } from '../helpers/targets';
 
 const WORKERS = 300;
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'dynamics-contact.json');
@@ -35,38 +36,11 @@ describe('Dataverse sink: full sync and delta into the simulator (issue 15)', { 
         faults: { latency: { baseMs: 2, perWorkerMs: 0, jitterMs: 2 } },
       },
       config: {
-        sinks: [
-          { name: 'postgres', type: 'postgres' },
-          {
-            name: 'dataverse',
-            type: 'dynamics',
-            mapping: EXAMPLE,
-            url: dv.url,
-            authority: dv.authority,
-            tenantId: dv.tenantId,
-            clientId: dv.clientId,
-            clientSecret: dv.clientSecret,
-          },
-        ],
+        sinks: [{ name: 'postgres', type: 'postgres' }, dataverseSink(dv, 'dataverse', EXAMPLE)],
       },
     });
     await h.startInProcessWorkers();
-    api = new DynamicsWebApi({
-      serverUrl: dv.url,
-      dataApi: { version: '9.2' },
-      onTokenRefresh: async () => {
-        const res = await fetch(dv.tokenUrl, {
-          method: 'POST',
-          body: new URLSearchParams({
-            grant_type: 'client_credentials',
-            client_id: dv.clientId,
-            client_secret: dv.clientSecret,
-            scope: `${dv.url}/.default`,
-          }),
-        });
-        return ((await res.json()) as { access_token: string }).access_token;
-      },
-    });
+    api = dataverseClient(dv);
   });
   after(async () => {
     await h?.close();

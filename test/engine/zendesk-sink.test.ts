@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from 'node-zendesk';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { loadMapping, type MappedRecord } from '../../src/mapping/mapping-file';
 import type { StartOptions } from '../../src/runs/start';
 import { type ZendeskSimulatorHandle, startZendeskSimulator } from '../../src/targets/zendesk/simulator';
 import { createHarness, type Harness } from '../helpers/harness';
 import { mappedWorkers, mustWrite, runPinned } from '../helpers/mapped-run';
+import { zendeskClient, zendeskSink } from '../helpers/targets';
 
 const WORKERS = 300;
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'zendesk-user.json');
@@ -27,7 +27,7 @@ type ZdUser = Record<string, unknown> & {
 describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { timeout: 300_000 }, () => {
   let h: Harness;
   let zd: ZendeskSimulatorHandle;
-  let client: ReturnType<typeof createClient>;
+  let client: ReturnType<typeof zendeskClient>;
 
   before(async () => {
     zd = await startZendeskSimulator({ port: 0 });
@@ -39,26 +39,11 @@ describe('Zendesk sink: full sync and delta into the simulator (issue 15)', { ti
         faults: { latency: { baseMs: 2, perWorkerMs: 0, jitterMs: 2 } },
       },
       config: {
-        sinks: [
-          { name: 'postgres', type: 'postgres' },
-          {
-            name: 'desk',
-            type: 'zendesk',
-            mapping: EXAMPLE,
-            url: zd.url,
-            email: zd.email,
-            apiToken: zd.apiToken,
-          },
-        ],
+        sinks: [{ name: 'postgres', type: 'postgres' }, zendeskSink(zd, 'desk', EXAMPLE)],
       },
     });
     await h.startInProcessWorkers();
-    client = createClient({
-      endpointUri: `${zd.url}/api/v2`,
-      username: zd.email,
-      token: zd.apiToken,
-      subdomain: 'acme',
-    } as never);
+    client = zendeskClient(zd);
   });
   after(async () => {
     await h?.close();

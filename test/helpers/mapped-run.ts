@@ -1,25 +1,27 @@
-import type { AsOf } from '../../src/domain/as-of';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import type { MappedRecord, Mapping } from '../../src/mapping/mapping-file';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import { type Harness, sinkRows } from './harness';
-
-/** The harness simulator's tenant is at -08:00: its effective date is the day there. */
-const TZ_MS = 8 * 3_600_000;
+import { pinSimNow } from './snapshot';
 
 /**
- * A run of the business-target tests: the frozen Workday clock moves a minute on, the run is pinned
- * to that moment, and the test waits for its summary.
+ * A run of the business-target tests, started: the frozen Workday clock moves a minute on and the
+ * run is pinned to that moment.
  */
-export async function runPinned(h: Harness, opts: Omit<StartOptions, 'asOf'> = {}) {
+export async function startPinned(h: Harness, opts: Omit<StartOptions, 'asOf'> = {}) {
   h.sim.admin.clock.advance(60_000);
-  const entryMoment = h.sim.admin.clock.now();
-  const asOf: AsOf = {
-    entryMoment,
-    effectiveDate: new Date(Date.parse(entryMoment) - TZ_MS).toISOString().slice(0, 10),
-  };
-  const { handle } = await startSync(h.client, h.cfg, { pageSize: 100, concurrency: 3, asOf, ...opts });
-  return handle.result();
+  const { handle } = await startSync(h.client, h.cfg, {
+    pageSize: 100,
+    concurrency: 3,
+    asOf: pinSimNow(h),
+    ...opts,
+  });
+  return handle;
+}
+
+/** A pinned run of the business-target tests, to its summary. */
+export async function runPinned(h: Harness, opts: Omit<StartOptions, 'asOf'> = {}) {
+  return (await startPinned(h, opts)).result();
 }
 
 /** The ground truth: every worker the PostgreSQL sink holds, with what the mapping makes of it. */

@@ -143,16 +143,23 @@ describe('Zendesk sink', () => {
     });
   });
 
-  it('suspends a leaver it holds, skips one it never held, and refuses a missing user field at start', async () => {
+  it('holds a leaver it holds for the breaker and suspends it once applied, skips one it never held, and refuses a missing user field at start', async () => {
     await sink.deliverPage(ctx(), [worker(1)]);
-    const r = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [
-      worker(1, { terminated: true, active: false, terminationDate: '2026-01-01' }),
-      worker(2, { terminated: true, active: false }),
-    ]);
-    assert.deepEqual([r.updated, r.unchanged], [1, 1]);
+    const leaver = worker(1, { terminated: true, active: false, terminationDate: '2026-01-01' });
+    const at = { asOfEntry: '2026-01-02T00:00:00.000Z' };
+    const r = await sink.deliverPage(ctx(at), [leaver, worker(2, { terminated: true, active: false })]);
+    assert.deepEqual([r.inserted, r.updated, r.unchanged], [0, 0, 1]);
+    assert.deepEqual(
+      r.held?.map((h) => [h.wid, h.workerId, h.event, h.action]),
+      [[leaver.wid, 'W1', 'termination', 'deactivate']],
+    );
+    assert.equal(zd.admin.users()[0]!.suspended, false, 'not written with the page');
+    const applied = await sink.lifecycle!.apply(at, [{ ...r.held![0]!, record: leaver }]);
+    assert.deepEqual(applied, { done: [leaver.wid], failures: [] });
     const u = zd.admin.users()[0]!;
     assert.equal(u.suspended, true);
     assert.equal(u.user_fields.termination_date, '2026-01-01');
+    assert.equal(await sink.lifecycle!.count(), 1);
     const file = loadMapping(ZD_EXAMPLE, 'zendesk').file;
     const bad = make(
       parseMapping({ ...file, fields: { ...file.fields, 'user_fields.nope': 'wid' } }, 'x.json', 'zendesk'),
@@ -167,6 +174,103 @@ describe('Zendesk sink', () => {
       credentials: zendeskCredentials({ apiToken: 'x' }, zd.env),
     });
     await assert.rejects(wrong.init(), (e: TypedError) => e.type === 'TargetAuthError' && !e.retryable);
+  });
+
+  it('proposes removals of users it holds as onRemoval says; deactivates with the deactivate fields only, deletes', async () => {
+    await sink.deliverPage(ctx(), workers(3));
+    const file = loadMapping(ZD_EXAMPLE, 'zendesk').file;
+    const withRemoval = (onRemoval: 'deactivate' | 'delete') =>
+      make(parseMapping({ ...file, actions: { ...file.actions, onRemoval } }, 'r.json', 'zendesk'));
+    const absent = [
+      { wid: worker(0).wid, workerId: 'W0' },
+      { wid: worker(9).wid, workerId: 'W9' },
+    ];
+    assert.deepEqual(await sink.lifecycle!.removals(absent), [], 'the example mapping does nothing');
+    const deactivating = withRemoval('deactivate');
+    const proposed = await deactivating.lifecycle!.removals(absent);
+    assert.deepEqual(proposed, [
+      { wid: worker(0).wid, workerId: 'W0', event: 'removal', action: 'deactivate' },
+    ]);
+    const at = { asOfEntry: '2026-01-02T00:00:00.000Z' };
+    assert.deepEqual(await deactivating.lifecycle!.apply(at, proposed), {
+      done: [worker(0).wid],
+      failures: [],
+    });
+    const u = zd.admin.users().find((x) => x.external_id === worker(0).wid)!;
+    assert.equal(u.suspended, true);
+    assert.equal(u.name, 'F0 L0', 'a removed worker has no record: only the deactivate fields are written');
+    const deleting = withRemoval('delete');
+    const del = await deleting.lifecycle!.removals(absent);
+    assert.equal(del[0]?.action, 'delete');
+    assert.deepEqual(await deleting.lifecycle!.apply(at, del), { done: [worker(0).wid], failures: [] });
+    assert.deepEqual(
+      zd.admin
+        .users()
+        .map((x) => x.external_id)
+        .sort(),
+      [worker(1).wid, worker(2).wid].sort(),
+    );
+    assert.deepEqual(
+      await deleting.lifecycle!.apply(at, del),
+      { done: [worker(0).wid], failures: [] },
+      'gone already',
+    );
+    assert.deepEqual(await deleting.lifecycle!.removals(absent), [], 'nothing left to remove');
+  });
+
+  it('users join their organization through a default membership, which moves when the worker moves', async () => {
+    const list = async (path: string) => {
+      const res = await fetch(`${zd.url}/api/v2/${path}`, {
+        headers: { Authorization: `Bearer ${zd.oauthToken}` },
+      });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { organization_memberships: Record<string, unknown>[] })
+        .organization_memberships;
+    };
+    await sink.deliverPage(ctx(), workers(3));
+    const user = () => zd.admin.users().find((u) => u.external_id === worker(1).wid)!;
+    const orgId = (ext: string) => zd.admin.organizations().find((o) => o.external_id === ext)!.id;
+    assert.deepEqual(
+      (await list(`users/${user().id}/organization_memberships.json`)).map((m) => [
+        m.organization_id,
+        m.organization_name,
+        m.default,
+      ]),
+      [[orgId('SUP-1'), 'Org 1', true]],
+    );
+    // Someone adds the user to another organization by hand; the sink leaves that membership alone.
+    const manual = await fetch(`${zd.url}/api/v2/organizations/create_or_update.json`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${zd.oauthToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ organization: { external_id: 'PROJECT-X', name: 'Project X' } }),
+    });
+    const px = ((await manual.json()) as { organization: { id: number } }).organization.id;
+    const added = await fetch(`${zd.url}/api/v2/organization_memberships.json`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${zd.oauthToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ organization_membership: { user_id: user().id, organization_id: px } }),
+    });
+    assert.equal(added.status, 201);
+    const moved = worker(1);
+    moved.organizations = { supervisoryOrgId: 'SUP-2', supervisoryOrgName: 'Org 2' };
+    const r = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [moved]);
+    assert.equal(r.updated, 1);
+    assert.equal(user().organization_id, orgId('SUP-2'));
+    assert.deepEqual(
+      (await list(`users/${user().id}/organization_memberships.json`)).map((m) => [
+        m.organization_id,
+        m.default,
+      ]),
+      [
+        [orgId('SUP-2'), true],
+        [px, null],
+      ],
+    );
+    assert.deepEqual(
+      (await list(`organizations/${orgId('SUP-1')}/organization_memberships.json`)).map((m) => m.user_id),
+      [],
+      'no member of the old organization any more',
+    );
   });
 
   it('never lets a page of an older snapshot write over a newer one (overlapping runs)', async () => {
@@ -204,11 +308,15 @@ describe('Zendesk sink', () => {
     const gone = await e(leaver);
     assert.equal(gone.action, 'deactivate');
     assert.equal((gone.target as { suspended: boolean }).suspended, true);
+    assert.match(gone.reason, /held for the run's circuit breaker/);
     assert.equal((await e(worker(3, { terminated: true, active: false }))).action, 'nothing');
     assert.equal(zd.admin.users()[0]!.suspended, false, 'explain writes nothing');
     const d = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [leaver]);
-    assert.equal(d.updated, 1);
-    assert.equal(zd.admin.users()[0]!.suspended, true);
+    assert.deepEqual(
+      d.held?.map((h) => h.action),
+      ['deactivate'],
+      'the delivery holds what explain said',
+    );
   });
 });
 
@@ -294,12 +402,51 @@ describe('Dataverse sink', () => {
       sink.deliverPage(ctx(), workers(2, 5)),
       (e: ApplicationFailure) => e.type === 'TargetThrottled' && e.nextRetryDelay === 300_000,
     );
-    const r = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [
-      worker(0, { terminated: true, active: false }),
-    ]);
-    assert.equal(r.updated, 1);
-    const row = dv.admin.rows('contacts').find((x) => x.wd_workdayid === worker(0).wid)!;
-    assert.deepEqual([row.statecode, row.statuscode, row.wd_active], [1, 2, false]);
+    const leaver = worker(0, { terminated: true, active: false });
+    const at = { asOfEntry: '2026-01-02T00:00:00.000Z' };
+    const r = await sink.deliverPage(ctx(at), [leaver]);
+    assert.deepEqual(
+      [r.updated, r.held?.map((h) => [h.wid, h.event, h.action])],
+      [0, [[leaver.wid, 'termination', 'deactivate']]],
+    );
+    const row = () => dv.admin.rows('contacts').find((x) => x.wd_workdayid === worker(0).wid)!;
+    assert.equal(row().statecode, 0, 'held, not written with the page');
+    assert.deepEqual(await sink.lifecycle!.apply(at, [{ ...r.held![0]!, record: leaver }]), {
+      done: [leaver.wid],
+      failures: [],
+    });
+    assert.deepEqual([row().statecode, row().statuscode, row().wd_active], [1, 2, false]);
+    assert.equal(await sink.lifecycle!.count(), 2);
+  });
+
+  it('proposes removals of rows it holds as onRemoval says, deletes them, and counts what it holds', async () => {
+    await sink.deliverPage(ctx(), workers(3));
+    const file = loadMapping(DV_EXAMPLE, 'dynamics').file;
+    const deleting = make(
+      parseMapping({ ...file, actions: { ...file.actions, onRemoval: 'delete' } }, 'r.json', 'dynamics'),
+    );
+    const absent = [
+      { wid: worker(2).wid, workerId: 'W2' },
+      { wid: worker(7).wid, workerId: 'W7' },
+    ];
+    assert.deepEqual(await sink.lifecycle!.removals(absent), [], 'the example mapping does nothing');
+    const proposed = await deleting.lifecycle!.removals(absent);
+    assert.deepEqual(proposed, [{ wid: worker(2).wid, workerId: 'W2', event: 'removal', action: 'delete' }]);
+    const at = { asOfEntry: '2026-01-02T00:00:00.000Z' };
+    assert.deepEqual(await deleting.lifecycle!.apply(at, proposed), { done: [worker(2).wid], failures: [] });
+    assert.equal(await deleting.lifecycle!.count(), 2);
+    assert.deepEqual(
+      dv.admin
+        .rows('contacts')
+        .map((x) => x.wd_workdayid)
+        .sort(),
+      [worker(0).wid, worker(1).wid].sort(),
+    );
+    assert.deepEqual(
+      await deleting.lifecycle!.apply(at, proposed),
+      { done: [worker(2).wid], failures: [] },
+      'gone already',
+    );
   });
 
   it('refuses at start a column the table lacks, a non-key match field and wrong credentials', async () => {
@@ -369,7 +516,11 @@ describe('Dataverse sink', () => {
     assert.equal((gone.target as { statecode: number }).statecode, 1);
     assert.equal(dv.admin.rows('contacts')[0]!.statecode, 0, 'explain writes nothing');
     const d = await sink.deliverPage(ctx({ asOfEntry: '2026-01-02T00:00:00.000Z' }), [leaver]);
-    assert.equal(d.updated, 1);
+    assert.deepEqual(
+      d.held?.map((h) => h.action),
+      ['deactivate'],
+      'the delivery holds what explain said',
+    );
   });
 });
 
@@ -387,6 +538,21 @@ describe('sink specs', () => {
     assert.throws(
       () => parseSinksEnv('desk=zendesk'),
       /needs a mapping file, e\.g\. desk=zendesk:examples\/zendesk-user\.json/,
+    );
+    // Their circuit-breaker limits, as for Salesforce: in the spec, or the sink's `safety` in the file.
+    const limited = loadConfig(
+      {
+        WDSYNC_SINKS:
+          'desk=zendesk:examples/zendesk-user.json?maxDestructive=3,dataverse=dynamics:examples/dynamics-contact.json?maxDestructivePercent=5',
+      },
+      os.tmpdir(),
+    );
+    assert.deepEqual(
+      limited.sinks.map((s) => [s.name, 'safety' in s ? s.safety : undefined]),
+      [
+        ['desk', { maxDestructive: 3 }],
+        ['dataverse', { maxDestructivePercent: 5 }],
+      ],
     );
     const cfg = loadConfig({ WDSYNC_SINKS: 'postgres' }, os.tmpdir());
     const shown = redacted({

@@ -131,4 +131,66 @@ describe('Zendesk simulator with node-zendesk', () => {
     await assert.rejects(zd.jobstatuses.show(r.result.job_status.id), /404|not found/i);
     assert.equal(sim.admin.stats().expiredReads, 1);
   });
+
+  it('organization memberships: a user’s organization_id is its default one; create, create_many, make_default, delete', async () => {
+    const upsert = async (u: Record<string, unknown>) =>
+      ((await zd.users.createOrUpdate({ user: u } as never)) as unknown as { result: { id: number } }).result;
+    const org = async (ext: string) =>
+      (
+        (await zd.organizations.createOrUpdate({
+          organization: { external_id: ext, name: `Org ${ext}` },
+        } as never)) as unknown as { result: { id: number } }
+      ).result.id;
+    const [a, b, c] = [await org('A'), await org('B'), await org('C')];
+    const u = await upsert(user(1, { organization_id: a }));
+    const mine = async () =>
+      ((await zd.organizationmemberships.listByUser(u.id)) as unknown as Record<string, unknown>[]).map(
+        (m) => [m.organization_id, m.organization_name, m.default],
+      );
+    const orgOf = async () =>
+      ((await zd.users.show(u.id)) as unknown as { result: { organization_id: number | null } }).result
+        .organization_id;
+    assert.deepEqual(await mine(), [[a, 'Org A', true]]);
+    const made = (await zd.organizationmemberships.create({
+      user_id: u.id,
+      organization_id: b,
+    } as never)) as unknown as {
+      result: { id: number; default: boolean | null };
+    };
+    assert.equal(made.result.default, null, 'a second membership is not the default');
+    await assert.rejects(
+      zd.organizationmemberships.create({ user_id: u.id, organization_id: b } as never),
+      /422/,
+      'already a member',
+    );
+    const job = (await zd.organizationmemberships.createMany([
+      { user_id: u.id, organization_id: c },
+      { user_id: u.id, organization_id: a },
+    ] as never)) as unknown as { result: { job_status: { id: string } } };
+    const done = await jobResult(job.result.job_status.id);
+    assert.equal(done.status, 'completed');
+    assert.equal(done.results[0]!.index, 0);
+    assert.ok(done.results[0]!.id);
+    assert.deepEqual([done.results[1]!.index, done.results[1]!.error], [1, 'DuplicateValue']);
+    assert.deepEqual(await mine(), [
+      [a, 'Org A', true],
+      [b, 'Org B', null],
+      [c, 'Org C', null],
+    ]);
+    // Writing organization_id moves the default membership; the others stay.
+    await upsert(user(1, { organization_id: c }));
+    assert.deepEqual(await mine(), [
+      [c, 'Org C', true],
+      [b, 'Org B', null],
+    ]);
+    assert.equal(await orgOf(), c);
+    const inB = (await zd.organizationmemberships.listByOrganization(b)) as unknown as { id: number }[];
+    await zd.organizationmemberships.makeDefault(u.id, inB[0]!.id);
+    assert.equal(await orgOf(), b);
+    await zd.organizationmemberships.delete(inB[0]!.id);
+    assert.deepEqual(await mine(), [[c, 'Org C', true]], 'the next membership becomes the default');
+    await upsert(user(1, { organization_id: null }));
+    assert.deepEqual(await mine(), []);
+    assert.equal(await orgOf(), null);
+  });
 });

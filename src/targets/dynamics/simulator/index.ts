@@ -31,6 +31,8 @@ export {
 const API = '/api/data/v9.2';
 const MAX_BATCH = 1000;
 const DEFAULT_PAGE = 5000;
+/** Most rows $count reports (Dataverse: 5,000, with totalrecordcountlimitexceeded past it). */
+const COUNT_LIMIT = 5000;
 const ORG_ID = '2c1f0e00-0000-4000-8000-00000000cccc';
 const USER_ID = '7d3a4b00-0000-4000-8000-00000000dddd';
 const BU_ID = '8e4b5c00-0000-4000-8000-00000000eeee';
@@ -291,17 +293,22 @@ export async function startDataverseSimulator(
     }
     if (method === 'GET') {
       const top = url.searchParams.get('$top');
-      const all = store.query(p.set, {
+      const matching = store.query(p.set, {
         select,
         filter: url.searchParams.get('$filter') ?? undefined,
-        top: top === null ? undefined : Number(top),
         orderby: url.searchParams.get('$orderby') ?? undefined,
       });
+      const all = top === null ? matching : matching.slice(0, Number(top));
       const size = Number(/odata\.maxpagesize=(\d+)/.exec(prefer)?.[1] ?? DEFAULT_PAGE);
       const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
       const value = all.slice(skip, skip + size);
       const out: Record<string, unknown> = { '@odata.context': `${base}${API}/$metadata#${p.set}` };
-      if (url.searchParams.get('$count') === 'true') out['@odata.count'] = all.length;
+      // $count counts every row the filter matches, whatever $top says, and stops at 5,000 as Dataverse does.
+      if (url.searchParams.get('$count') === 'true') {
+        out['@odata.count'] = Math.min(matching.length, COUNT_LIMIT);
+        if (matching.length > COUNT_LIMIT)
+          out['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] = true;
+      }
       out.value = value;
       if (skip + size < all.length) {
         const next = new URL(url);

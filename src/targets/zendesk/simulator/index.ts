@@ -6,6 +6,7 @@ import { ZendeskFaultRule, ZendeskSimulatorOptions, type ZendeskSimulatorOptions
 import {
   RecordInvalid,
   type WriteEntry,
+  type ZendeskMembership,
   type ZendeskOrganization,
   type ZendeskStore,
   ZendeskStore as Store,
@@ -17,14 +18,16 @@ import {
  * shapes, so node-zendesk works against it unchanged. Under /api/v2 (with or without `.json`):
  * users (list, show, show_many by ids or external_ids, search by external_id, create_or_update,
  * create_or_update_many as a background job of at most 100), job_statuses (queued, working,
- * completed or failed; results kept for jobTtlMs, then 404), organizations (list, show_many,
- * create_or_update by external_id), user_fields. Auth: `<email>/token:<api token>` basic, or an
+ * completed or failed; results kept for jobTtlMs, then 404), users/count, organizations (list,
+ * show_many, create_or_update by external_id), organization_memberships (list for the account, a
+ * user or an organization; show, create, create_many as a job, delete, destroy_many, make_default;
+ * a user's organization_id is its default membership), user_fields. Auth: `<email>/token:<api token>` basic, or an
  * OAuth bearer token. Past requestsPerMinute every request is 429 with Retry-After. An admin API
  * under /__admin/ (and `admin` in process) for tests.
  */
 
 export { ZendeskSimulatorOptions, ZendeskFaultRule, type ZendeskSimulatorOptionsInput } from './options';
-export type { ZendeskUser, ZendeskOrganization } from './store';
+export type { ZendeskUser, ZendeskOrganization, ZendeskMembership } from './store';
 
 const MAX_MANY = 100;
 const PER_PAGE_MAX = 100;
@@ -41,32 +44,22 @@ class HttpError extends Error {
 
 const notFound = () => new HttpError(404, { error: 'RecordNotFound', description: 'Not found' });
 
-type JobResult =
-  | {
-      id: number;
-      index: number;
-      status: 'Created' | 'Updated';
-      external_id: string | null;
-      email: string | null;
-    }
-  | {
-      index: number;
-      status: 'Failed';
-      error: string;
-      details: string;
-      external_id: string | null;
-      id?: number;
-    };
+/** One task's result: its shape depends on the job type (Zendesk's job_statuses "Results"). */
+type JobResult = Record<string, unknown> & { index: number };
 
 interface Job {
   id: string;
+  /** Zendesk's job_type, e.g. "Bulk Create or Update Users". */
+  type: string;
   total: number;
   createdAt: number;
   status: 'queued' | 'working' | 'completed' | 'failed';
   results: JobResult[] | null;
   message: string | null;
   expiresAt?: number;
-  users: unknown[];
+  /** The tasks, dropped once done; each runs against the store when the job works. */
+  items: unknown[];
+  work: (item: unknown, index: number) => JobResult;
 }
 
 export interface ZendeskStats {
@@ -75,6 +68,7 @@ export interface ZendeskStats {
   rateLimited: number;
   users: number;
   organizations: number;
+  memberships: number;
   created: number;
   updated: number;
   recordFailures: Record<string, number>;
@@ -94,6 +88,7 @@ export interface ZendeskAdmin {
   expireJobs(): void;
   users(): ZendeskUser[];
   organizations(): ZendeskOrganization[];
+  memberships(): ZendeskMembership[];
   /** Every user write (created or updated) since the last reset, in order. */
   writes(): WriteEntry[];
 }
@@ -137,6 +132,7 @@ export async function startZendeskSimulator(
       rateLimited: counters.rateLimited,
       users: store.users.size,
       organizations: store.orgs.size,
+      memberships: store.memberships.size,
       created: store.counters.created,
       updated: store.counters.updated,
       recordFailures: { ...store.counters.failed },
@@ -163,6 +159,7 @@ export async function startZendeskSimulator(
     },
     users: () => [...store.users.values()].map((u) => structuredClone(u)),
     organizations: () => [...store.orgs.values()].map((o) => structuredClone(o)),
+    memberships: () => [...store.memberships.values()].map((m) => structuredClone(m)),
     writes: () => [...store.writes],
   };
 
@@ -192,7 +189,7 @@ export async function startZendeskSimulator(
       status: j.status,
       message: j.message,
       results: j.results,
-      job_type: 'Bulk Create or Update Users',
+      job_type: j.type,
     };
   }
 
@@ -212,35 +209,151 @@ export async function startZendeskSimulator(
           j.status = 'failed';
           j.message = 'Failed: the job was interrupted (injected)';
         } else {
-          j.results = j.users.map((u, index): JobResult => {
-            const ext = (u as { external_id?: unknown })?.external_id;
-            const external_id = ext === undefined || ext === null ? null : String(ext);
-            const rule = faults.fire('validation');
-            try {
-              if (rule)
-                store.fail(
-                  new RecordInvalid('UserUpdateError', rule.message ?? 'User failed validation (injected)'),
-                );
-              const { user, created } = store.upsertUser(u);
-              return {
-                id: user.id,
-                index,
-                status: created ? 'Created' : 'Updated',
-                external_id,
-                email: user.email,
-              };
-            } catch (e) {
-              if (!(e instanceof RecordInvalid)) throw e;
-              return { index, status: 'Failed', error: e.error, details: e.details, external_id };
-            }
-          });
+          j.results = j.items.map(j.work);
           j.status = 'completed';
           j.message = `Completed at ${new Date().toISOString()}`;
         }
         j.expiresAt = faults.fire('expireResults') ? 0 : Date.now() + opts.jobTtlMs;
-        j.users = [];
+        j.items = [];
       });
     });
+  }
+
+  /** Queues a background job of at most 100 tasks and answers with its status, as Zendesk does. */
+  function queue(type: string, items: unknown, what: string, work: Job['work']): { job_status: unknown } {
+    if (!Array.isArray(items) || items.length === 0)
+      throw new HttpError(400, { error: 'InvalidValue', description: `${what}: must be a non-empty array` });
+    if (items.length > MAX_MANY)
+      throw new HttpError(400, {
+        error: 'TooManyValues',
+        description: `${what}: no more than ${MAX_MANY} per request`,
+      });
+    const job: Job = {
+      id: `V3-${randomBytes(16).toString('hex')}`,
+      type,
+      total: items.length,
+      createdAt: Date.now(),
+      status: 'queued',
+      results: null,
+      message: null,
+      items,
+      work,
+    };
+    jobs.set(job.id, job);
+    schedule(job);
+    return { job_status: jobView(job) };
+  }
+
+  /** One user of create_or_update_many: Created or Updated with its id, or Failed with Zendesk's error. */
+  function userTask(u: unknown, index: number): JobResult {
+    const ext = (u as { external_id?: unknown })?.external_id;
+    const external_id = ext === undefined || ext === null ? null : String(ext);
+    const rule = faults.fire('validation');
+    try {
+      if (rule)
+        store.fail(new RecordInvalid('UserUpdateError', rule.message ?? 'User failed validation (injected)'));
+      const { user, created } = store.upsertUser(u);
+      return { id: user.id, index, status: created ? 'Created' : 'Updated', external_id, email: user.email };
+    } catch (e) {
+      if (!(e instanceof RecordInvalid)) throw e;
+      return { index, status: 'Failed', error: e.error, details: e.details, external_id };
+    }
+  }
+
+  /** One membership of create_many: a bulk create's result is the new id and the index. */
+  function membershipTask(m: unknown, index: number): JobResult {
+    try {
+      return { id: store.createMembership(m).id, index };
+    } catch (e) {
+      if (!(e instanceof RecordInvalid)) throw e;
+      return { index, error: e.error, details: e.details };
+    }
+  }
+
+  const membershipInvalid = (e: RecordInvalid) =>
+    new HttpError(422, {
+      error: 'RecordInvalid',
+      description: 'Record validation errors',
+      details: { base: [{ description: e.details, error: e.error }] },
+    });
+
+  /** The Organization Memberships API, at /organization_memberships and under a user or organization. */
+  async function memberships(
+    req: IncomingMessage,
+    url: URL,
+    scope: { user?: number; org?: number },
+    rest: string[],
+  ): Promise<{ status: number; body: unknown } | undefined> {
+    const method = req.method ?? 'GET';
+    const [b, c] = rest;
+    const view = (m: Parameters<typeof store.membershipView>[0]) => store.membershipView(m);
+    if (scope.user !== undefined && !store.users.has(scope.user)) throw notFound();
+    if (scope.org !== undefined && !store.orgs.has(scope.org)) throw notFound();
+    if (!b && method === 'GET') {
+      const list =
+        scope.user !== undefined
+          ? store.membershipsOf(scope.user)
+          : [...store.memberships.values()].filter(
+              (m) => scope.org === undefined || m.organization_id === scope.org,
+            );
+      return { status: 200, body: page(list.map(view), url, 'organization_memberships') };
+    }
+    if (!b && method === 'POST' && scope.org === undefined) {
+      const body = await json(req);
+      const input = {
+        ...(body.organization_membership as object),
+        ...(scope.user !== undefined ? { user_id: scope.user } : {}),
+      };
+      try {
+        return { status: 201, body: { organization_membership: view(store.createMembership(input)) } };
+      } catch (e) {
+        if (!(e instanceof RecordInvalid)) throw e;
+        throw membershipInvalid(e);
+      }
+    }
+    if (b === 'create_many' && method === 'POST' && scope.user === undefined && scope.org === undefined) {
+      const body = await json(req);
+      return {
+        status: 200,
+        body: queue(
+          'Bulk Create Organization Memberships',
+          body.organization_memberships,
+          'organization_memberships',
+          membershipTask,
+        ),
+      };
+    }
+    if (b === 'destroy_many' && method === 'DELETE' && scope.user === undefined && scope.org === undefined)
+      return {
+        status: 200,
+        body: queue('Bulk Delete Organization Memberships', idList(url, 'ids'), 'ids', (id, index) =>
+          store.deleteMembership(Number(id))
+            ? { id: Number(id), index, action: 'delete', success: true, status: 'Deleted' }
+            : {
+                id: Number(id),
+                index,
+                action: 'delete',
+                success: false,
+                status: 'Failed',
+                error: 'RecordNotFound',
+              },
+        ),
+      };
+    if (!b || !/^\d+$/.test(b)) return undefined;
+    const m = store.memberships.get(Number(b));
+    const mine = m && (scope.user === undefined || m.user_id === scope.user);
+    if (c === 'make_default' && method === 'PUT' && scope.user !== undefined) {
+      if (!mine || !store.makeDefault(scope.user, m.id)) throw notFound();
+      return { status: 200, body: { organization_memberships: store.membershipsOf(scope.user).map(view) } };
+    }
+    if (c) return undefined;
+    if (!mine) throw notFound();
+    if (method === 'GET') return { status: 200, body: { organization_membership: view(m) } };
+    if (method === 'DELETE') {
+      store.deleteMembership(m.id);
+      return { status: 204, body: undefined };
+    }
+    return undefined;
   }
 
   function page<T>(items: T[], url: URL, key: string): unknown {
@@ -310,30 +423,18 @@ export async function startZendeskSimulator(
       }
       if (b === 'create_or_update_many' && method === 'POST') {
         const body = await json(req);
-        const users = body.users;
-        if (!Array.isArray(users) || users.length === 0)
-          throw new HttpError(400, {
-            error: 'InvalidValue',
-            description: 'users: must be a non-empty array',
-          });
-        if (users.length > MAX_MANY)
-          throw new HttpError(400, {
-            error: 'TooManyValues',
-            description: `users: no more than ${MAX_MANY} per request`,
-          });
-        counters.batchSizes.push(users.length);
-        const job: Job = {
-          id: `V3-${randomBytes(16).toString('hex')}`,
-          total: users.length,
-          createdAt: Date.now(),
-          status: 'queued',
-          results: null,
-          message: null,
-          users,
-        };
-        jobs.set(job.id, job);
-        schedule(job);
-        return ok({ job_status: jobView(job) });
+        const job = queue('Bulk Create or Update Users', body.users, 'users', userTask);
+        counters.batchSizes.push((body.users as unknown[]).length);
+        return ok(job);
+      }
+      if (b === 'count' && !c && method === 'GET') {
+        const role = url.searchParams.get('role');
+        const value = [...store.users.values()].filter((u) => !role || u.role === role).length;
+        return ok({ count: { value, refreshed_at: `${new Date().toISOString().slice(0, 19)}Z` } });
+      }
+      if (b && /^\d+$/.test(b) && c === 'organization_memberships') {
+        const r = await memberships(req, url, { user: Number(b) }, seg.slice(3));
+        if (r) return r;
       }
       if (b === 'create_or_update' && method === 'POST') {
         const body = await json(req);
@@ -383,6 +484,14 @@ export async function startZendeskSimulator(
         return ok({ job_status: jobView(j) });
       }
       return ok({ job_statuses: [...jobs.values()].map(jobView) });
+    }
+    if (a === 'organization_memberships') {
+      const r = await memberships(req, url, {}, seg.slice(1));
+      if (r) return r;
+    }
+    if (a === 'organizations' && b && /^\d+$/.test(b) && c === 'organization_memberships') {
+      const r = await memberships(req, url, { org: Number(b) }, seg.slice(3));
+      if (r) return r;
     }
     if (a === 'organizations') {
       if (!b && method === 'GET') return ok(page([...store.orgs.values()], url, 'organizations'));
@@ -436,6 +545,7 @@ export async function startZendeskSimulator(
       return adminRoute(req, res, url.pathname.slice(9).replace(/\/$/, ''), admin, {
         'GET users': admin.users,
         'GET organizations': admin.organizations,
+        'GET memberships': admin.memberships,
         'GET writes': admin.writes,
         'POST expire-jobs': () => {
           admin.expireJobs();

@@ -1,9 +1,12 @@
 import type { ZendeskSimulatorOptions } from './options';
 
 /**
- * The account's users and organizations, and what the Users and Organizations APIs do to them:
- * create-or-update matched on `external_id` (then `email`, as Zendesk does for users), Zendesk's
- * validation messages, custom user fields under `user_fields`.
+ * The account's users, organizations and organization memberships, and what the Users,
+ * Organizations and Organization Memberships APIs do to them: create-or-update matched on
+ * `external_id` (then `email`, as Zendesk does for users), Zendesk's validation messages, custom
+ * user fields under `user_fields`. A user's `organization_id` is its default membership's
+ * organization: setting it moves the default membership there (the user's other memberships
+ * stay), null ends it; a user's first membership is its default.
  */
 
 export type Json = string | number | boolean | null;
@@ -42,6 +45,18 @@ export interface ZendeskOrganization {
   tags: string[];
 }
 
+export interface ZendeskMembership {
+  id: number;
+  url: string;
+  user_id: number;
+  organization_id: number;
+  /** True for the user's default membership; null otherwise (Zendesk's "if false, returns null"). */
+  default: true | null;
+  view_tickets: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A refused record, as a job result or a 422 body carries it. */
 export class RecordInvalid extends Error {
   constructor(
@@ -76,6 +91,7 @@ const stamp = (now: number) => `${new Date(now).toISOString().slice(0, 19)}Z`;
 export class ZendeskStore {
   users = new Map<number, ZendeskUser>();
   orgs = new Map<number, ZendeskOrganization>();
+  memberships = new Map<number, ZendeskMembership>();
   private seq = 360_000_000_000;
   /** Every user write, in order, for tests that ask exactly what changed. */
   writes: WriteEntry[] = [];
@@ -90,6 +106,7 @@ export class ZendeskStore {
   reset(): void {
     this.users.clear();
     this.orgs.clear();
+    this.memberships.clear();
     this.writes = [];
     this.counters = { created: 0, updated: 0, failed: {} };
   }
@@ -191,6 +208,7 @@ export class ZendeskStore {
       JSON.stringify({ ...existing, updated_at: 0 }) !== JSON.stringify({ ...next, updated_at: 0 });
     if (changed) next.updated_at = now;
     this.users.set(next.id, next);
+    if (u.organization_id !== undefined) this.moveDefault(next.id, next.organization_id);
     this.writes.push({ external_id: next.external_id, action: existing ? 'updated' : 'created' });
     existing ? this.counters.updated++ : this.counters.created++;
     return { user: next, created: !existing };
@@ -217,6 +235,7 @@ export class ZendeskStore {
     const u = this.users.get(id);
     if (!u) return undefined;
     this.users.delete(id);
+    for (const m of this.membershipsOf(id)) this.memberships.delete(m.id);
     this.writes.push({ external_id: u.external_id, action: 'deleted' });
     return { ...u, active: false };
   }
@@ -248,5 +267,101 @@ export class ZendeskStore {
     };
     this.orgs.set(id, org);
     return { org, created: !existing };
+  }
+
+  /** A user's memberships: the default first, then by organization name (as Zendesk lists them). */
+  membershipsOf(userId: number): ZendeskMembership[] {
+    const name = (m: ZendeskMembership) => this.orgs.get(m.organization_id)?.name ?? '';
+    return [...this.memberships.values()]
+      .filter((m) => m.user_id === userId)
+      .sort(
+        (a, b) => Number(Boolean(b.default)) - Number(Boolean(a.default)) || name(a).localeCompare(name(b)),
+      );
+  }
+
+  /** A membership as the API shows it, with its organization's current name. */
+  membershipView(m: ZendeskMembership): ZendeskMembership & { organization_name: string | null } {
+    return { ...m, organization_name: this.orgs.get(m.organization_id)?.name ?? null };
+  }
+
+  /** The user's organization_id follows its default membership. */
+  private syncUser(userId: number): void {
+    const u = this.users.get(userId);
+    if (!u) return;
+    let list = this.membershipsOf(userId);
+    if (list.length && !list.some((m) => m.default)) {
+      list[0]!.default = true;
+      list = this.membershipsOf(userId);
+    }
+    u.organization_id = list.find((m) => m.default)?.organization_id ?? null;
+  }
+
+  /** `organization_id` written on a user: its default membership moves to that organization, or ends (null). */
+  private moveDefault(userId: number, orgId: number | null): void {
+    const list = this.membershipsOf(userId);
+    const current = list.find((m) => m.default);
+    if (current?.organization_id === orgId) return;
+    if (current) this.memberships.delete(current.id);
+    if (orgId !== null) {
+      const there = list.find((m) => m.organization_id === orgId);
+      for (const m of list) m.default = null;
+      if (there) there.default = true;
+      else this.addMembership(userId, orgId, true);
+    }
+    this.syncUser(userId);
+  }
+
+  private addMembership(userId: number, orgId: number, isDefault: boolean): ZendeskMembership {
+    const now = stamp(this.now());
+    const id = this.nextId();
+    const m: ZendeskMembership = {
+      id,
+      url: `${this.base()}/api/v2/organization_memberships/${id}.json`,
+      user_id: userId,
+      organization_id: orgId,
+      default: isDefault ? true : null,
+      view_tickets: false,
+      created_at: now,
+      updated_at: now,
+    };
+    this.memberships.set(id, m);
+    return m;
+  }
+
+  /** POST organization_memberships (and each of create_many): 422 when the user is already a member. */
+  createMembership(input: unknown): ZendeskMembership {
+    const o = (input ?? {}) as Record<string, unknown>;
+    const userId = Number(o.user_id);
+    const orgId = Number(o.organization_id);
+    if (!this.users.has(userId)) throw new RecordInvalid('RecordInvalid', 'User: cannot be blank');
+    if (!this.orgs.has(orgId)) throw new RecordInvalid('RecordInvalid', 'Organization: cannot be blank');
+    const list = this.membershipsOf(userId);
+    if (list.some((m) => m.organization_id === orgId))
+      throw new RecordInvalid('DuplicateValue', 'User: is already a member of this organization');
+    const isDefault = o.default === true || list.length === 0;
+    if (isDefault) for (const m of list) m.default = null;
+    const m = this.addMembership(userId, orgId, isDefault);
+    this.syncUser(userId);
+    return m;
+  }
+
+  /** DELETE organization_memberships/{id}: a default membership's place goes to the user's next one. */
+  deleteMembership(id: number): ZendeskMembership | undefined {
+    const m = this.memberships.get(id);
+    if (!m) return undefined;
+    this.memberships.delete(id);
+    this.syncUser(m.user_id);
+    return m;
+  }
+
+  /** PUT users/{user_id}/organization_memberships/{id}/make_default. */
+  makeDefault(userId: number, id: number): ZendeskMembership | undefined {
+    const m = this.memberships.get(id);
+    if (!m || m.user_id !== userId) return undefined;
+    for (const x of this.membershipsOf(userId)) x.default = null;
+    m.default = true;
+    m.updated_at = stamp(this.now());
+    this.syncUser(userId);
+    return m;
   }
 }
