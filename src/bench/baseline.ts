@@ -6,6 +6,7 @@ import { createPostgresSink } from '../sinks/postgres';
 import { createRecordsPacker } from '../staging/codec';
 import type { StagingStore } from '../staging/types';
 import { createWorkdayClient, parseWorkdayConfig } from '../workday';
+import { PageSlots } from '../workflows/page-slots';
 import type { PageRequestSpec } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 
@@ -13,8 +14,10 @@ import type { AsOf } from '../domain/as-of';
  * The two baselines of issue 6: the same pages fetched and delivered with the same code wdsync's
  * activities run (Workday client and request mapping, raw gzip + checksum, filesystem staging,
  * PostgreSQL sink, end-of-run finalize), with no Temporal at all. `batch` is the classic nightly
- * job: one page after another. `pool` keeps `concurrency` pages in flight in one process, like
- * wdsync, but nothing survives a crash: it is the price of durability that wdsync is compared to.
+ * job: one page after another. `pool` is pipelined as wdsync is, by the same rule (PageSlots):
+ * `concurrency` fetches in flight, deliveries beside them up to `deliveryConcurrency` (the
+ * worker's sink slots), and fetches waiting once more than `backlog` staged pages await delivery.
+ * Nothing survives a crash: it is the price of durability that wdsync is compared to.
  * Not included here (wdsync does them): the audit trail rows and Temporal's own bookkeeping.
  */
 
@@ -48,7 +51,17 @@ export interface BaselineEnv {
 
 export async function runBaseline(
   env: BaselineEnv,
-  o: { kind: 'batch' | 'pool'; pageSize: number; concurrency: number; runId: string; asOf: AsOf },
+  o: {
+    kind: 'batch' | 'pool';
+    pageSize: number;
+    concurrency: number;
+    /** pool: staged pages awaiting delivery beyond `concurrency` (wdsync's --backlog). */
+    backlog: number;
+    /** pool: deliveries at once (the worker's sinkConcurrencyPerWorker). */
+    deliveryConcurrency: number;
+    runId: string;
+    asOf: AsOf;
+  },
   onPage?: (done: number, total: number) => void,
 ): Promise<BaselineResult> {
   const client = createWorkdayClient(
@@ -60,7 +73,8 @@ export async function runBaseline(
   const spec: PageRequestSpec = { runId: o.runId, tenant: env.tenant, pageSize: o.pageSize, asOf: o.asOf };
   const r = { fetchMs: 0, sinkMs: 0, sinkRows: 0, inserted: 0, updated: 0, unchanged: 0, workers: 0 };
 
-  async function onePage(page: number) {
+  /** Workday → staging, as the fetchPage activity does. */
+  async function fetchPage(page: number) {
     const key = { runId: o.runId, page };
     // As the fetchPage activity does: gzip the raw body for audit and checksum it while it streams.
     const gzip = createGzip();
@@ -84,7 +98,12 @@ export async function runBaseline(
     sha.digest('hex');
     r.fetchMs += performance.now() - f0;
     await env.staging.put(key, { rawGzip, records: await packer.finish(), deadLetters: res.deadLetters });
-    // As deliverPage does: the sink reads the page back from staging.
+    r.workers += res.rows;
+  }
+
+  /** Staging → the sink, as deliverPage does: the sink reads the page back from staging. */
+  async function deliverPage(page: number) {
+    const key = { runId: o.runId, page };
     const records = await env.staging.getRecords(key);
     const s0 = performance.now();
     const d = await sink.deliverPage({ key, asOfEntry: o.asOf.entryMoment }, records);
@@ -93,7 +112,6 @@ export async function runBaseline(
     r.inserted += d.inserted;
     r.updated += d.updated;
     r.unchanged += d.unchanged;
-    r.workers += res.rows;
   }
 
   const cpu0 = process.cpuUsage();
@@ -105,19 +123,12 @@ export async function runBaseline(
     let done = 0;
     if (o.kind === 'batch') {
       for (let p = 1; p <= pages; p++) {
-        await onePage(p);
+        await fetchPage(p);
+        await deliverPage(p);
         onPage?.(++done, pages);
       }
     } else {
-      let next = 1;
-      const lane = async () => {
-        while (next <= pages) {
-          const p = next++;
-          await onePage(p);
-          onPage?.(++done, pages);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(o.concurrency, pages) }, lane));
+      await pipeline(pages, o, fetchPage, deliverPage, () => onPage?.(++done, pages));
     }
     await sink.finalizeRun?.({
       runId: o.runId,
@@ -147,4 +158,49 @@ export async function runBaseline(
     client.close();
     await sink.close();
   }
+}
+
+/**
+ * Pages 1..N through fetch then delivery, with wdsync's slot rule: a page starts when PageSlots
+ * has room, frees its fetch slot once staged, and waits for one of `deliveryConcurrency` delivery
+ * slots. Rejects with the first error, as Promise.all would.
+ */
+async function pipeline(
+  pages: number,
+  o: { concurrency: number; backlog: number; deliveryConcurrency: number },
+  fetch: (page: number) => Promise<void>,
+  deliver: (page: number) => Promise<void>,
+  onDone: () => void,
+): Promise<void> {
+  const slots = new PageSlots(true, o.backlog);
+  const waiting: number[] = [];
+  let delivering = 0;
+  let next = 1;
+  let ended = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (delivering < o.deliveryConcurrency && waiting.length) {
+        const p = waiting.shift()!;
+        delivering += 1;
+        deliver(p).then(() => {
+          delivering -= 1;
+          slots.ended(p);
+          onDone();
+          if (++ended === pages) resolve();
+          else pump();
+        }, reject);
+      }
+      while (next <= pages && slots.hasRoom(o.concurrency)) {
+        const p = next++;
+        slots.started(p);
+        fetch(p).then(() => {
+          slots.fetched(p);
+          waiting.push(p);
+          pump();
+        }, reject);
+      }
+    };
+    if (pages === 0) resolve();
+    else pump();
+  });
 }

@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'faults',
   'sink',
   'events',
+  'slowsink',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -27,6 +28,7 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
   rss: '7 worker peak RSS during scenario 1',
   events: '8 Kafka event sink beside PostgreSQL: events/s, full and after 2% churn',
   startup: '9 CLI start-up: wdsync --help from compiled JavaScript vs transpiled TypeScript',
+  slowsink: '10 a sink +300 ms per page, then one failing 2 attempts per page, vs fault-free',
 };
 
 /**
@@ -103,7 +105,7 @@ export interface BenchOptions {
 /** Scenarios that need scenario 1's run (its time, its sink table, its staged pages). */
 export function withDependencies(selected: readonly Scenario[]): Scenario[] {
   const set = new Set(selected);
-  if (['rss', 'batch', 'pool', 'faults', 'sink', 'events'].some((s) => set.has(s as Scenario)))
+  if (['rss', 'batch', 'pool', 'faults', 'sink', 'events', 'slowsink'].some((s) => set.has(s as Scenario)))
     set.add('wdsync');
   return SCENARIOS.filter((s) => set.has(s));
 }

@@ -97,6 +97,26 @@ export function benchRows(r: BenchResults): Row[] {
     rows.push(['', 'ratio to fault-free', x(f.ratioToFaultFree), target('faults', 'time')]);
     rows.push(['', 'Workday requests per page', n(f.requestsPerPage, 3), target('faults', 'Workday')]);
   }
+  const ss = sc.slowsink;
+  if (ss) {
+    const d = ss.delayed as Obj;
+    const f = ss.flaky as Obj;
+    rows.push(['10 slow sink', 'sink +300 ms per page: wall time', s(d.wallMs)]);
+    rows.push([
+      '',
+      'ratio to fault-free',
+      x(d.ratioToFaultFree),
+      target('slowsink', 'time with a sink +300'),
+    ]);
+    rows.push(['', 'sink failing 2 attempts per page: wall time', s(f.wallMs)]);
+    rows.push(['', 'attempts refused', n(f.sinkFailedAttempts, 0)]);
+    rows.push([
+      '',
+      'ratio to fault-free',
+      x(f.ratioToFaultFree),
+      target('slowsink', 'time with a sink failing'),
+    ]);
+  }
   const m = sc.rss;
   if (m) {
     rows.push([

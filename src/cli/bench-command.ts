@@ -73,7 +73,7 @@ export function registerBenchCommand(program: Command) {
       intArg('--workers', 1, 5_000_000),
     )
     .option('--page-size <n>', 'workers per page (default 999)', intArg('--page-size', 1, 999))
-    .option('--concurrency <c>', 'pages in flight (default 8)', intArg('--concurrency', 1, 64))
+    .option('--concurrency <c>', 'Workday fetches in flight (default 8)', intArg('--concurrency', 1, 64))
     .option(
       '--worker-processes <n>',
       'wdsync worker processes serving the runs (default 1; scale-out)',

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { inFlightSplit } from '../workflows/run-rules';
 import type { DestructiveOutcome, RunProgress, RunSummary } from '../workflows/types';
 
 /**
@@ -31,7 +32,7 @@ export function createProgressRenderer(opts: { tty?: boolean } = {}) {
       }
       const fields = {
         pages: `${p.pagesDone}/${p.pagesTotal}`,
-        inflight: p.pagesInFlight,
+        inflight: `${p.pagesInFlight} in flight${inFlightSplit(p)}`,
         failed: p.pagesFailed,
         workers: `${p.workersFetched}/${p.totalResults}`,
         rate: p.workersPerSecond,
@@ -43,7 +44,7 @@ export function createProgressRenderer(opts: { tty?: boolean } = {}) {
           bar = new cliProgress.SingleBar(
             {
               format:
-                '{bar} {percentage}% | pages {pages} ({inflight} in flight, {failed} failed) | workers {workers} | {rate}/s | ETA {eta} | {state}',
+                '{bar} {percentage}% | pages {pages} ({inflight}, {failed} failed) | workers {workers} | {rate}/s | ETA {eta} | {state}',
               stream: process.stderr,
               hideCursor: true,
             },
@@ -56,7 +57,7 @@ export function createProgressRenderer(opts: { tty?: boolean } = {}) {
       } else if (Date.now() - lastLine > 5000 || p.pagesDone === p.pagesTotal) {
         lastLine = Date.now();
         process.stderr.write(
-          `[${p.state}] pages ${fields.pages} (${fields.inflight} in flight, ${fields.failed} failed), workers ${fields.workers}, ${fields.rate}/s, ETA ${fields.eta}\n`,
+          `[${p.state}] pages ${fields.pages} (${fields.inflight}, ${fields.failed} failed), workers ${fields.workers}, ${fields.rate}/s, ETA ${fields.eta}\n`,
         );
       }
     },

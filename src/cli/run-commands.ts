@@ -17,6 +17,8 @@ import {
   setConcurrencyUpdate,
 } from '../workflows/messages';
 import { runIdProblem } from '../workflows/ids';
+import { inFlightSplit } from '../workflows/run-rules';
+import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
 import { withStores } from '../deps';
@@ -36,8 +38,13 @@ export function registerRunCommands(program: Command) {
       .option('--page-size <n>', 'workers per page (Workday Count, 1..999)', intArg('--page-size', 1, 999))
       .option(
         '--concurrency <c>',
-        `pages in flight (1..${MAX_CONCURRENCY})`,
+        `Workday fetches in flight (1..${MAX_CONCURRENCY})`,
         intArg('--concurrency', 1, MAX_CONCURRENCY),
+      )
+      .option(
+        '--backlog <n>',
+        `staged pages awaiting delivery beyond --concurrency before fetches wait (0..${MAX_BACKLOG}, default ${DEFAULT_BACKLOG})`,
+        intArg('--backlog', 0, MAX_BACKLOG),
       )
       .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
       .option('--run-id <id>', 'run id; re-using the id of a running run attaches to it')
@@ -88,6 +95,7 @@ export function registerRunCommands(program: Command) {
           mode: o.mode as 'full' | 'delta',
           pageSize: o.pageSize as number | undefined,
           concurrency: o.concurrency as number | undefined,
+          backlog: o.backlog as number | undefined,
           sinks: o.sink as string[] | undefined,
           asOf,
           scope: scopeFromFlags(o as ScopeFlags),
@@ -175,7 +183,7 @@ export function registerRunCommands(program: Command) {
           else
             console.log(
               [
-                `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
+                `Run ${runId}: ${p.state} (Temporal: ${st.temporalStatus})\n  pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight${inFlightSplit(p)}, ${p.pagesFailed} failed\n  workers ${p.workersFetched}/${p.totalResults}, ${p.workersPerSecond}/s, concurrency ${p.concurrency}${p.backlog === undefined ? '' : `, backlog ${p.backlog}`}${p.paused ? ', paused' : ''}\n  started ${p.startedAt}`,
                 ...awaitingLines(p),
               ].join('\n'),
             );
@@ -226,7 +234,7 @@ export function registerRunCommands(program: Command) {
 
   program
     .command('concurrency <runId> <c>')
-    .description('change how many pages a running run keeps in flight')
+    .description('change how many Workday fetches a running run keeps in flight')
     .action(
       action(async (cfg, runId: string, c: string) => {
         const n = intArg('concurrency', 1, MAX_CONCURRENCY)(c);

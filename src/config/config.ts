@@ -11,6 +11,7 @@ import type { WorkdayConnectionId } from '../workflows/connection';
 import { KafkaSecurity, parseKafkaTarget } from '../kafka/target';
 import { DEFAULT_SAFETY } from '../safety/breaker';
 import { SafetyOverrideSettings, SafetySettings } from '../safety/settings';
+import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 
 /**
  * wdsync configuration: an optional JSON file (WDSYNC_CONFIG, or ./wdsync.config.json) overlaid by
@@ -140,7 +141,7 @@ const ownSchema = (base: string, name: string) => `${base}_${name.replace(/-/g, 
 
 /** Settings of one connection that the environment gives only to the default connection. */
 const CONNECTION_ENV =
-  /^(WORKDAY_|WDSYNC_SINKS$|WDSYNC_WORKDAY_RPS$|WDSYNC_WORKDAY_CONCURRENCY$|WDSYNC_SINK_CONCURRENCY$|WDSYNC_PAGE_SIZE$|WDSYNC_CONCURRENCY$)/;
+  /^(WORKDAY_|WDSYNC_SINKS$|WDSYNC_WORKDAY_RPS$|WDSYNC_WORKDAY_CONCURRENCY$|WDSYNC_SINK_CONCURRENCY$|WDSYNC_PAGE_SIZE$|WDSYNC_CONCURRENCY$|WDSYNC_BACKLOG$)/;
 
 export const ConfigSchema = z.object({
   /** The connection this configuration is of (`--tenant NAME`); `default` for the single-connection config. */
@@ -256,6 +257,8 @@ export const ConfigSchema = z.object({
   defaults: z.object({
     pageSize: z.coerce.number().int().min(1).max(999).default(999),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
+    /** Staged pages awaiting delivery beyond `concurrency` before fetches wait (src/workflows/page-slots.ts). */
+    backlog: z.coerce.number().int().min(0).max(MAX_BACKLOG).default(DEFAULT_BACKLOG),
     /** Deliver terminations due within this window now (e.g. 24h); see README "Termination look-ahead". */
     terminationLookahead: z
       .string()
@@ -692,6 +695,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       ...defined({
         pageSize: env.WDSYNC_PAGE_SIZE,
         concurrency: env.WDSYNC_CONCURRENCY,
+        backlog: env.WDSYNC_BACKLOG,
         terminationLookahead: env.WDSYNC_TERMINATION_LOOKAHEAD,
       }),
     },

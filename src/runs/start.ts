@@ -26,6 +26,7 @@ export type StartOptions = Partial<
     | 'mode'
     | 'pageSize'
     | 'concurrency'
+    | 'backlog'
     | 'sinks'
     | 'asOf'
     | 'scope'
@@ -67,6 +68,7 @@ export function buildRunInput(cfg: WdsyncConfig, opts: StartOptions): SyncRunInp
     connection: connectionOf(cfg),
     pageSize: opts.pageSize ?? cfg.defaults.pageSize,
     concurrency: opts.concurrency ?? cfg.defaults.concurrency,
+    backlog: opts.backlog ?? cfg.defaults.backlog,
     sinks,
     asOf: opts.asOf,
     timezone: cfg.workday.timezone,

@@ -6,7 +6,12 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Graceful: pages in flight finish, nothing new starts, the run ends CANCELLED with its counts. */
 export const cancelSignal = defineSignal('cancel');
-/** Changes the number of pages in flight; validated, effective at once. Returns the previous value. */
+/**
+ * From a page's child to its run, once the page is fetched and staged: its Workday slot is free
+ * while it is delivered (src/workflows/page-slots.ts).
+ */
+export const pageFetchedSignal = defineSignal<[number]>('pageFetched');
+/** Changes the number of Workday fetches in flight; validated, effective at once. Returns the previous value. */
 export const setConcurrencyUpdate = defineUpdate<number, [number]>('setConcurrency');
 export const progressQuery = defineQuery<RunProgress>('progress');
 /**

@@ -30,6 +30,11 @@ export interface RunRulesOptions {
    * so histories recorded before the rule replay as before; elsewhere it is always on.
    */
   emptyPageStopsPlan?: () => boolean;
+  /**
+   * Of the pages in flight, those still fetching, and the run's backlog bound; undefined while
+   * pages are not pipelined (page-slots.ts), so progress says only "in flight" as before.
+   */
+  pipeline?: () => { fetching: number; backlog: number } | undefined;
 }
 
 /**
@@ -280,7 +285,17 @@ export class RunRules {
   }
 
   progress(inFlight: number, now = Date.now()): RunProgress {
-    const p = buildProgress(this.s, this.state(inFlight), inFlight, now);
+    const pipe = this.o.pipeline?.();
+    const p = {
+      ...buildProgress(this.s, this.state(inFlight), inFlight, now),
+      ...(pipe
+        ? {
+            pagesFetching: pipe.fetching,
+            pagesDelivering: inFlight - pipe.fetching,
+            backlog: pipe.backlog,
+          }
+        : {}),
+    };
     return this.awaiting.size ? { ...p, awaitingApproval: [...this.awaiting.values()] } : p;
   }
 
@@ -399,11 +414,11 @@ export function detailsText(p: RunProgress): string {
     .join(', ');
   return [
     `**${p.state}** · ${p.mode} sync · run \`${p.runId}\``,
-    `Pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight, ${p.pagesFailed} failed` +
+    `Pages ${p.pagesDone}/${p.pagesTotal} done, ${p.pagesInFlight} in flight${inFlightSplit(p)}, ${p.pagesFailed} failed` +
       (p.failedPages.length ? ` (${p.failedPages.slice(0, 20).join(', ')})` : ''),
     `Workers fetched ${p.workersFetched}/${p.totalResults}, dead-lettered ${p.deadLettered}`,
     `Delivered: ${delivered || 'none yet'}; unchanged skipped ${p.skippedUnchanged}`,
-    `Snapshot as of ${p.asOf.entryMoment} (effective ${p.asOf.effectiveDate}); concurrency ${p.concurrency}`,
+    `Snapshot as of ${p.asOf.entryMoment} (effective ${p.asOf.effectiveDate}); concurrency ${p.concurrency}${p.backlog === undefined ? '' : `, backlog ${p.backlog}`}`,
     ...(p.awaitingApproval ?? []).map(
       (a) => `**Awaiting approval** on sink ${a.sink}: ${a.reason}. Run \`${a.approve}\` or \`${a.reject}\``,
     ),
@@ -413,3 +428,7 @@ export function detailsText(p: RunProgress): string {
     ),
   ].join('\n\n');
 }
+
+/** " (3 fetching, 2 delivering)" for a run with pipelined pages; empty otherwise. */
+export const inFlightSplit = (p: Pick<RunProgress, 'pagesFetching' | 'pagesDelivering'>): string =>
+  p.pagesFetching === undefined ? '' : ` (${p.pagesFetching} fetching, ${p.pagesDelivering} delivering)`;

@@ -1,6 +1,7 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import { innermostCause, innermostType } from '../errors/causes';
 import { fetchToStaging } from './fetch-to-staging';
+import { pageFetchedSignal } from './messages';
 import { sinkActivities, workdayActivities } from './proxies';
 import type { WorkdayConnectionId } from './connection';
 import type { ActivityTuning, PageOutcome, PageRequestSpec, SinkDelivery } from './types';
@@ -12,6 +13,8 @@ export interface SyncPageInput {
   tuning?: ActivityTuning;
   /** The run's connection (absent in histories from before runs were bound). */
   connection?: WorkdayConnectionId;
+  /** Signal the parent run once fetched, so it frees the page's Workday slot (absent in older runs). */
+  signalFetched?: boolean;
 }
 
 /**
@@ -24,6 +27,7 @@ export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
   const workday = workdayActivities(input.tuning, input.connection);
   const sinks = sinkActivities(input.tuning, input.connection);
   const fetch = await fetchToStaging(workday, sinks, input.spec, input.page);
+  const signalled = input.signalFetched ? signalParentFetched(input.page) : undefined;
   const delivered: Record<string, SinkDelivery> = {};
   const sinkErrors: Record<string, string> = {};
   await Promise.all(
@@ -40,7 +44,21 @@ export async function syncPage(input: SyncPageInput): Promise<PageOutcome> {
       }
     }),
   );
+  await signalled;
   return { page: input.page, fetch, delivered, sinkErrors };
+}
+
+/**
+ * Not awaited before delivering, so the sinks start in the same workflow task. A parent that is
+ * gone (it closes its children with it) or never hears it loses nothing: the page's end frees
+ * the slot too.
+ */
+async function signalParentFetched(page: number): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  await getExternalWorkflowHandle(parent.workflowId, parent.runId)
+    .signal(pageFetchedSignal, page)
+    .catch(() => undefined);
 }
 
 /** The innermost cause's message, led by its error type: what the operator needs, not the wrapper chain. */

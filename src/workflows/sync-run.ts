@@ -22,6 +22,7 @@ import {
   approveDestructiveUpdate,
   cancelSignal,
   MAX_CONCURRENCY,
+  pageFetchedSignal,
   pauseSignal,
   progressQuery,
   rejectDestructiveUpdate,
@@ -35,6 +36,7 @@ import {
   type WorkdayProxy,
   workdayActivities,
 } from './proxies';
+import { backlogProblem, DEFAULT_BACKLOG, PageSlots } from './page-slots';
 import { detailsText, RunRules, reconcileDrift, summaryState } from './run-rules';
 import { MODE, PAGES_FAILED, RUN_ID, STATE } from './search-attributes';
 import { failureMessage, failureType, syncPage } from './sync-page';
@@ -52,8 +54,9 @@ export { buildSummary } from './run-rules';
 
 /**
  * One sync run. Pins the snapshot once, plans pages from Total_Results, keeps at most
- * `concurrency` page children in flight, and continues-as-new every `pagesPerExecution` pages
- * after draining, so a million-worker run keeps a small history. The run's rules (counts,
+ * `concurrency` page fetches in flight (and at most `backlog` more pages awaiting delivery; see
+ * page-slots.ts), and continues-as-new every `pagesPerExecution` pages after draining, so a
+ * million-worker run keeps a small history. The run's rules (counts,
  * reconciliation, auto-pause, thresholds, completion) live in RunRules; this is the control flow.
  */
 export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
@@ -69,6 +72,11 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   // refuse it before the first command. Valid ids see no change in the command sequence.
   const badId = runIdProblem(runId);
   if (badId) throw ApplicationFailure.nonRetryable(badId, ErrorType.InvalidRunId);
+  const backlog = input.backlog ?? DEFAULT_BACKLOG;
+  const badBacklog = backlogProblem(backlog);
+  if (badBacklog) throw ApplicationFailure.nonRetryable(badBacklog, ErrorType.Config);
+  // Decided once per execution, where the first page would start; see page-slots.ts.
+  let slots = new PageSlots(false, backlog);
   const rules = new RunRules(s, {
     pageSize: input.pageSize,
     maxConsecutiveFailures: input.maxConsecutiveFailures,
@@ -76,15 +84,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
     wholeTenant: RunRules.coversWholeTenant(input.scope),
     // Reached only on such a page, so histories without one replay as before.
     emptyPageStopsPlan: () => patched('empty-page-stops-plan'),
+    pipeline: () => (slots.pipelined ? { fetching: slots.fetchingCount, backlog } : undefined),
   });
   const pagesPerExecution = input.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
-  const inFlight = new Set<number>();
   let startedHere = 0;
   let lastState: RunState | undefined;
 
   // --- handlers ---
   const publish = () => {
-    const st = rules.state(inFlight.size);
+    const st = rules.state(slots.size);
     if (st !== lastState) {
       // A scheduled run starts without WdsyncRunId (Temporal names it); add it with the first state.
       const runIdMissing =
@@ -97,7 +105,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
         ...(runIdMissing ? [{ key: RUN_ID, value: runId }] : []),
       ]);
     }
-    setCurrentDetails(rules.details(inFlight.size));
+    setCurrentDetails(rules.details(slots.size));
   };
   const after =
     <A extends unknown[], R>(f: (...a: A) => R) =>
@@ -113,6 +121,10 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   setHandler(
     resumeSignal,
     after(() => rules.resume()),
+  );
+  setHandler(
+    pageFetchedSignal,
+    after((page: number) => slots.fetched(page)),
   );
   // Outside the page loop nothing polls the flag, so a cancel while planning (say, while
   // recordRunStart retries), in the recovery cool-down or while finalizing cancels that phase.
@@ -151,7 +163,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       },
     },
   );
-  setHandler(progressQuery, () => rules.progress(inFlight.size));
+  setHandler(progressQuery, () => rules.progress(slots.size));
   // The circuit breaker's decisions; each returns once that sink's held actions were applied or skipped.
   for (const [update, approve] of [
     [approveDestructiveUpdate, true],
@@ -203,7 +215,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
 
   // --- one page: a child workflow; its outcome or its failure joins the run ---
   const runPage = async (page: number): Promise<boolean> => {
-    inFlight.add(page);
+    slots.started(page);
     publish();
     try {
       const outcome = await executeChild(syncPage, {
@@ -215,6 +227,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
             sinks: input.sinks,
             tuning: input.tuning,
             ...(input.connection ? { connection: input.connection } : {}),
+            ...(slots.pipelined ? { signalFetched: true } : {}),
           },
         ],
       });
@@ -228,7 +241,7 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
       if (degraded) await books.notify(degraded);
       return false;
     } finally {
-      inFlight.delete(page);
+      slots.ended(page);
       publish();
     }
   };
@@ -268,13 +281,15 @@ export async function syncRun(input: SyncRunInput): Promise<RunSummary> {
   try {
     const planned = input.carry ? true : await cancellable(() => planRun(input, rules, workday, books));
     if (planned) {
-      // --- the page loop: at most `concurrency` in flight, none started while paused ---
+      // --- the page loop: at most `concurrency` fetching, none started while paused ---
+      // Histories from before pipelined pages have no marker here and keep their old slot rule.
+      slots = new PageSlots(patched('pipelined-pages'), backlog);
       const moreHere = () =>
         rules.pagesLeft && startedHere < pagesPerExecution && !workflowInfo().continueAsNewSuggested;
-      const canStart = () => moreHere() && !s.paused && inFlight.size < s.concurrency;
+      const canStart = () => moreHere() && !s.paused && slots.hasRoom(s.concurrency);
       for (;;) {
         // Wake to start a page, or to leave once drained (a paused run with pages left waits here).
-        await condition(() => canStart() || (inFlight.size === 0 && !(moreHere() && s.paused)));
+        await condition(() => canStart() || (slots.size === 0 && !(moreHere() && s.paused)));
         if (!canStart()) break;
         // Nobody awaits a page here: a cancel through Temporal rejects the page's bookkeeping with a
         // CancelledFailure that the loop's own condition reports; left unhandled, it would fail the

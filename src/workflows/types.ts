@@ -76,7 +76,13 @@ export interface SyncRunInput {
    */
   connection?: WorkdayConnectionId;
   pageSize: number;
+  /** Workday fetches in flight (resizable while running). */
   concurrency: number;
+  /**
+   * Pages staged and awaiting delivery that may be in flight beyond `concurrency` before fetches
+   * wait for deliveries (backpressure; 0..256, default 16; src/workflows/page-slots.ts).
+   */
+  backlog?: number;
   sinks: string[];
   /** Pin this moment instead of the workflow's start time (tests with a simulated clock, replays). */
   asOf?: AsOf;
@@ -200,6 +206,14 @@ export interface RunProgress {
   pagesTotal: number;
   pagesDone: number;
   pagesInFlight: number;
+  /**
+   * Of the pages in flight, those whose Workday fetch runs (at most `concurrency`) and those
+   * staged and being delivered to sinks. Absent in runs from before pages were pipelined.
+   */
+  pagesFetching?: number;
+  pagesDelivering?: number;
+  /** Pages beyond `concurrency` that may wait for delivery before fetches wait for them. */
+  backlog?: number;
   pagesFailed: number;
   failedPages: number[];
   totalResults: number;

@@ -55,6 +55,13 @@ const REQUIRED: Record<(typeof SCENARIOS)[number], string[]> = {
     'deltaEvents',
     'deltaEventsPerSec',
   ],
+  slowsink: [
+    'delayed.wallMs',
+    'delayed.ratioToFaultFree',
+    'flaky.wallMs',
+    'flaky.ratioToFaultFree',
+    'flaky.sinkFailedAttempts',
+  ],
 };
 
 function at(obj: unknown, dotted: string): unknown {
@@ -102,10 +109,13 @@ describe('wdsync bench --quick', { timeout: 600_000 }, () => {
       assert.equal(results.scenarios.batch.workers, results.params.workers);
       assert.equal(results.scenarios.pool.workers, results.params.workers);
       assert.equal(results.scenarios.faults.status, 'COMPLETED');
+      // Every page's first two attempts were refused, and both slow sinks still ended exact (errors: []).
+      assert.equal(results.scenarios.slowsink.flaky.sinkFailedAttempts, 2 * results.scenarios.wdsync.pages);
+      assert.equal(results.scenarios.slowsink.flaky.status, 'COMPLETED');
       assert.ok(results.scenarios.sink.second.written > 0, 'churn produced writes');
       assert.ok(results.scenarios.sink.second.skipped > 0, 'unchanged rows were skipped');
       const targetScenarios = new Set(results.targets.map((t: { scenario: string }) => t.scenario));
-      for (const s of ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults'])
+      for (const s of ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'slowsink'])
         assert.ok(targetScenarios.has(s), `target of ${s} evaluated`);
       for (const t of results.targets) assert.ok(Number.isFinite(t.value), `target ${t.name} has a value`);
     } finally {

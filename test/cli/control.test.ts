@@ -17,8 +17,9 @@ describe('CLI run controls against a running sync', { timeout: 300_000 }, () => 
   let deps: Awaited<ReturnType<Harness['startInProcessWorkers']>>['deps'];
   before(async () => {
     h = await createHarness({ workers: WORKERS });
-    // Slow pages, so the run is still going while the commands act on it.
-    h.sim.admin.setFaults({ latency: { baseMs: 400, perWorkerMs: 0, jitterMs: 0 } });
+    // Slow pages, so the run is still going while the commands act on it (each a process that
+    // takes seconds on a loaded machine; pages no longer wait for their deliveries to free a slot).
+    h.sim.admin.setFaults({ latency: { baseMs: 1000, perWorkerMs: 0, jitterMs: 0 } });
     ({ deps } = await h.startInProcessWorkers());
   });
   after(async () => {

@@ -46,6 +46,11 @@ export class FakeWorkday implements WorkdayPort {
 
   /** countWorkers (the one-row request) throws this while set. */
   countFault: Error | undefined;
+  /** Each page fetch takes this long, so fetches overlap as on Workday. */
+  fetchDelayMs = 0;
+  /** Page fetches running now, and the most ever at once. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(
     public total: number,
@@ -81,7 +86,14 @@ export class FakeWorkday implements WorkdayPort {
     if (count > 1 || page > 1) {
       const attempt = (this.attempts.get(page) ?? 0) + 1;
       this.attempts.set(page, attempt);
-      await this.held.get(page)?.promise;
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        if (this.fetchDelayMs) await new Promise((r) => setTimeout(r, this.fetchDelayMs));
+        await this.held.get(page)?.promise;
+      } finally {
+        this.inFlight -= 1;
+      }
       const fault = this.faults(page, attempt);
       if (fault) throw fault;
     }
@@ -130,6 +142,24 @@ export class MemoryStaging implements StagingStore {
   async close() {}
 }
 
+/** Calls wait at a held gate until it is released. */
+class Gate {
+  private closed: Promise<void> | undefined;
+  private open = () => {};
+  hold(): void {
+    this.closed = new Promise((r) => {
+      this.open = r;
+    });
+  }
+  release(): void {
+    this.open();
+    this.closed = undefined;
+  }
+  passed(): Promise<void> {
+    return this.closed ?? Promise.resolve();
+  }
+}
+
 /** A sink that keeps WID → hash, a ledger of delivered pages, and can be made to fail. */
 export class MemorySink implements Sink {
   readonly type = 'memory';
@@ -145,23 +175,34 @@ export class MemorySink implements Sink {
   readonly ledger = new Set<string>();
   readonly finalized: FinalizeContext[] = [];
   /** finalizeRun waits while held. */
-  private finalizeGate: Promise<void> | undefined;
-  private openGate = () => {};
+  private readonly finalizeGate = new Gate();
   holdFinalize(): void {
-    this.finalizeGate = new Promise((r) => {
-      this.openGate = r;
-    });
+    this.finalizeGate.hold();
   }
   releaseFinalize(): void {
-    this.openGate();
-    this.finalizeGate = undefined;
+    this.finalizeGate.release();
   }
   /** Delivery of these pages fails while set. */
   failPages = new Set<number>();
+  /** deliverPage waits while held (a sink that hangs); `waiting` counts the calls held there. */
+  private readonly deliveryGate = new Gate();
+  waiting = 0;
+  holdDeliveries(): void {
+    this.deliveryGate.hold();
+  }
+  releaseDeliveries(): void {
+    this.deliveryGate.release();
+  }
 
   constructor(readonly name = 'memory') {}
   async init() {}
   async deliverPage(ctx: { key: PageKey }, records: NormalizedWorker[]): Promise<DeliveryResult> {
+    this.waiting += 1;
+    try {
+      await this.deliveryGate.passed();
+    } finally {
+      this.waiting -= 1;
+    }
     if (this.failPages.has(ctx.key.page)) throw new Error(`sink ${this.name} is down`);
     const key = `${ctx.key.runId}#${ctx.key.page}`;
     if (this.ledger.has(key))
@@ -185,7 +226,7 @@ export class MemorySink implements Sink {
     return r;
   }
   async finalizeRun(ctx: FinalizeContext) {
-    await this.finalizeGate;
+    await this.finalizeGate.passed();
     this.finalized.push(ctx);
     return { removed: 0 };
   }
@@ -275,6 +316,7 @@ export function fakePorts(total: number, faults?: FaultPlan): FakePorts {
     unblock: () => {
       workday.releaseAll();
       sink.releaseFinalize();
+      sink.releaseDeliveries();
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/messages';
+import { pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../../src/workflows/messages';
 import type { SyncRunInput } from '../../src/workflows/types';
 import { type FakePorts, fakePorts, workdayFault } from '../helpers/fake-ports';
 import { until } from '../helpers/snapshot';
@@ -36,7 +36,7 @@ const once = (p: FakePorts) => {
   return new Set(pages).size === pages.length;
 };
 
-describe('syncRun over in-memory ports', { timeout: 60_000 }, () => {
+describe('syncRun over in-memory ports', { timeout: 120_000 }, () => {
   test('pause holds new pages while the one in flight finishes; resume completes the run', async () => {
     const p = fakePorts(50);
     p.workday.hold(2);
@@ -107,6 +107,60 @@ describe('syncRun over in-memory ports', { timeout: 60_000 }, () => {
       const retry = fetches[5]!.at;
       assert.ok(retry - lastFirstPass >= 1900, `cool-down of 2 s kept (${retry - lastFirstPass} ms)`);
       assert.equal(p.sink.rows.size, 50);
+    });
+  });
+
+  test('a sink that hangs frees Workday slots until the backlog is full, then fetches wait; fetches never exceed C', async () => {
+    const p = fakePorts(100);
+    p.workday.fetchDelayMs = 150;
+    p.sink.holdDeliveries();
+    await w.withWorkers(p, async () => {
+      // C = 2 fetches, up to 3 more pages staged awaiting delivery: 5 pages in flight at most.
+      const h = await start(runInput(newId('backlog'), { concurrency: 2, backlog: 3 }));
+      await until(() => p.sink.waiting === 5, 'five pages fetched and waiting on the sink');
+      await sleep(1000);
+      assert.deepEqual(
+        p.workday.pagesFetched().sort((a, b) => a - b),
+        [1, 2, 3, 4, 5],
+        'fetching waits once the backlog is full',
+      );
+      const q = await progress(h);
+      assert.equal(q.pagesInFlight, 5);
+      assert.equal(q.pagesFetching, 0);
+      assert.equal(q.pagesDelivering, 5);
+      assert.equal(q.backlog, 3);
+      assert.equal(q.pagesDone, 0);
+
+      p.sink.releaseDeliveries();
+      const summary = await h.result();
+      assert.equal(summary.status, 'COMPLETED');
+      assert.equal(summary.pagesDone, 10);
+      assert.ok(once(p), `each page fetched once: ${p.workday.pagesFetched()}`);
+      assert.equal(p.sink.rows.size, 100);
+      assert.equal(p.workday.maxInFlight, 2, 'Workday had C fetches in flight, never more');
+    });
+  });
+
+  test('while pages are delivered, Workday keeps C fetches in flight, and a resize changes C at once', async () => {
+    const p = fakePorts(120);
+    p.workday.fetchDelayMs = 200;
+    p.sink.holdDeliveries();
+    await w.withWorkers(p, async () => {
+      const h = await start(runInput(newId('resize'), { concurrency: 2, backlog: 10 }));
+      await until(() => p.sink.waiting >= 4, 'pages waiting on the sink');
+      const q = await progress(h);
+      assert.equal(q.pagesFetching, 2, `fetches go on beside the deliveries: ${JSON.stringify(q)}`);
+      assert.equal(p.workday.maxInFlight, 2);
+      await h.executeUpdate(setConcurrencyUpdate, { args: [1] });
+      // The fetch that was in flight beside the other ends; from then on, one at a time.
+      await until(() => p.workday.inFlight <= 1, 'fetches down to 1');
+      p.workday.maxInFlight = p.workday.inFlight;
+      await until(() => p.sink.waiting >= 8, 'more pages staged');
+      assert.equal(p.workday.maxInFlight, 1, 'after the resize, one fetch at a time');
+      p.sink.releaseDeliveries();
+      const summary = await h.result();
+      assert.equal(summary.status, 'COMPLETED');
+      assert.equal(p.sink.rows.size, 120);
     });
   });
 
