@@ -97,6 +97,29 @@ export function benchRows(r: BenchResults): Row[] {
     rows.push(['', 'ratio to fault-free', x(f.ratioToFaultFree), target('faults', 'time')]);
     rows.push(['', 'Workday requests per page', n(f.requestsPerPage, 3), target('faults', 'Workday')]);
   }
+  const sx = sc.scale;
+  if (sx) {
+    const one = sx.one as Obj;
+    const two = sx.two as Obj;
+    rows.push([
+      '10 scale-out',
+      `wall: 1 / 2 worker processes (${sx.perWorkerConcurrency} Workday slots each, C=${sx.concurrency})`,
+      `${s(one.wallMs)} / ${s(two.wallMs)}`,
+    ]);
+    rows.push(['', 'speed-up of two processes', x(sx.speedup), target('scale', 'scale-out: one')]);
+    rows.push([
+      '',
+      'most in flight (simulator): 1 / 2 processes',
+      `${one.maxInFlight} / ${two.maxInFlight}`,
+      target('scale', 'scale-out: most Workday requests in flight'),
+    ]);
+    rows.push([
+      '',
+      'most requests in any second: 1 / 2 processes',
+      `${one.maxRequestsInAnySecond} / ${two.maxRequestsInAnySecond}`,
+      target('scale', 'scale-out: most Workday requests in any'),
+    ]);
+  }
   const m = sc.rss;
   if (m) {
     rows.push([
