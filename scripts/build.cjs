@@ -2,10 +2,11 @@
 // Compiles src/**/*.ts to dist/ (CommonJS, one file per module, no bundling) with esbuild, so the
 // `wdsync` command starts from JavaScript instead of transpiling TypeScript on every start. Run
 // by `npm install` (postinstall); bin/wdsync.cjs uses dist/ only while it matches src/ (see
-// src-fingerprint.cjs), so an edited checkout never runs stale code.
-const { readdirSync, rmSync, writeFileSync, existsSync, mkdirSync } = require('node:fs');
+// src-fingerprint.cjs), so an edited checkout never runs stale code. Commands load their
+// implementation when they run (src/cli/*-command.ts), so no bundling is needed for a fast --help.
+const { readdirSync, rmSync, existsSync, mkdirSync } = require('node:fs');
 const path = require('node:path');
-const { fingerprint } = require('./src-fingerprint.cjs');
+const { sameSnapshot, snapshot, writeManifest } = require('./src-fingerprint.cjs');
 
 const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'src');
@@ -23,7 +24,7 @@ function tsFiles(dir) {
 }
 
 const started = Date.now();
-const before = fingerprint(src);
+const before = snapshot(src);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true, mode: 0o755 });
 require('esbuild').buildSync({
@@ -39,6 +40,6 @@ require('esbuild').buildSync({
   logLevel: 'warning',
 });
 // Written last and only if src/ did not change while building: its presence means dist/ is whole.
-if (fingerprint(src) === before) writeFileSync(path.join(dist, '.src-fingerprint'), before);
+if (sameSnapshot(snapshot(src), before)) writeManifest(root, before);
 if (!process.env.npm_lifecycle_event || process.env.WDSYNC_BUILD_VERBOSE)
   console.error(`wdsync: compiled src/ to dist/ in ${Date.now() - started} ms`);

@@ -20,11 +20,11 @@ import { connectionOf, type WdsyncConfig } from './config/config';
 import { workflowBundle } from './workflow-bundle';
 import { TASK_QUEUES } from './workflows/activity-options';
 import { connectionQueues } from './workflows/connection';
+import { ALL_ROLES, type WorkerRole } from './worker-roles';
 
 export { workflowBundle };
 
-export type WorkerRole = 'workflows' | 'workday' | 'sinks';
-export const ALL_ROLES: readonly WorkerRole[] = ['workflows', 'workday', 'sinks'];
+export { ALL_ROLES, type WorkerRole };
 
 let runtimeInstalled = false;
 

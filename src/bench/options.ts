@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'sink',
   'events',
   'slowsink',
+  'scale',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -29,6 +30,7 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
   events: '8 Kafka event sink beside PostgreSQL: events/s, full and after 2% churn',
   startup: '9 CLI start-up: wdsync --help from compiled JavaScript vs transpiled TypeScript',
   slowsink: '10 a sink +300 ms per page, then one failing 2 attempts per page, vs fault-free',
+  scale: '11 scale-out: one worker process vs two where per-process Workday slots bind',
 };
 
 /**
@@ -108,4 +110,35 @@ export function withDependencies(selected: readonly Scenario[]): Scenario[] {
   if (['rss', 'batch', 'pool', 'faults', 'sink', 'events', 'slowsink'].some((s) => set.has(s as Scenario)))
     set.add('wdsync');
   return SCENARIOS.filter((s) => set.has(s));
+}
+
+/** `wdsync simulator` arguments of a bench simulator: a free port, the dataset, the latency model. */
+export function simulatorArgs(o: {
+  workers: number;
+  seed: number;
+  latency: BenchLatency;
+  requestLogSize: number;
+}): string[] {
+  const l = o.latency;
+  return [
+    'simulator',
+    '--port',
+    '0',
+    '--workers',
+    String(o.workers),
+    '--seed',
+    String(o.seed),
+    '--latency-base-ms',
+    String(l.baseMs),
+    '--latency-per-worker-ms',
+    String(l.perWorkerMs),
+    '--latency-jitter-ms',
+    String(l.jitterMs),
+    '--slow-tail-rate',
+    String(l.slowTailRate),
+    '--slow-tail-ms',
+    String(l.slowTailMs),
+    '--request-log-size',
+    String(o.requestLogSize),
+  ];
 }

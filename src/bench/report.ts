@@ -117,6 +117,29 @@ export function benchRows(r: BenchResults): Row[] {
       target('slowsink', 'time with a sink failing'),
     ]);
   }
+  const sx = sc.scale;
+  if (sx) {
+    const one = sx.one as Obj;
+    const two = sx.two as Obj;
+    rows.push([
+      '11 scale-out',
+      `wall: 1 / 2 worker processes (${sx.perWorkerConcurrency} Workday slots each, C=${sx.concurrency})`,
+      `${s(one.wallMs)} / ${s(two.wallMs)}`,
+    ]);
+    rows.push(['', 'speed-up of two processes', x(sx.speedup), target('scale', 'scale-out: one')]);
+    rows.push([
+      '',
+      'most in flight (simulator): 1 / 2 processes',
+      `${one.maxInFlight} / ${two.maxInFlight}`,
+      target('scale', 'scale-out: most Workday requests in flight'),
+    ]);
+    rows.push([
+      '',
+      'most requests in any second: 1 / 2 processes',
+      `${one.maxRequestsInAnySecond} / ${two.maxRequestsInAnySecond}`,
+      target('scale', 'scale-out: most Workday requests in any'),
+    ]);
+  }
   const m = sc.rss;
   if (m) {
     rows.push([

@@ -19,7 +19,7 @@ import type { ActivityTuning, RunSummary } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import { DEFAULT_BACKLOG } from '../workflows/page-slots';
 import { type BaselineResult, runBaseline } from './baseline';
-import { type BenchOptions, DEPLOYED_WORKER, type Scenario } from './options';
+import { type BenchOptions, DEPLOYED_WORKER, type Scenario, simulatorArgs } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
 import { type CliProcess, cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
 import { sameRows, slowSink } from './slow-sink';
@@ -203,29 +203,8 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
     const broker = has('events') ? await startBroker({ dir: path.join(tmp, 'kafka') }) : undefined;
     if (broker) cleanups.push(() => broker.stop());
 
-    const l = o.latency;
     const sim = await startCli({
-      args: [
-        'simulator',
-        '--port',
-        '0',
-        '--workers',
-        String(o.workers),
-        '--seed',
-        String(o.seed),
-        '--latency-base-ms',
-        String(l.baseMs),
-        '--latency-per-worker-ms',
-        String(l.perWorkerMs),
-        '--latency-jitter-ms',
-        String(l.jitterMs),
-        '--slow-tail-rate',
-        String(l.slowTailRate),
-        '--slow-tail-ms',
-        String(l.slowTailMs),
-        '--request-log-size',
-        '100',
-      ],
+      args: simulatorArgs({ workers: o.workers, seed: o.seed, latency: o.latency, requestLogSize: 100 }),
       env: cleanEnv(),
       ready: /endpoint\s+(\S+)/,
       timeoutMs: 300_000,
@@ -312,7 +291,55 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
       });
     }
 
-    const needWorker = o.scenarios.some((s) => s !== 'parse' && s !== 'startup');
+    // ---- 10. scale-out: its own simulator and worker processes, before scenario 1's start ----
+    if (has('scale')) {
+      const { runScale, SCALE, SCALE_QUICK }: typeof import('./scale') = require('./scale');
+      const sc = await runScale(
+        {
+          temporalAddress: server.address,
+          temporalPid: server.process.pid,
+          databaseUrl: o.databaseUrl,
+          db,
+          dir: path.join(tmp, 'scale'),
+          schemaPrefix: `bench_${tag}`,
+          seed: o.seed,
+          env: cleanEnv,
+          say,
+        },
+        o.quick ? SCALE_QUICK : SCALE,
+      );
+      scenarios.scale = { ...sc };
+      for (const r of [sc.one, sc.two])
+        if (r.status !== 'COMPLETED' || r.delivered !== r.workers)
+          errors.push(
+            `scale: run ${r.runId} (${r.processes} process(es)) ended ${r.status}, ${r.delivered}/${r.workers} delivered`,
+          );
+      results.targets.push(
+        {
+          scenario: 'scale',
+          name: 'scale-out: one worker process / two',
+          value: sc.speedup,
+          target: '≥ 1.8x',
+          met: sc.speedup >= 1.8,
+        },
+        {
+          scenario: 'scale',
+          name: 'scale-out: most Workday requests in flight',
+          value: Math.max(sc.one.maxInFlight, sc.two.maxInFlight),
+          target: `≤ C = ${sc.concurrency}, and ≤ ${sc.perWorkerConcurrency} per process`,
+          met: sc.concurrencyHeld && sc.slotsHeld,
+        },
+        {
+          scenario: 'scale',
+          name: 'scale-out: most Workday requests in any second',
+          value: Math.max(sc.one.maxRequestsInAnySecond, sc.two.maxRequestsInAnySecond),
+          target: `≤ ${sc.requestsPerSecond}/s cluster-wide`,
+          met: sc.rateHeld,
+        },
+      );
+    }
+
+    const needWorker = o.scenarios.some((s) => s !== 'parse' && s !== 'startup' && s !== 'scale');
     if (!needWorker) return finish();
 
     // Scale-out is adding worker processes; the first one is the one profiled and whose RSS counts.

@@ -1,4 +1,4 @@
-import { loadConfig, type WdsyncConfig } from '../config/config';
+import type { WdsyncConfig } from '../config/config';
 import { describeError } from './errors';
 
 /**
@@ -9,6 +9,8 @@ export function action<A extends unknown[]>(fn: (cfg: WdsyncConfig, ...args: A) 
   return async (...args: A) => {
     let cfg: WdsyncConfig | undefined;
     try {
+      // Loaded when a command runs, not when `wdsync --help` only defines it (issue 17).
+      const { loadConfig }: typeof import('../config/config') = require('../config/config');
       cfg = loadConfig();
       await fn(cfg, ...args);
     } catch (err) {

@@ -1,14 +1,9 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { rootMessage } from '../runs/status';
-import { approveDestructiveUpdate, rejectDestructiveUpdate } from '../workflows/messages';
 import { runIdProblem } from '../workflows/ids';
 import type { DestructiveOutcome } from '../workflows/types';
 import { action } from './action';
 import { UserError } from './errors';
-import { destructiveLine } from './progress';
-import { connectClient } from './temporal';
 
 /**
  * `wdsync approve|reject <runId> --sink NAME`: the decision on a sink whose held deactivations
@@ -27,6 +22,16 @@ export function registerApprovalCommands(program: Command) {
         action(async (cfg, runId: string, o: { sink: string; by?: string; json?: boolean }) => {
           const problem = runIdProblem(runId);
           if (problem) throw new UserError(problem);
+          const {
+            WorkflowNotFoundError,
+          }: typeof import('@temporalio/client') = require('@temporalio/client');
+          const { rootMessage }: typeof import('../runs/status') = require('../runs/status');
+          const {
+            approveDestructiveUpdate,
+            rejectDestructiveUpdate,
+          }: typeof import('../workflows/messages') = require('../workflows/messages');
+          const { destructiveLine }: typeof import('./progress') = require('./progress');
+          const { connectClient }: typeof import('./temporal') = require('./temporal');
           const client = await connectClient(cfg);
           const h = client.workflow.getHandle(runId);
           try {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { PageRow, WorkerEvent } from '../audit/types';
 import { describeSplit } from '../domain/page-split';
-import { withStores } from '../deps';
 import { action } from './action';
 import { intArg } from './errors';
 
@@ -58,6 +57,7 @@ export function registerAuditCommands(program: Command) {
     .action(
       action(async (cfg, id: string, o: { json?: boolean; limit: number }) => {
         const wanted = /^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase() : id;
+        const { withStores }: typeof import('../deps') = require('../deps');
         const events = await withStores(cfg, ({ audit }) => audit.workerHistory(wanted, { limit: o.limit }));
         if (o.json) {
           console.log(
@@ -82,6 +82,7 @@ export function registerAuditCommands(program: Command) {
     .option('--json', 'print one JSON object')
     .action(
       action(async (cfg, runId: string, o: { json?: boolean }) => {
+        const { withStores }: typeof import('../deps') = require('../deps');
         const r = await withStores(cfg, async ({ audit, recovery }) => {
           const run = await audit.getRun(runId);
           if (!run) return undefined;

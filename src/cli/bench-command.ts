@@ -11,7 +11,6 @@ import {
   withDependencies,
 } from '../bench/options';
 import { formatTable, markdownTable } from '../bench/report';
-import { runBench } from '../bench/run';
 import { num } from '../simulator/command';
 import { intArg } from './errors';
 
@@ -176,6 +175,7 @@ export function registerBenchCommand(program: Command) {
         seed: f.seed,
       };
       const say = (m: string) => process.stderr.write(`${m}\n`);
+      const { runBench }: typeof import('../bench/run') = require('../bench/run');
       const results = await runBench(o, say);
       mkdirSync(path.dirname(out), { recursive: true });
       writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { createCipher } from '../crypto/cipher';
-import { stagingKeyring } from '../crypto/keyring';
-import { createEncryptionCodec } from '../crypto/payload-codec';
-import { startCodecServer } from '../temporal/codec-server';
 import { action } from './action';
 import { intArg } from './errors';
 
@@ -30,6 +26,14 @@ UI's "Codec Server" setting (in the data encoder menu). It needs the same WDSYNC
     )
     .action(
       action(async (cfg, o: { port: number; host: string; origin: string[] }) => {
+        const { createCipher }: typeof import('../crypto/cipher') = require('../crypto/cipher');
+        const { stagingKeyring }: typeof import('../crypto/keyring') = require('../crypto/keyring');
+        const {
+          createEncryptionCodec,
+        }: typeof import('../crypto/payload-codec') = require('../crypto/payload-codec');
+        const {
+          startCodecServer,
+        }: typeof import('../temporal/codec-server') = require('../temporal/codec-server');
         const codec = createEncryptionCodec(createCipher(stagingKeyring(cfg.encryption.keyFile)));
         const server = await startCodecServer({
           codec,

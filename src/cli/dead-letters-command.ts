@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { withStillInvalidReasons, startRelease } from '../replay/release';
 import type { ReleaseOutcome } from '../workflows/release-types';
 import { action } from './action';
-import { withStores } from '../deps';
 import { table } from './audit-command';
 import { checkedArgs, intArg, UserError } from './errors';
-import { connectForSinks } from './temporal';
 import { terminalSafe, terminalSafeJson, terminalSafeLine } from './terminal';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
@@ -63,6 +60,7 @@ export function registerDeadLetterCommands(program: Command) {
     .action(
       action(
         async (cfg, o: { run?: string; open?: boolean; sink?: string; limit: number; json?: boolean }) => {
+          const { withStores }: typeof import('../deps') = require('../deps');
           const rows = await withStores(cfg, ({ audit }) =>
             audit.listDeadLetters({
               runId: o.run,
@@ -103,6 +101,7 @@ export function registerDeadLetterCommands(program: Command) {
     .action(
       action(async (cfg, idArg: string, o: { json?: boolean }) => {
         const [id] = parseIds([idArg]);
+        const { withStores }: typeof import('../deps') = require('../deps');
         const row = await withStores(cfg, ({ audit }) => audit.getDeadLetter(id!));
         if (!row) throw new UserError(`no dead letter #${id}; list them with \`wdsync dead-letters list\``);
         if (o.json) return console.log(terminalSafeJson(row));
@@ -144,6 +143,11 @@ export function registerDeadLetterCommands(program: Command) {
       });
       if (!parsed) return;
       await action(async (cfg) => {
+        const {
+          withStillInvalidReasons,
+          startRelease,
+        }: typeof import('../replay/release') = require('../replay/release');
+        const { connectForSinks }: typeof import('./temporal') = require('./temporal');
         const client = await connectForSinks(cfg, o.sink);
         const { workflowId, handle } = await startRelease(client, cfg, {
           ids: parsed.length ? parsed : undefined,

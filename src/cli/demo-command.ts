@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { runDemo } from '../demo/run-demo';
 import { action } from './action';
 import { intArg } from './errors';
-import { createProgressRenderer, formatSummary, summaryJson } from './progress';
 
 export function registerDemoCommand(program: Command) {
   program
@@ -37,6 +35,12 @@ export function registerDemoCommand(program: Command) {
             json?: boolean;
           },
         ) => {
+          const { runDemo }: typeof import('../demo/run-demo') = require('../demo/run-demo');
+          const {
+            createProgressRenderer,
+            formatSummary,
+            summaryJson,
+          }: typeof import('./progress') = require('./progress');
           const r = createProgressRenderer();
           const { summary, uiUrl, rows, database, temporal } = await runDemo(baseCfg, o, {
             say: (m) => process.stderr.write(`${m}\n`),

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { startDevServer } from '../devserver/dev-server';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { action } from './action';
 import { intArg } from './errors';
@@ -19,6 +18,9 @@ export function registerDevCommand(program: Command) {
     .action(
       action(
         async (_cfg, o: { port: number; uiPort: number; ip: string; dbFile: string; retention: string }) => {
+          const {
+            startDevServer,
+          }: typeof import('../devserver/dev-server') = require('../devserver/dev-server');
           const server = await startDevServer({
             port: o.port,
             uiPort: o.uiPort,

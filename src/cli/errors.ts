@@ -1,5 +1,4 @@
 import { lookaheadMs } from '../time/lookahead';
-import { innermostMessage } from '../errors/causes';
 import { TypedError } from '../errors/types';
 import { InvalidArgumentError } from 'commander';
 
@@ -95,6 +94,8 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): string {
   if ((e?.name && SELF_EXPLAINING.has(e.name)) || err instanceof TypedError) return msg;
   // Temporal wraps the reason (a rejected update, a failed activity) in causes.
   if (e?.name === 'WorkflowUpdateFailedError' || e?.name === 'WorkflowFailedError') {
+    // Required here, not on top: it loads the Temporal SDK, which `wdsync --help` does without.
+    const { innermostMessage }: typeof import('../errors/causes') = require('../errors/causes');
     return innermostMessage(err);
   }
   if (REFUSED.test(msg)) {

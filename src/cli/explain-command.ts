@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ExplainReport, explainWorker } from '../explain/explain';
+import type { ExplainReport } from '../explain/explain';
 import { action } from './action';
 import { UserError } from './errors';
 import { terminalSafe, terminalSafeJson, terminalSafeLine } from './terminal';
@@ -69,6 +69,7 @@ export function registerExplainCommand(program: Command) {
           throw new UserError(
             'no sinks are configured; set WDSYNC_SINKS, e.g. crm=salesforce:examples/salesforce-contact.json',
           );
+        const { explainWorker }: typeof import('../explain/explain') = require('../explain/explain');
         const report = await explainWorker(cfg, { workerId, sinks: o.sink, apply: o.apply });
         console.log(o.json ? terminalSafeJson(report) : formatExplain(report, Boolean(o.apply)));
       }),

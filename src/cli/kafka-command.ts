@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { startBroker } from '../kafka/broker';
 import { KAFKA_HOME, KAFKA_VERSION } from '../kafka/install';
 import { intArg } from './errors';
 
@@ -16,6 +15,7 @@ export function registerKafkaCommand(program: Command) {
     .action(async (o: { port: number; dir: string; autoCreate: boolean }) => {
       // No wdsync configuration is needed to run a broker, so this command does not load it.
       try {
+        const { startBroker }: typeof import('../kafka/broker') = require('../kafka/broker');
         const broker = await startBroker({
           dir: path.resolve(o.dir),
           port: o.port,

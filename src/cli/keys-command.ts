@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { addKey, loadKeyring } from '../crypto/keyring';
 import { STATE_DIR } from '../devserver/temporal-binary';
 import { action } from './action';
 
@@ -20,6 +19,7 @@ export function registerKeysCommands(program: Command) {
     .action(
       action(async (cfg, o: { file?: string; json?: boolean }) => {
         const file = keyFile(cfg.encryption.keyFile, o.file);
+        const { loadKeyring }: typeof import('../crypto/keyring') = require('../crypto/keyring');
         const ring = loadKeyring(file);
         if (o.json) return console.log(JSON.stringify({ file, active: ring.activeId, ids: ring.ids() }));
         console.log(`key file ${file}`);
@@ -39,6 +39,7 @@ export function registerKeysCommands(program: Command) {
     .action(
       action(async (cfg, o: { file?: string }) => {
         const file = keyFile(cfg.encryption.keyFile, o.file);
+        const { addKey }: typeof import('../crypto/keyring') = require('../crypto/keyring');
         const { id, ids } = addKey(file);
         console.log(
           `added key ${id} to ${file} (active); the file holds ${ids.length} key(s). Restart workers to use it.`,

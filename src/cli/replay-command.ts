@@ -1,11 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { startReplay } from '../replay/start';
 import { replayIdProblem, runIdProblem } from '../workflows/ids';
 import type { ReplaySummary, ReplayTarget } from '../workflows/replay-types';
 import { action } from './action';
-import { otherConnectionProblem } from '../runs/run-connection';
 import { checkedArgs, UserError } from './errors';
-import { connectForSinks } from './temporal';
 
 /** `3,7` or `3-5,9`: page numbers, sorted, each once. */
 export function parsePageList(value: string): number[] {
@@ -120,6 +117,11 @@ Examples:
       });
       if (!target) return;
       await action(async (cfg) => {
+        const { startReplay }: typeof import('../replay/start') = require('../replay/start');
+        const {
+          otherConnectionProblem,
+        }: typeof import('../runs/run-connection') = require('../runs/run-connection');
+        const { connectForSinks }: typeof import('./temporal') = require('./temporal');
         const client = await connectForSinks(cfg, o.sink);
         const other = await otherConnectionProblem(client, cfg, runId);
         if (other) throw new UserError(other);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { writeRunReport } from '../report/write';
 import { runIdProblem } from '../workflows/ids';
 import { action } from './action';
 import { UserError } from './errors';
@@ -15,6 +14,7 @@ export function registerReportCommand(program: Command) {
       action(async (cfg, runId: string, o: { html?: string }) => {
         const bad = runIdProblem(runId);
         if (bad) throw new UserError(bad);
+        const { writeRunReport }: typeof import('../report/write') = require('../report/write');
         const { file, status } = await writeRunReport(cfg, runId, o.html);
         console.log(`report of ${runId} (${status}): ${file}`);
       }),

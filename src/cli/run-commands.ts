@@ -1,33 +1,18 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type Command, Option } from 'commander';
-import { announceRunReport } from '../report/write';
-import { listRuns } from '../runs/list';
-import { noPollerMessage, queuesWithoutPollers, watchPollers } from '../runs/pollers';
-import { startSync } from '../runs/start';
-import { connectionOf } from '../config/config';
-import { connectionKey } from '../workflows/connection';
-import { otherConnectionProblem } from '../runs/run-connection';
-import { getRunStatus, reconcileRunRecord, waitForRun } from '../runs/status';
-import {
-  cancelSignal,
-  MAX_CONCURRENCY,
-  pauseSignal,
-  progressQuery,
-  resumeSignal,
-  setConcurrencyUpdate,
-} from '../workflows/messages';
+import type * as Messages from '../workflows/messages';
+import { MAX_CONCURRENCY } from '../workflows/limits';
 import { runIdProblem } from '../workflows/ids';
 import { inFlightSplit } from '../workflows/run-rules';
 import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
-import { withStores } from '../deps';
-import { parseAsOfFlags, refuseFutureAsOf } from './as-of';
-import { checkDatabase } from './preflight';
 import { intArg, lookaheadArg, UserError } from './errors';
-import { awaitingLines, createProgressRenderer, formatSummary, summaryJson } from './progress';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
-import { connectClient, connectForSinks } from './temporal';
+
+// A command's implementation is required inside its action, not on top: `wdsync --help` and
+// `wdsync start --help` then load commander and these definitions only (issue 17).
+const messages = (): typeof Messages => require('../workflows/messages');
 
 export function registerRunCommands(program: Command) {
   addScopeOptions(
@@ -82,6 +67,23 @@ export function registerRunCommands(program: Command) {
       }
       if (o.reconcile && o.mode === 'delta')
         throw new UserError('--reconcile is a full run: drop --mode delta, or --reconcile');
+      const { announceRunReport }: typeof import('../report/write') = require('../report/write');
+      const {
+        noPollerMessage,
+        queuesWithoutPollers,
+        watchPollers,
+      }: typeof import('../runs/pollers') = require('../runs/pollers');
+      const { startSync }: typeof import('../runs/start') = require('../runs/start');
+      const { connectionOf }: typeof import('../config/config') = require('../config/config');
+      const { getRunStatus, waitForRun }: typeof import('../runs/status') = require('../runs/status');
+      const { parseAsOfFlags, refuseFutureAsOf }: typeof import('./as-of') = require('./as-of');
+      const { checkDatabase }: typeof import('./preflight') = require('./preflight');
+      const {
+        createProgressRenderer,
+        formatSummary,
+        summaryJson,
+      }: typeof import('./progress') = require('./progress');
+      const { connectForSinks }: typeof import('./temporal') = require('./temporal');
       const asOf = parseAsOfFlags(o, cfg.workday.timezone);
       if (asOf) await refuseFutureAsOf(asOf, cfg.workday.endpoint);
       await checkDatabase(cfg);
@@ -122,7 +124,7 @@ export function registerRunCommands(program: Command) {
         // The contract's object even without --wait: the run's progress so far (zeros if its
         // first workflow task has not run yet, or no worker answers the query in time).
         const progress = await client
-          .withDeadline(Date.now() + 3000, () => handle.query(progressQuery))
+          .withDeadline(Date.now() + 3000, () => handle.query(messages().progressQuery))
           .catch(() => undefined);
         console.log(JSON.stringify({ ...runningJson(runId, progress), attached }));
         return;
@@ -164,6 +166,23 @@ export function registerRunCommands(program: Command) {
     .option('--json', 'print one JSON object as the last line')
     .action(
       action(async (cfg, runId: string, o: { watch?: boolean; json?: boolean }) => {
+        const { announceRunReport }: typeof import('../report/write') = require('../report/write');
+        const {
+          otherConnectionProblem,
+        }: typeof import('../runs/run-connection') = require('../runs/run-connection');
+        const {
+          getRunStatus,
+          reconcileRunRecord,
+          waitForRun,
+        }: typeof import('../runs/status') = require('../runs/status');
+        const { withStores }: typeof import('../deps') = require('../deps');
+        const {
+          awaitingLines,
+          createProgressRenderer,
+          formatSummary,
+          summaryJson,
+        }: typeof import('./progress') = require('./progress');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const client = await connectClient(cfg);
         const other = await otherConnectionProblem(client, cfg, runId);
         if (other) throw new UserError(other);
@@ -217,6 +236,7 @@ export function registerRunCommands(program: Command) {
       .description(description)
       .action(
         action(async (cfg, runId: string) => {
+          const { connectClient }: typeof import('./temporal') = require('./temporal');
           const client = await connectClient(cfg);
           const h = client.workflow.getHandle(runId);
           await ensureRunning(h, runId);
@@ -224,12 +244,14 @@ export function registerRunCommands(program: Command) {
           console.log(`${name}: sent to ${runId}`);
         }),
       );
-  signalCommand('pause', 'stop starting new pages (pages in flight finish)', (h) => h.signal(pauseSignal));
-  signalCommand('resume', 'resume a paused or degraded run', (h) => h.signal(resumeSignal));
+  signalCommand('pause', 'stop starting new pages (pages in flight finish)', (h) =>
+    h.signal(messages().pauseSignal),
+  );
+  signalCommand('resume', 'resume a paused or degraded run', (h) => h.signal(messages().resumeSignal));
   signalCommand(
     'cancel',
     'end the run: pages in flight finish, any other phase (planning, paused, cool-down, finalize) ends at once; it ends CANCELLED with its counts',
-    (h) => h.signal(cancelSignal),
+    (h) => h.signal(messages().cancelSignal),
   );
 
   program
@@ -238,10 +260,11 @@ export function registerRunCommands(program: Command) {
     .action(
       action(async (cfg, runId: string, c: string) => {
         const n = intArg('concurrency', 1, MAX_CONCURRENCY)(c);
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const client = await connectClient(cfg);
         const h = client.workflow.getHandle(runId);
         await ensureRunning(h, runId);
-        const previous = await h.executeUpdate(setConcurrencyUpdate, { args: [n] });
+        const previous = await h.executeUpdate(messages().setConcurrencyUpdate, { args: [n] });
         console.log(`concurrency of ${runId}: ${previous} -> ${n}`);
       }),
     );
@@ -253,6 +276,12 @@ export function registerRunCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { limit: number; json?: boolean }) => {
+        const { listRuns }: typeof import('../runs/list') = require('../runs/list');
+        const { connectionOf }: typeof import('../config/config') = require('../config/config');
+        const {
+          connectionKey,
+        }: typeof import('../workflows/connection') = require('../workflows/connection');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const rows = await listRuns(await connectClient(cfg), o.limit, connectionKey(connectionOf(cfg)));
         if (o.json) return console.log(JSON.stringify(rows));
         if (!rows.length) return console.log('no runs yet; start one with `wdsync start`');

@@ -1,9 +1,7 @@
 import { type Command, Option } from 'commander';
-import { createSchedule, isScheduleOf, scheduleIdFor, scheduleNameProblem } from '../runs/schedules';
 import { action } from './action';
 import { intArg, lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
-import { connectClient } from './temporal';
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 
@@ -49,6 +47,12 @@ export function registerScheduleCommands(program: Command) {
       .option('--sink <name...>', 'deliver to these configured sinks only'),
   ).action(
     action(async (cfg, name: string, o: Record<string, unknown>) => {
+      const {
+        createSchedule,
+        scheduleIdFor,
+        scheduleNameProblem,
+      }: typeof import('../runs/schedules') = require('../runs/schedules');
+      const { connectClient }: typeof import('./temporal') = require('./temporal');
       const badName = scheduleNameProblem(scheduleIdFor(cfg, name));
       if (badName) throw new UserError(badName);
       if (!o.every === !o.cron)
@@ -85,6 +89,11 @@ export function registerScheduleCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { json?: boolean }) => {
+        const {
+          isScheduleOf,
+          scheduleIdFor,
+        }: typeof import('../runs/schedules') = require('../runs/schedules');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const client = await connectClient(cfg);
         const rows = [];
         for await (const s of client.schedule.list()) {
@@ -110,6 +119,8 @@ export function registerScheduleCommands(program: Command) {
     .option('--json', 'print JSON')
     .action(
       action(async (cfg, name: string, o: { json?: boolean }) => {
+        const { scheduleIdFor }: typeof import('../runs/schedules') = require('../runs/schedules');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const client = await connectClient(cfg);
         const d = await client.schedule.getHandle(scheduleIdFor(cfg, name)).describe();
         const out = {
@@ -143,6 +154,8 @@ export function registerScheduleCommands(program: Command) {
       .description(description)
       .action(
         action(async (cfg, name: string) => {
+          const { scheduleIdFor }: typeof import('../runs/schedules') = require('../runs/schedules');
+          const { connectClient }: typeof import('./temporal') = require('./temporal');
           const client = await connectClient(cfg);
           await fn(client.schedule.getHandle(scheduleIdFor(cfg, name)));
           console.log(`${cmd}: ${name}`);
@@ -174,6 +187,8 @@ export function registerScheduleCommands(program: Command) {
         if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) {
           throw new UserError('--start and --end must be ISO moments with --start before --end');
         }
+        const { scheduleIdFor }: typeof import('../runs/schedules') = require('../runs/schedules');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
         const client = await connectClient(cfg);
         const overlap =
           o.overlap === 'skip' ? 'SKIP' : o.overlap === 'allow-all' ? 'ALLOW_ALL' : 'BUFFER_ALL';

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { withStaging } from '../deps';
-import { cleanupStaging } from '../staging/cleanup';
 import { action } from './action';
 import { intArg } from './errors';
 
@@ -14,6 +12,7 @@ export function registerStagingCommands(program: Command) {
     .option('--json', 'print a JSON array')
     .action(
       action(async (cfg, o: { json?: boolean }) => {
+        const { withStaging }: typeof import('../deps') = require('../deps');
         const runs = await withStaging(cfg, (store) => store.listRuns());
         if (o.json) return console.log(JSON.stringify(runs));
         if (!runs.length) return console.log('staging is empty');
@@ -40,6 +39,8 @@ export function registerStagingCommands(program: Command) {
         if (o.run === undefined && o.olderThanDays === undefined) {
           throw new Error('say what to clean: --run <runId> or --older-than-days <n>');
         }
+        const { withStaging }: typeof import('../deps') = require('../deps');
+        const { cleanupStaging }: typeof import('../staging/cleanup') = require('../staging/cleanup');
         const r = await withStaging(cfg, (store) =>
           cleanupStaging(store, {
             runId: o.run,

@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import { scopeKey } from '../activities/scope-key';
-import { createAuditStore } from '../audit/store';
 import type { WdsyncConfig } from '../config/config';
-import { tenantOf } from '../workday/config';
-import { openDb } from '../db/open';
-import { buildSink } from '../sinks/registry';
-import { DATE_HEADER_RESOLUTION_MS, workdayNow } from '../workday/now';
 import { action } from './action';
-import { parseMoment } from './as-of';
 import { UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 
@@ -27,6 +20,17 @@ export async function resetWatermark(
   cfg: WdsyncConfig,
   o: { to?: string; scope: ReturnType<typeof scopeFromFlags> },
 ): Promise<WatermarkResetReport> {
+  // Required here, not on top, so `wdsync --help` does not load them (issue 17).
+  const { scopeKey }: typeof import('../activities/scope-key') = require('../activities/scope-key');
+  const { createAuditStore }: typeof import('../audit/store') = require('../audit/store');
+  const { tenantOf }: typeof import('../workday/config') = require('../workday/config');
+  const { openDb }: typeof import('../db/open') = require('../db/open');
+  const { buildSink }: typeof import('../sinks/registry') = require('../sinks/registry');
+  const {
+    DATE_HEADER_RESOLUTION_MS,
+    workdayNow,
+  }: typeof import('../workday/now') = require('../workday/now');
+  const { parseMoment }: typeof import('./as-of') = require('./as-of');
   const now = await workdayNow(cfg.workday.endpoint);
   const to = o.to === undefined ? undefined : parseMoment(o.to, '--to').toISOString();
   if (to && Date.parse(to) > now.getTime() + DATE_HEADER_RESOLUTION_MS) {

@@ -1,13 +1,7 @@
 import { type Command, Option } from 'commander';
-import { connectionOf } from '../config/config';
-import { buildDeps, stagingCipher } from '../deps';
-import { connectionKey } from '../workflows/connection';
-import { ALL_ROLES, installRuntime, startWorkers, type WorkerRole } from '../worker';
+import { ALL_ROLES, type WorkerRole } from '../worker-roles';
 import { action } from './action';
 import { intArg } from './errors';
-import { connectClient } from './temporal';
-import { ensureStagingRetention, stagingRetentionScheduleId } from '../runs/staging-retention';
-import { startObservability } from '../observe/worker-observability';
 
 export function registerWorkerCommand(program: Command) {
   program
@@ -38,6 +32,20 @@ export function registerWorkerCommand(program: Command) {
     )
     .action(
       action(async (cfg, o: { roles: WorkerRole[]; metricsPort?: number; logLevel?: string }) => {
+        const { connectionOf }: typeof import('../config/config') = require('../config/config');
+        const { buildDeps, stagingCipher }: typeof import('../deps') = require('../deps');
+        const {
+          connectionKey,
+        }: typeof import('../workflows/connection') = require('../workflows/connection');
+        const { installRuntime, startWorkers }: typeof import('../worker') = require('../worker');
+        const { connectClient }: typeof import('./temporal') = require('./temporal');
+        const {
+          ensureStagingRetention,
+          stagingRetentionScheduleId,
+        }: typeof import('../runs/staging-retention') = require('../runs/staging-retention');
+        const {
+          startObservability,
+        }: typeof import('../observe/worker-observability') = require('../observe/worker-observability');
         const settings = {
           ...cfg.observability,
           ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),

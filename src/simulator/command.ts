@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { startSimulator } from './index';
-import { FAULT_TYPES, type FaultRule, type SimulatorOptionsInput } from './options';
+import type { FaultRule, SimulatorOptionsInput } from './options';
 
 /**
  * `wdsync simulator`: the Workday simulator as a long-running process. Flags map one-to-one onto
@@ -26,6 +25,8 @@ const rate = (name: string) => num(name, 0, 1);
 
 /** `--fault type=reset,rate=0.1,pages=3+5,next=2,retryAfterSec=10,atFraction=0.5,message=...` */
 export function parseFaultSpec(spec: string): FaultRule {
+  // Required here, not on top: the options module loads zod, which `wdsync --help` does without.
+  const { FAULT_TYPES }: typeof import('./options') = require('./options');
   const rule: Record<string, unknown> = {};
   for (const part of spec.split(',')) {
     const [k, ...rest] = part.split('=');
@@ -270,6 +271,7 @@ export function registerSimulatorCommand(program: Command): Command {
       int('--request-log-size', 0, 1e7),
     )
     .action(async (flags: Flags) => {
+      const { startSimulator }: typeof import('./index') = require('./index');
       let sim: Awaited<ReturnType<typeof startSimulator>>;
       try {
         sim = await startSimulator(optionsFromFlags(flags));

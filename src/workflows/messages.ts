@@ -26,4 +26,4 @@ export const rejectDestructiveUpdate = defineUpdate<DestructiveOutcome, [Approva
   'rejectDestructive',
 );
 
-export const MAX_CONCURRENCY = 64;
+export { MAX_CONCURRENCY } from './limits';

@@ -62,6 +62,15 @@ const REQUIRED: Record<(typeof SCENARIOS)[number], string[]> = {
     'flaky.ratioToFaultFree',
     'flaky.sinkFailedAttempts',
   ],
+  scale: [
+    'speedup',
+    'one.wallMs',
+    'two.wallMs',
+    'one.maxInFlight',
+    'two.maxInFlight',
+    'one.maxRequestsInAnySecond',
+    'two.maxRequestsInAnySecond',
+  ],
 };
 
 function at(obj: unknown, dotted: string): unknown {
@@ -114,8 +123,16 @@ describe('wdsync bench --quick', { timeout: 600_000 }, () => {
       assert.equal(results.scenarios.slowsink.flaky.status, 'COMPLETED');
       assert.ok(results.scenarios.sink.second.written > 0, 'churn produced writes');
       assert.ok(results.scenarios.sink.second.skipped > 0, 'unchanged rows were skipped');
+      for (const r of [results.scenarios.scale.one, results.scenarios.scale.two]) {
+        assert.equal(r.status, 'COMPLETED');
+        assert.equal(r.delivered, r.workers, 'every worker of the scale-out runs delivered');
+      }
+      assert.deepEqual(
+        [results.scenarios.scale.one.processes, results.scenarios.scale.two.processes],
+        [1, 2],
+      );
       const targetScenarios = new Set(results.targets.map((t: { scenario: string }) => t.scenario));
-      for (const s of ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'slowsink'])
+      for (const s of ['parse', 'wdsync', 'rss', 'batch', 'pool', 'faults', 'slowsink', 'scale'])
         assert.ok(targetScenarios.has(s), `target of ${s} evaluated`);
       for (const t of results.targets) assert.ok(Number.isFinite(t.value), `target ${t.name} has a value`);
     } finally {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { startSalesforceSimulator } from './index';
 
 /**
  * `wdsync target-simulator salesforce`: a simulator of a downstream business system as a
@@ -66,6 +65,7 @@ export function registerTargetSimulatorCommand(program: Command): Command {
           process.exit(2);
         }
       }
+      const { startSalesforceSimulator }: typeof import('./index') = require('./index');
       let sim: Awaited<ReturnType<typeof startSalesforceSimulator>>;
       try {
         sim = await startSalesforceSimulator({
