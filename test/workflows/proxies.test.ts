@@ -35,7 +35,12 @@ export function wrongQueueCallsDoNotTypeCheck(w: WorkdayProxy, s: SinkProxy, b: 
 
 test("each task queue's workers register exactly its group of activities", () => {
   const a = activitiesByQueue(fakePorts(1).deps);
-  assert.deepEqual(Object.keys(a.workday).sort(), ['countWorkers', 'fetchPage']);
+  assert.deepEqual(Object.keys(a.workday).sort(), [
+    'countWorkers',
+    'fetchDueTerminations',
+    'fetchPage',
+    'fetchSubPage',
+  ]);
   const sinks = Object.keys(a.sinks);
   for (const name of [
     'deliverPage',

@@ -152,8 +152,12 @@ describe('syncRun over in-memory ports', { timeout: 120_000 }, () => {
       assert.equal(q.pagesFetching, 2, `fetches go on beside the deliveries: ${JSON.stringify(q)}`);
       assert.equal(p.workday.maxInFlight, 2);
       await h.executeUpdate(setConcurrencyUpdate, { args: [1] });
-      // The fetch that was in flight beside the other ends; from then on, one at a time.
-      await until(() => p.workday.inFlight <= 1, 'fetches down to 1');
+      // The fetch that was in flight beside the other ends (by the run's count: a page started
+      // before the resize may not have reached Workday yet); from then on, one at a time.
+      await until(
+        async () => ((await progress(h)).pagesFetching ?? 0) <= 1 && p.workday.inFlight <= 1,
+        'fetches down to 1',
+      );
       p.workday.maxInFlight = p.workday.inFlight;
       await until(() => p.sink.waiting >= 8, 'more pages staged');
       assert.equal(p.workday.maxInFlight, 1, 'after the resize, one fetch at a time');
