@@ -140,7 +140,17 @@ export async function deliver(ports: DeliveryPorts, d: Delivery): Promise<Delive
       })),
     );
   }
-  return { ...res, outcomes, ...(failures.length ? { failures } : {}) };
+  // A retry that found its page delivered under this run reports what that delivery did.
+  const counts = res.alreadyDelivered && outcomes.length ? countOutcomes(outcomes) : {};
+  return { ...res, ...counts, outcomes, ...(failures.length ? { failures } : {}) };
+}
+
+function countOutcomes(
+  outcomes: RecordOutcome[],
+): Pick<DeliveryResult, 'inserted' | 'updated' | 'unchanged'> {
+  const c = { inserted: 0, updated: 0, unchanged: 0 };
+  for (const o of outcomes) if (o.action in c) c[o.action as keyof typeof c]++;
+  return c;
 }
 
 /**
