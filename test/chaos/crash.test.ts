@@ -64,7 +64,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.equal(summary.status, 'COMPLETED');
     assert.equal(summary.workersFetched, WORKERS);
     await assertSinksHoldSnapshot(h, summary);
-    w2.kill('SIGTERM');
+    await h.stopWorker(w2);
   });
 
   test('2. the Temporal server stops mid-run and restarts on the same database: same result', async () => {
@@ -79,7 +79,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.equal(summary.workersFetched, WORKERS);
     await assertSinksHoldSnapshot(h, summary);
     assert.ok(runId);
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('3. 10% Workday faults: exact result, under 1.2 requests per page, never over the concurrency', async () => {
@@ -109,7 +109,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.ok(stats.faultsInjected > 0, 'faults were injected');
     assert.ok(stats.requests <= pages * 1.2 + 1, `${stats.requests} Workday requests for ${pages} pages`);
     assert.ok(stats.maxInFlight <= 4, `maxInFlight ${stats.maxInFlight} exceeded concurrency 4`);
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('4. PostgreSQL connections terminated mid-run: same result', async () => {
@@ -132,7 +132,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     const summary = await handle.result();
     assert.equal(summary.status, 'COMPLETED');
     await assertSinksHoldSnapshot(h, summary);
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('5/8. a page that always fails ends COMPLETED_WITH_FAILURES naming it; the webhook hears of it', async () => {
@@ -153,7 +153,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     assert.equal(pageEvent.command, `wdsync replay ${runId} --pages 7`);
     const runEvent = events.find((e) => e.type === 'run.completed_with_failures')!;
     assert.equal(runEvent.command, `wdsync replay ${runId} --failed`);
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('6/8. invalid records land in dead letters with reasons; the rest of their page is delivered', async () => {
@@ -191,7 +191,7 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
     } finally {
       await db.close();
     }
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('7. wrong credentials: the run fails at once with a clear message and no retry against Workday', async () => {
@@ -205,6 +205,6 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
       return true;
     });
     assert.equal(h.sim.admin.stats().requests, 1, 'exactly one Workday request, never retried');
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 });

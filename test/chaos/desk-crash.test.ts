@@ -500,6 +500,6 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
       `churn ${JSON.stringify(kinds)} on ${churned.size} workers; delta of ${summary.totalResults}; faults met ${JSON.stringify(faults)}; checks ${Date.now() - t2} ms`,
     );
     for (const line of report) t.diagnostic(line);
-    survivor.kill('SIGTERM');
+    await h.stopWorker(survivor);
   });
 });

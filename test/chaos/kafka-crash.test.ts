@@ -69,6 +69,18 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
   const slowPages = () =>
     h.sim.admin.setFaults({ ...NO_FAULTS, latency: { baseMs: 300, perWorkerMs: 0, jitterMs: 0 } });
 
+  /** The armed worker must reach its crash point: a run that ends first was served by another. */
+  async function crashedFirst(exited: Promise<unknown>, result: Promise<unknown>) {
+    const first = await Promise.race([
+      exited.then(() => 'crashed'),
+      result.then(
+        () => 'run ended',
+        () => 'run ended',
+      ),
+    ]);
+    assert.equal(first, 'crashed', 'the worker armed to crash took the page (no other worker may serve it)');
+  }
+
   /** The summary's status, with the failures spelled out when it is not the one expected. */
   async function assertStatus(summary: RunSummary, status: RunSummary['status']) {
     if (summary.status === status) return;
@@ -95,25 +107,25 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     const w1 = await worker({ WDSYNC_TEST_KAFKA_CRASH: 'produced:3' });
     const exited = new Promise((r) => w1.once('exit', r));
     const { handle } = await run('ev1');
-    await exited;
+    await crashedFirst(exited, handle.result());
     const w2 = await worker();
     const summary: RunSummary = await resultWhileAlive(handle.result(), w2);
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev1', summary);
     await assertSinksHoldSnapshot(h, summary, { jsonl: false });
-    w2.kill('SIGTERM');
+    await h.stopWorker(w2);
   });
 
   test('SIGKILL between commit and activity completion: the retry finds the marker and sends nothing again', async () => {
     const w1 = await worker({ WDSYNC_TEST_KAFKA_CRASH: 'committed:4' });
     const exited = new Promise((r) => w1.once('exit', r));
     const { handle } = await run('ev2');
-    await exited;
+    await crashedFirst(exited, handle.result());
     const w2 = await worker();
     const summary: RunSummary = await resultWhileAlive(handle.result(), w2);
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev2', summary);
-    w2.kill('SIGTERM');
+    await h.stopWorker(w2);
   });
 
   test('the broker is killed and restarted mid-run: every worker once', async () => {
@@ -127,7 +139,7 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     const summary: RunSummary = await result;
     await assertStatus(summary, 'COMPLETED');
     await assertExactlyOnce('ev3', summary);
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('a broker that is down fails only the event sink; replay --failed then sends each event once, a second replay nothing', async () => {
@@ -153,6 +165,6 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     assert.equal((await resultWhileAlive(again.handle.result(), w)).status, 'COMPLETED');
     const second = await readCommitted(kafka.bootstrap, topicOf('ev4'));
     assert.equal(second.length, first.length, 'a replay of delivered pages sends nothing');
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 });

@@ -156,7 +156,7 @@ describe('Salesforce acceptance: 3,000 workers, faults, SIGKILL, delta, explain 
     t.diagnostic(
       `${inScope.length} in scope; ${s.requests} Salesforce requests, ${faults} faults (locks ${s.recordFailures.UNABLE_TO_LOCK_ROW ?? 0}, 503s ${s.requestErrors.SERVER_UNAVAILABLE ?? 0}, expired sessions ${s.requestErrors.INVALID_SESSION_ID ?? 0})`,
     );
-    w2.kill('SIGTERM');
+    await h.stopWorker(w2);
   });
 
   test('a delta after churn updates exactly the changed ones, under the same faults', async (t) => {
@@ -191,7 +191,7 @@ describe('Salesforce acceptance: 3,000 workers, faults, SIGKILL, delta, explain 
     t.diagnostic(
       `churned ${changed.size}; ${expected.size} changed in scope; ${s.created - before.created} created, ${s.updated - before.updated} updated`,
     );
-    w.kill('SIGTERM');
+    await h.stopWorker(w);
   });
 
   test('wdsync explain shows the record, the scope decision, the mapped record and the action; --apply performs it', async () => {

@@ -73,6 +73,11 @@ export interface Harness {
     extra?: Record<string, string>,
     opts?: { args?: string[]; onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void },
   ): Promise<ChildProcess>;
+  /**
+   * SIGTERM, then waits for the process to exit (SIGKILL after `graceMs`): a worker left draining
+   * would take the next test's tasks from the shared queues.
+   */
+  stopWorker(child: ChildProcess, graceMs?: number): Promise<void>;
   /** Runs the CLI to completion. */
   cli(
     args: string[],
@@ -211,6 +216,14 @@ export async function createHarness(opts: {
         });
       });
       return child;
+    },
+    async stopWorker(child, graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
     },
     cli(args, extra = {}) {
       return new Promise((resolve) => {
