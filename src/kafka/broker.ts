@@ -29,8 +29,17 @@ export interface Broker {
   kill(): void;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints). */
-const clusterId = () => randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid
+ * prints). Never one starting with '-', as Kafka's own Uuid.randomUuid ensures: kafka-storage would
+ * read it as an option (about one start in 64 failed with "--cluster-id expected one argument").
+ */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 function properties(o: BrokerOptions, port: number, controllerPort: number, saslPort?: number): string {
   const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { createAuditStore } from '../../src/audit/store';
 import { openDb } from '../../src/db/open';
 import { startSync, type StartOptions } from '../../src/runs/start';
@@ -42,6 +42,10 @@ describe('crash and fault tests: real worker processes, Temporal server, Postgre
       dbFile: path.join(dbDir, 'temporal.db'),
       config: { notify: { webhookUrl: hookUrl, deadLetterThreshold: 3 } },
     });
+  });
+  // A test that failed leaves its worker running, and it would serve the next test's run.
+  afterEach(async () => {
+    await h?.stopWorkers();
   });
   after(async () => {
     await h?.close();

@@ -78,6 +78,8 @@ export interface Harness {
    * would take the next test's tasks from the shared queues.
    */
   stopWorker(child: ChildProcess, graceMs?: number): Promise<void>;
+  /** Every worker process still running, stopped as stopWorker does: after a test that failed. */
+  stopWorkers(): Promise<void>;
   /** Runs the CLI to completion. */
   cli(
     args: string[],
@@ -224,6 +226,18 @@ export async function createHarness(opts: {
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+    },
+    async stopWorkers() {
+      await Promise.all(
+        children.map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise<void>((r) => child.once('exit', () => r()));
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
     },
     cli(args, extra = {}) {
       return new Promise((resolve) => {
