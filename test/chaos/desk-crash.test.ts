@@ -11,9 +11,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamicsWebApi } from 'dynamics-web-api';
 import { Connection } from 'jsforce';
-import { createClient } from 'node-zendesk';
 import type { NormalizedWorker } from '../../src/domain/worker-record';
 import { loadMapping, type MappedRecord, type Mapping } from '../../src/mapping/mapping-file';
 import { type StartOptions, startSync } from '../../src/runs/start';
@@ -25,6 +23,7 @@ import {
 import { type ZendeskSimulatorHandle, startZendeskSimulator } from '../../src/targets/zendesk/simulator';
 import { progressQuery } from '../../src/workflows/messages';
 import type { RunProgress, RunSummary } from '../../src/workflows/types';
+import { dataverseClient, zendeskClient } from '../helpers/targets';
 import { createHarness, type Harness, resultWhileAlive, sinkRows } from '../helpers/harness';
 import { mustWrite } from '../helpers/mapped-run';
 import { assertManagersLinked, assertTouchedExactly } from '../helpers/salesforce';
@@ -119,28 +118,8 @@ describe('Zendesk, Dataverse and Salesforce under 10% faults and a worker SIGKIL
       SALESFORCE_CLIENT_SECRET: sf.clientSecret,
     };
 
-    const zendesk = createClient({
-      endpointUri: `${zd.url}/api/v2`,
-      username: zd.email,
-      token: zd.apiToken,
-      subdomain: 'acme',
-    } as never);
-    const dataverse = new DynamicsWebApi({
-      serverUrl: dv.url,
-      dataApi: { version: '9.2' },
-      onTokenRefresh: async () => {
-        const res = await fetch(dv.tokenUrl, {
-          method: 'POST',
-          body: new URLSearchParams({
-            grant_type: 'client_credentials',
-            client_id: dv.clientId,
-            client_secret: dv.clientSecret,
-            scope: `${dv.url}/.default`,
-          }),
-        });
-        return ((await res.json()) as { access_token: string }).access_token;
-      },
-    });
+    const zendesk = zendeskClient(zd);
+    const dataverse = dataverseClient(dv);
     const salesforce = new Connection({
       oauth2: { loginUrl: sf.loginUrl, clientId: sf.clientId, clientSecret: sf.clientSecret },
       version: '62.0',
