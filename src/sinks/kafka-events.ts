@@ -46,11 +46,14 @@ export interface KafkaEventSinkOptions {
   /** Events per produce request inside a page's transaction (keeps each batch under the broker's 1 MB). */
   batchSize?: number;
   /**
-   * Crash-test hook: SIGKILL this process at a point of one page's delivery (after its events are
-   * produced but not committed, or after the commit before the database learns of it).
+   * Crash-test hook, called at two points of a page's delivery: after its events are produced but
+   * not committed, and after the commit before the database learns of it. The crash tests SIGKILL
+   * the process there; in-process tests throw, leaving the transaction open as a crash would.
    */
-  crashAt?: { point: 'produced' | 'committed'; page: number };
+  crashPoint?: (point: CrashPoint, page: number) => void;
 }
+
+export type CrashPoint = 'produced' | 'committed';
 
 /** Ledger page of a run's removals (finalize), beside its real pages 1..n. */
 const REMOVALS_PAGE = 0;
@@ -226,11 +229,6 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     }
   }
 
-  function maybeCrash(point: 'produced' | 'committed', page: number) {
-    if (o.crashAt && o.crashAt.point === point && o.crashAt.page === page)
-      process.kill(process.pid, 'SIGKILL');
-  }
-
   /**
    * Sends the events and the marker in one transaction, unless a transaction of this key already
    * committed them (found after fencing the earlier attempt). Returns that earlier marker then.
@@ -281,9 +279,9 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
         heartbeat?.();
       }
       await tx.send({ messages: [{ topic: markerTopic, partition: 0, key, value: JSON.stringify(marker) }] });
-      maybeCrash('produced', page);
+      o.crashPoint?.('produced', page);
       await tx.commit();
-      maybeCrash('committed', page);
+      o.crashPoint?.('committed', page);
       return undefined;
     } catch (err) {
       throw kafkaFailure(err, o.connection, what);

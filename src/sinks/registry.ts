@@ -5,7 +5,7 @@ import { openDb } from '../db/open';
 import type { Db } from '../db/types';
 import { createJsonlSink } from './jsonl';
 import { loadMapping } from '../mapping/mapping-file';
-import { createKafkaEventSink, markerTopicOf } from './kafka-events';
+import { type CrashPoint, createKafkaEventSink, markerTopicOf } from './kafka-events';
 import { createPostgresSink } from './postgres';
 import { createSalesforceSink, salesforceCredentials, salesforceTransport } from './salesforce';
 import { createZendeskSink, zendeskCredentials } from './zendesk';
@@ -63,7 +63,7 @@ const BUILDERS: Builders = {
       topic: s.topic,
       markerTopic: s.markerTopic,
       payload: s.payload,
-      crashAt: crashPoint(process.env.WDSYNC_TEST_KAFKA_CRASH),
+      crashPoint: killAt(process.env.WDSYNC_TEST_KAFKA_CRASH),
     }),
 };
 
@@ -77,10 +77,13 @@ export function kafkaConnection(s: Extract<SinkConfig, { type: 'kafka' }>, cfg: 
   };
 }
 
-/** The crash tests' fault point, `produced:<page>` or `committed:<page>` (never set in production). */
-function crashPoint(v: string | undefined) {
+/** The crash tests' fault point, `produced:<page>` or `committed:<page>` (never set in production): SIGKILL there. */
+function killAt(v: string | undefined) {
   const m = /^(produced|committed):(\d+)$/.exec(v ?? '');
-  return m ? { point: m[1] as 'produced' | 'committed', page: Number(m[2]) } : undefined;
+  if (!m) return undefined;
+  return (point: CrashPoint, page: number) => {
+    if (point === m[1] && page === Number(m[2])) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 /**

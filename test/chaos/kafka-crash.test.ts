@@ -4,7 +4,8 @@ import { startReplay } from '../../src/replay/start';
 import { type StartOptions, startSync } from '../../src/runs/start';
 import { progressQuery } from '../../src/workflows/messages';
 import type { RunSummary } from '../../src/workflows/types';
-import { createHarness, type Harness, resultWhileAlive } from '../helpers/harness';
+import { openDb } from '../../src/db/open';
+import { createHarness, type Harness, PG_URL, resultWhileAlive } from '../helpers/harness';
 import {
   assertValidEvents,
   countByKey,
@@ -96,11 +97,41 @@ describe('Kafka event sink: crashes between produce, commit and completion; brok
     assertValidEvents(events);
     const counts = countByKey(events);
     const expected = h.sim.admin.workersAsOf(summary.asOf);
-    assert.equal(counts.size, expected.length, `${sink}: one WID per worker of the snapshot`);
+    if (counts.size !== expected.length) assert.fail(await whyMissing(sink, summary, counts));
     for (const w of expected)
       assert.equal(counts.get(w.wid), 1, `${sink}: worker ${w.wid} seen ${counts.get(w.wid)} times`);
     assert.equal(events.length, expected.length, `${sink}: no duplicate event`);
     return events;
+  }
+
+  /**
+   * Which pages' events a read_committed consumer missed, and whether they are on the log at all
+   * (an aborted or still-open transaction) and in the sink's ledger: enough to tell a lost page
+   * from a transaction left open.
+   */
+  async function whyMissing(sink: string, summary: RunSummary, counts: Map<string, number>) {
+    const expected = h.sim.admin.workersAsOf(summary.asOf);
+    const missing = expected.filter((w) => !counts.has(w.wid)).map((w) => w.wid);
+    const raw = countByKey(await readCommitted(kafka.bootstrap, topicOf(sink), 'read_uncommitted'));
+    const markers = await readCommitted(
+      kafka.bootstrap,
+      `${topicOf(sink)}.wdsync-delivered`,
+      'read_uncommitted',
+    );
+    const db = await openDb(PG_URL);
+    const ledger = await db
+      .query(
+        `SELECT page, status, marker_offset, started_at, delivered_at FROM "${h.schema}".event_sink_ledger WHERE sink = $1 ORDER BY page`,
+        [sink],
+      )
+      .catch((e) => ({ rows: [String(e)] }))
+      .finally(() => db.close());
+    return [
+      `${sink}: ${counts.size} of ${expected.length} WIDs read committed; ${missing.length} missing`,
+      `missing (first 5): ${missing.slice(0, 5).join(' ')}; ${missing.filter((w) => raw.has(w)).length} of them on the log uncommitted`,
+      `markers on the log: ${markers.map((m) => `${m.key}(${(m.value as { events?: number }).events})`).join(' ')}`,
+      `ledger: ${JSON.stringify(ledger.rows)}`,
+    ].join('\n');
   }
 
   test('SIGKILL between produce and commit: the open transaction is aborted, the retry sends the page once', async () => {

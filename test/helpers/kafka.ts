@@ -81,7 +81,11 @@ export interface ConsumedEvent {
  * Every committed message of a topic, read by an independent client (Debian's kcat on
  * librdkafka) at isolation.level=read_committed: what a downstream consumer would see.
  */
-export async function readCommitted(bootstrap: string, topic: string): Promise<ConsumedEvent[]> {
+export async function readCommitted(
+  bootstrap: string,
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
+): Promise<ConsumedEvent[]> {
   const { stdout } = await execFileP(
     'kcat',
     [
@@ -95,7 +99,7 @@ export async function readCommitted(bootstrap: string, topic: string): Promise<C
       '-e',
       '-q',
       '-X',
-      'isolation.level=read_committed',
+      `isolation.level=${isolation}`,
       '-f',
       '%k\\t%h\\t%s\\n',
     ],

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, parseSinksEnv } from '../../src/config/config';
 import type { Db } from '../../src/db/types';
-import { createKafkaEventSink, type KafkaEventSinkOptions } from '../../src/sinks/kafka-events';
+import {
+  type CrashPoint,
+  createKafkaEventSink,
+  type KafkaEventSinkOptions,
+} from '../../src/sinks/kafka-events';
 import type { Sink } from '../../src/sinks/types';
 import {
   assertValidEvents,
@@ -167,6 +171,36 @@ describe('Kafka event sink on a real broker', { timeout: 300_000 }, () => {
     assert.equal(a.updated, 0, 'the older snapshot writes nothing');
     const events = await readCommitted(kafka.bootstrap, 'wd.order');
     assert.equal(events.length, 10, 'only R0 created events: none from the older run A');
+  });
+
+  test('a retried page whose first attempt was aborted sends its events, while another page’s transaction is still open', async () => {
+    // Both first attempts die after producing (their transactions stay open, as a killed worker's
+    // do). Page 1 is retried while page 2's transaction is open: that holds the marker topic's
+    // last stable offset below page 1's abort marker, so the fetch that looks for page 1's marker
+    // returns the aborted marker without the abort. Taken for committed, page 1 would be lost.
+    let dying = true;
+    const crashPoint = (point: CrashPoint) => {
+      if (dying && point === 'produced') throw new Error('crashed after produce');
+    };
+    const s = await sink('wd.open-tx', { name: 'open-tx', crashPoint });
+    await assert.rejects(s.deliverPage(ctx('run-o', 1), workers(1, 50)), /crashed after produce/);
+    await assert.rejects(s.deliverPage(ctx('run-o', 2), workers(51, 100)), /crashed after produce/);
+    dying = false;
+    const p1 = await s.deliverPage(ctx('run-o', 1), workers(1, 50));
+    assert.equal(p1.alreadyDelivered, false, 'the aborted first attempt is not taken for a delivery');
+    assert.equal(p1.inserted, 50);
+    const p2 = await s.deliverPage(ctx('run-o', 2), workers(51, 100));
+    assert.equal(p2.inserted, 50);
+    // A page that dies twice: the broker lists both aborted attempts of the one producer.
+    dying = true;
+    await assert.rejects(s.deliverPage(ctx('run-o', 3), workers(101, 150)), /crashed after produce/);
+    await assert.rejects(s.deliverPage(ctx('run-o', 3), workers(101, 150)), /crashed after produce/);
+    dying = false;
+    const p3 = await s.deliverPage(ctx('run-o', 3), workers(101, 150));
+    assert.equal(p3.alreadyDelivered, false, 'neither aborted attempt is taken for a delivery');
+    const counts = countByKey(await readCommitted(kafka.bootstrap, 'wd.open-tx'));
+    assert.equal(counts.size, 150, 'every worker of the three pages is on the topic');
+    assert.deepEqual([...new Set(counts.values())], [1], 'each once');
   });
 
   test('event ids are deterministic: the same change delivered anew carries the same id', async () => {
