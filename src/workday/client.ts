@@ -88,7 +88,7 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
         ? { kind: 'bearer' }
         : { kind: 'usernameToken', username: config.username, password: config.password!.reveal() };
     const envelope = buildGetWorkersEnvelope(request, auth, config.version);
-    const { page, count } = parseGetWorkersRequest(request);
+    const { page, count, responseGroup } = parseGetWorkersRequest(request);
     return postSoap(http, {
       url: config.endpoint,
       body: envelope,
@@ -117,6 +117,7 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
           faultContext: ctx,
           maxRows: count,
           family,
+          requested: responseGroup,
           onRecord: opts.onRecord,
         });
         for await (const chunk of res.body) {

@@ -146,18 +146,27 @@ function phoneText(phone: XNode, family: SchemaFamily): string | undefined {
 }
 
 /**
+ * Before v30 the Position_Data may sit in Employment_Data itself (the v2x shape the simulator
+ * renders), but real v25.1 answers already wrap it in Worker_Job_Data (the public fixture in
+ * test/workday/fixtures/public): a v2x reader takes whichever the answer has.
+ */
+const flatPositions = (ed: XNode, family: SchemaFamily) =>
+  family === 'v2x' && children(ed, 'Worker_Job_Data').length === 0;
+
+/**
  * The element holding the primary Position_Data: a Worker_Job_Data (Primary_Job, else the first),
- * or before v30, Employment_Data itself, whose first Position_Data is the primary position.
+ * or in the flat v2x shape, Employment_Data itself, whose first Position_Data is the primary one.
  */
 function primaryJob(ed: XNode, family: SchemaFamily): XNode | undefined {
-  if (family === 'v2x') return child(ed, 'Position_Data') ? ed : undefined;
+  if (flatPositions(ed, family)) return child(ed, 'Position_Data') ? ed : undefined;
   const jobs = children(ed, 'Worker_Job_Data');
   return jobs.find((j) => parseBool(attr(j, 'Primary_Job'), 'Worker_Job_Data@Primary_Job')) ?? jobs[0];
 }
 
-/** Every job's Position_Data, the primary one first: Worker_Job_Data, or before v30 Position_Data. */
+/** Every job's Position_Data, the primary one first: Worker_Job_Data, or the flat v2x Position_Data. */
 function allPositions(ed: XNode, family: SchemaFamily): { pos: XNode; primary: boolean }[] {
-  if (family === 'v2x') return children(ed, 'Position_Data').map((pos, i) => ({ pos, primary: i === 0 }));
+  if (flatPositions(ed, family))
+    return children(ed, 'Position_Data').map((pos, i) => ({ pos, primary: i === 0 }));
   const primary = primaryJob(ed, family);
   const out: { pos: XNode; primary: boolean }[] = [];
   for (const j of children(ed, 'Worker_Job_Data')) {
@@ -322,11 +331,31 @@ function mapOrganizations(od: XNode): NonNullable<NormalizedWorker['organization
   return out;
 }
 
+/** The response groups a request asked for: a section not asked for is not read. */
+export interface RequestedSections {
+  includePersonalInformation: boolean;
+  includeEmploymentInformation: boolean;
+  includeCompensation: boolean;
+  includeOrganizations: boolean;
+}
+const EVERY_SECTION: RequestedSections = {
+  includePersonalInformation: true,
+  includeEmploymentInformation: true,
+  includeCompensation: true,
+  includeOrganizations: true,
+};
+
 /**
  * Maps one Worker element, in the shape of `family` (the configured WORKDAY_VERSION's), to a
- * validated record, or says why it cannot. Never throws.
+ * validated record, or says why it cannot. Never throws. Workday still sends part of a section
+ * the request left out (an Employment_Data holding only the job's organizations, without
+ * Worker_Status_Data): that part is not read, so the sinks keep what they hold for the section.
  */
-export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResult {
+export function mapWorker(
+  worker: XNode,
+  family: SchemaFamily = 'v31',
+  requested: RequestedSections = EVERY_SECTION,
+): MapResult {
   const ref = child(worker, 'Worker_Reference');
   const data = child(worker, 'Worker_Data');
   const wid = refId(ref, 'WID')?.toLowerCase();
@@ -370,14 +399,14 @@ export function mapWorker(worker: XNode, family: SchemaFamily = 'v31'): MapResul
       // Worker_Data/Universal_ID; the schema also allows it in Personal_Data (v30.0 and v31.2).
       const personId = text(child(data, 'Universal_ID')) ?? (pd && text(child(pd, 'Universal_ID')));
       if (personId) candidate.personId = personId;
-      if (pd) candidate.personal = mapPersonal(pd, family);
+      if (pd && requested.includePersonalInformation) candidate.personal = mapPersonal(pd, family);
       const ed = child(data, 'Employment_Data');
-      if (ed) candidate.employment = mapEmployment(ed, wid, family);
+      if (ed && requested.includeEmploymentInformation) candidate.employment = mapEmployment(ed, wid, family);
       const cd = child(data, 'Compensation_Data');
-      const comp = cd && mapCompensation(cd);
+      const comp = cd && requested.includeCompensation && mapCompensation(cd);
       if (comp) candidate.compensation = comp;
       const od = child(data, 'Organization_Data');
-      if (od) candidate.organizations = mapOrganizations(od);
+      if (od && requested.includeOrganizations) candidate.organizations = mapOrganizations(od);
     }
     const parsed = NormalizedWorker.safeParse(candidate);
     if (!parsed.success) {

@@ -8,7 +8,7 @@ import {
   isWorkdayError,
   readFault,
 } from './errors';
-import { type MapResult, mapWorker } from './map';
+import { type MapResult, mapWorker, type RequestedSections } from './map';
 import type { SchemaFamily } from './schema-family';
 import type { NormalizedWorker } from '../domain/worker-record';
 import { type BadChar, TreeBuilder, replaceNonXmlChars, serialize } from './xml-tree';
@@ -44,6 +44,8 @@ export interface PageParserOptions {
   maxRows?: number;
   /** The schema family the response is in (that of WORKDAY_VERSION); v31 when absent. */
   family?: SchemaFamily;
+  /** The response groups the request asked for (every one when absent): the others are not read. */
+  requested?: RequestedSections;
   /** Caps on text, attributes, depth and pending markup; DEFAULT_XML_LIMITS when absent. */
   xmlLimits?: Partial<XmlLimits>;
   /**
@@ -128,7 +130,7 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
           );
         }
         const bad = capture.builder.badChar;
-        const r = mapWorker(root, options.family);
+        const r = mapWorker(root, options.family, options.requested);
         if (bad) deadLetters.push(badCharLetter(r, bad, serialize(root, nsDecls)));
         else if (r.ok) {
           if (options.onRecord) options.onRecord(r.record);
