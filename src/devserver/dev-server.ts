@@ -62,26 +62,55 @@ export function devServerArgs(
   return args;
 }
 
-/** Starts `temporal server start-dev` and resolves once it answers gRPC. */
-export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+/** Early exits retried on fresh ports, when the ports are wdsync's to pick. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts `temporal server start-dev` and resolves once it answers gRPC. A free port can be taken
+ * by another process before the server binds it (parallel test files, or ports the server derives
+ * from it); when wdsync picked the ports, an exit before ready is retried on fresh ones.
+ */
+export async function startDevServer(
+  opts: DevServerOptions = {},
+  deps: { freePort: () => Promise<number> } = { freePort },
+): Promise<DevServer> {
   const o = { ip: '127.0.0.1', namespace: 'default', retention: '720h', ...opts };
   const bin = findTemporalBinary({ install: true });
-  const port = o.port || (await freePort());
-  const uiPort = o.uiPort || (await freePort());
   // Not pre-created with a safe mode: the dev server only sets up its schema in a new file.
   if (o.dbFile) mkdirPrivate(path.dirname(o.dbFile));
   const out = o.logFile ? openSync(o.logFile, 'a', PRIVATE_FILE_MODE) : 'ignore';
-  const child = spawn(bin, devServerArgs(o, port, uiPort), {
-    stdio: ['ignore', out, out],
-    detached: Boolean(o.detached),
-  });
-  if (o.detached) child.unref();
+  const ours = !o.port && (o.headless || !o.uiPort);
+  for (let attempt = 1; ; attempt++) {
+    const port = o.port || (await deps.freePort());
+    const uiPort = o.uiPort || (await deps.freePort());
+    const child = spawn(bin, devServerArgs(o, port, uiPort), {
+      stdio: ['ignore', out, out],
+      detached: Boolean(o.detached),
+    });
+    if (o.detached) child.unref();
+    let exited: string | undefined;
+    child.once('exit', (code, sig) => {
+      exited = `exited with ${code ?? sig}`;
+    });
+    try {
+      await waitForTemporal(`${o.ip}:${port}`, 60_000, () => exited);
+    } catch (err) {
+      if (exited && ours && attempt < PORT_ATTEMPTS) continue;
+      if (child.exitCode === null) child.kill('SIGKILL');
+      throw err;
+    }
+    return started(o, bin, child, port, uiPort);
+  }
+}
+
+async function started(
+  o: Required<Pick<DevServerOptions, 'ip' | 'namespace' | 'retention'>> & DevServerOptions,
+  bin: string,
+  child: ChildProcess,
+  port: number,
+  uiPort: number,
+): Promise<DevServer> {
   const address = `${o.ip}:${port}`;
-  let exited: string | undefined;
-  child.once('exit', (code, sig) => {
-    exited = `exited with ${code ?? sig}`;
-  });
-  await waitForTemporal(address, 60_000, () => exited);
   // Under the CLI's umask these are 0600 already; embedded callers may have a looser one.
   if (o.dbFile) for (const f of [o.dbFile, `${o.dbFile}-wal`, `${o.dbFile}-shm`]) restrictFile(f);
   await setRetention(bin, address, o.namespace, o.retention);
