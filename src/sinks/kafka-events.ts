@@ -58,6 +58,12 @@ export type CrashPoint = 'produced' | 'committed';
 /** Ledger page of a run's removals (finalize), beside its real pages 1..n. */
 const REMOVALS_PAGE = 0;
 const READ_COMMITTED = 1;
+/**
+ * How long a retry waits for the marker topic's open transactions to be decided. wdsync's
+ * producers ask a 5 s transaction timeout (the client's default), and the coordinator aborts
+ * expired ones on its next scan (every 10 s by default).
+ */
+const STABLE_WAIT_MS = 60_000;
 
 /** The client's close() returns a promise without a callback, whatever its overloads say. */
 async function closeQuietly(close: () => unknown) {
@@ -193,10 +199,31 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     }
   }
 
+  /**
+   * Waits until every transaction begun on the marker topic before `end` is decided. An open one
+   * (a killed worker's, until a retry fences it or the coordinator times it out) holds the last
+   * stable offset below the markers committed after it, and read_committed cannot see those yet:
+   * looking then would take a committed page for an undelivered one, and send it twice.
+   */
+  async function untilStable(end: bigint, heartbeat?: () => void) {
+    const deadline = Date.now() + STABLE_WAIT_MS;
+    for (;;) {
+      const stable = await markerEnd(READ_COMMITTED);
+      if (stable >= end) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `${what}: a transaction on ${markerTopic} has stayed open since offset ${stable} for over ${STABLE_WAIT_MS / 1000} s, so whether this page was delivered cannot be read yet; the delivery is retried (check the broker's transaction coordinator if this persists)`,
+        );
+      heartbeat?.();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   /** The committed marker of this page at or after `from`, if any (read_committed). */
-  async function findMarker(from: bigint, key: string): Promise<Marker | undefined> {
-    const end = await markerEnd(READ_COMMITTED);
+  async function findMarker(from: bigint, key: string, heartbeat?: () => void): Promise<Marker | undefined> {
+    const end = await markerEnd();
     if (from >= end) return undefined;
+    await untilStable(end, heartbeat);
     const c = new (kafkaLib().Consumer)({
       ...client,
       groupId: `wdsync-marker-${randomUUID()}`,
@@ -264,7 +291,7 @@ export function createKafkaEventSink(o: KafkaEventSinkOptions): Sink {
     try {
       const tx = await producer.beginTransaction();
       if (prior?.status === 'pending') {
-        const found = await findMarker(BigInt(prior.marker_offset), key);
+        const found = await findMarker(BigInt(prior.marker_offset), key, heartbeat);
         if (found) {
           // Nothing was sent in it: dropped locally (an EndTxn on an empty transaction is refused).
           await tx.cancel();
