@@ -4,13 +4,29 @@ import { test } from 'node:test';
 import { startDevServer } from '../../src/devserver/dev-server';
 import { freePort } from '../../src/devserver/ports';
 
+/** A listener on a free port, as another process would hold it; close() also drops its connections. */
+async function squat() {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
 test('a picked port taken before the dev server binds it: started again on fresh ports', {
   timeout: 120_000,
 }, async () => {
   // Another process takes the port wdsync picked first, as a parallel test file did in CI.
-  const squatter = net.createServer();
-  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
-  const taken = (squatter.address() as net.AddressInfo).port;
+  const squatter = await squat();
+  const taken = squatter.port;
   const picked: number[] = [];
   const server = await startDevServer(
     { headless: true },
@@ -34,9 +50,8 @@ test('a picked port taken before the dev server binds it: started again on fresh
 test('a port the caller chose is not changed: a taken one fails with what to check', {
   timeout: 120_000,
 }, async () => {
-  const squatter = net.createServer();
-  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
-  const taken = (squatter.address() as net.AddressInfo).port;
+  const squatter = await squat();
+  const taken = squatter.port;
   try {
     await assert.rejects(
       startDevServer({ headless: true, port: taken }),
