@@ -30,11 +30,15 @@ describe('a retried delivery', () => {
     const store = createAuditStore(db, schema);
     await store.init();
     const ports = { sinks: new Map([['pg', sink]]), audit: auditPort(store) };
-    const delivery = (records: ReturnType<typeof worker>[], when: 'record-previous' | 'record-nothing') =>
+    const delivery = (
+      records: ReturnType<typeof worker>[],
+      when: 'record-previous' | 'record-nothing',
+      page = 1,
+    ) =>
       deliver(ports, {
         sink: 'pg',
         records,
-        ledger: { runId: 'run-1', page: 1 },
+        ledger: { runId: 'run-1', page },
         sourceRunId: 'run-1',
         auditRunId: 'run-1',
         asOfEntry: '2026-03-01T00:00:00.000Z',
@@ -43,29 +47,9 @@ describe('a retried delivery', () => {
     await delivery([worker(1), worker(2)], 'record-previous');
     // Page 2 of the same run: one new worker, one changed.
     const page2 = [worker(3), worker(1, 2)];
-    const first = deliveryTotals(
-      await deliver(ports, {
-        sink: 'pg',
-        records: page2,
-        ledger: { runId: 'run-1', page: 2 },
-        sourceRunId: 'run-1',
-        auditRunId: 'run-1',
-        asOfEntry: '2026-03-01T00:00:00.000Z',
-        whenAlreadyDelivered: 'record-previous',
-      }),
-    );
+    const first = deliveryTotals(await delivery(page2, 'record-previous', 2));
     assert.deepEqual([first.inserted, first.updated, first.unchanged], [1, 1, 0]);
-    const retried = deliveryTotals(
-      await deliver(ports, {
-        sink: 'pg',
-        records: page2,
-        ledger: { runId: 'run-1', page: 2 },
-        sourceRunId: 'run-1',
-        auditRunId: 'run-1',
-        asOfEntry: '2026-03-01T00:00:00.000Z',
-        whenAlreadyDelivered: 'record-previous',
-      }),
-    );
+    const retried = deliveryTotals(await delivery(page2, 'record-previous', 2));
     assert.equal(retried.alreadyDelivered, true);
     assert.deepEqual(
       [retried.inserted, retried.updated, retried.unchanged],
