@@ -11,7 +11,7 @@ import {
 import { type MapResult, mapWorker, type RequestedSections } from './map';
 import type { SchemaFamily } from './schema-family';
 import type { NormalizedWorker } from '../domain/worker-record';
-import { type BadChar, TreeBuilder, replaceNonXmlChars, serialize } from './xml-tree';
+import { type BadChar, TreeBuilder, mayHoldNonXmlChars, replaceNonXmlChars, serialize } from './xml-tree';
 import { createUtf8Decoder, INVALID_UTF8 } from './utf8';
 import { localName } from './xml';
 import { XmlDtdError, XmlLimitError, type XmlLimits, XmlTokenizer } from './xml-tokenizer';
@@ -86,6 +86,19 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
   let resultText: string | undefined;
   let fault: AnyWorkdayError | undefined;
   let parseError: Error | undefined;
+  // Set for the rest of the page once a chunk may hold a character XML does not allow; until then
+  // (every real page) the per-node character checks are skipped, the parse's largest cost after
+  // tokenizing.
+  let suspect = false;
+  const suspectFromHere = () => {
+    suspect = true;
+    if (capture) capture.builder.checking = true;
+  };
+  const builder = () => {
+    const b = new TreeBuilder();
+    b.checking = suspect;
+    return b;
+  };
 
   const onOpen = (qname: string, attrs: Record<string, string>) => {
     if (capture) {
@@ -97,12 +110,12 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
     if (attrs !== undefined)
       for (const k in attrs) if (k === 'xmlns' || k.startsWith('xmlns:')) nsDecls[k] = attrs[k]!;
     if (name === 'Worker' && parent === 'Response_Data') {
-      capture = { kind: 'worker', builder: new TreeBuilder() };
+      capture = { kind: 'worker', builder: builder() };
       capture.builder.open(qname, attrs);
       return;
     }
     if (name === 'Fault' && parent === 'Body') {
-      capture = { kind: 'fault', builder: new TreeBuilder() };
+      capture = { kind: 'fault', builder: builder() };
       capture.builder.open(qname, attrs);
       return;
     }
@@ -154,10 +167,14 @@ export function createPageParser(options: PageParserOptions = {}): PageParser {
     if (stack.length === 0 && name === 'Envelope') envelopeClosed = true;
   };
 
-  const tokenizer = new XmlTokenizer({ open: onOpen, text: onText, close: onClose }, options.xmlLimits);
+  const tokenizer = new XmlTokenizer(
+    { open: onOpen, text: onText, close: onClose, nonXmlReference: suspectFromHere },
+    options.xmlLimits,
+  );
 
   const feed = (s: string) => {
     if (parseError || s === '') return;
+    if (!suspect && mayHoldNonXmlChars(s)) suspectFromHere();
     try {
       tokenizer.write(s);
     } catch (err) {

@@ -17,6 +17,11 @@ export interface XmlHandler {
   close(qname: string): void;
   /** Character data, entities decoded; may arrive in several pieces for one text node. */
   text(text: string): void;
+  /**
+   * A character reference to a character XML does not allow (&#0;, &#xD800;), decoded as sent:
+   * called before the text or start tag holding it is reported.
+   */
+  nonXmlReference?(): void;
 }
 
 export class XmlSyntaxError extends Error {
@@ -61,7 +66,14 @@ const ATTR = /([^\s=/>]+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
 const ENTITY = /&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));|&/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-function decode(s: string): string {
+/** Code points a character reference may not name in XML 1.0 (the Char production). */
+const isNonXmlCodePoint = (cp: number) =>
+  (cp < 0x20 && cp !== 9 && cp !== 10 && cp !== 13) ||
+  (cp >= 0xd800 && cp <= 0xdfff) ||
+  cp === 0xfffe ||
+  cp === 0xffff;
+
+function decode(s: string, onNonXml?: () => void): string {
   return s.replace(
     ENTITY,
     (m, named: string | undefined, dec: string | undefined, hex: string | undefined) => {
@@ -71,6 +83,7 @@ function decode(s: string): string {
         // NUL and lone surrogates are decoded as sent: the record holding one is dead-lettered
         // (see TreeBuilder), instead of failing the whole page here.
         if (cp > 0x10ffff) throw new XmlSyntaxError(`invalid character reference ${m}`);
+        if (isNonXmlCodePoint(cp)) onNonXml?.();
         return String.fromCodePoint(cp);
       }
       throw new XmlSyntaxError('unescaped "&" (or an unknown entity) in character data');
@@ -106,6 +119,7 @@ export class XmlTokenizer {
   /** Characters of the current text node so far. */
   private textLen = 0;
   private readonly limits: XmlLimits;
+  private readonly onNonXml = () => this.handler.nonXmlReference?.();
 
   constructor(
     private readonly handler: XmlHandler,
@@ -140,7 +154,7 @@ export class XmlTokenizer {
       return;
     }
     this.countText(raw.length);
-    let t = raw.indexOf('&') >= 0 ? decode(raw) : raw;
+    let t = raw.indexOf('&') >= 0 ? decode(raw, this.onNonXml) : raw;
     if (t.indexOf('\r') >= 0) t = t.replace(/\r\n?/g, '\n');
     this.handler.text(t);
   }
@@ -268,7 +282,8 @@ export class XmlTokenizer {
         throw new XmlLimitError(
           `an attribute longer than ${this.limits.maxAttrChars} characters in <${qname}>`,
         );
-      if (v.indexOf('&') >= 0 || /[\t\n\r]/.test(v)) v = decode(v.replace(/\r\n|[\t\n\r]/g, ' '));
+      if (v.indexOf('&') >= 0 || /[\t\n\r]/.test(v))
+        v = decode(v.replace(/\r\n|[\t\n\r]/g, ' '), this.onNonXml);
       attrs[a[1]!] = v;
       i = ATTR.lastIndex;
     }

@@ -60,7 +60,25 @@ describe('hostile Get_Workers bodies', () => {
       'X&#xD800;Y',
     );
     const zero = workerXml({ ...syntheticWorker(7), first: 'ZERO' }).replace('ZERO', 'a&#0;b');
-    const r = parsePage(page([good[0]!, nul, good[1]!, surrogate, good[2]!, zero, good[3]!]));
+    const body = Buffer.from(page([good[0]!, nul, good[1]!, surrogate, good[2]!, zero, good[3]!]));
+    // Whole, and in chunks: the parser checks characters only once a chunk (or a character
+    // reference) may hold a bad one, so each must be found however the page is cut.
+    for (const size of [1, 7, 1000, 4096]) {
+      const p = createPageParser();
+      for (let i = 0; i < body.length; i += size) p.write(body.subarray(i, i + size));
+      const r = p.end();
+      assert.deepEqual(
+        r.deadLetters.map((l) => [l.workerId, l.reason.match(/U\+[0-9A-F]{4}/)?.[0]]),
+        [
+          [syntheticWorker(5).workerId, 'U+0000'],
+          [syntheticWorker(6).workerId, 'U+D800'],
+          [syntheticWorker(7).workerId, 'U+0000'],
+        ],
+        `chunks of ${size}`,
+      );
+      assert.equal(r.records.length, 4, `chunks of ${size}`);
+    }
+    const r = parsePage(body);
     assert.equal(r.rows, 7);
     assert.deepEqual(
       r.records.map((x) => x.workerId),
