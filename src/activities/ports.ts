@@ -25,6 +25,8 @@ export interface WorkdayPort {
     opts: {
       signal?: AbortSignal;
       onRawChunk?: (chunk: Buffer) => void;
+      /** The body as Workday gzip-encoded it, when it did (see GetWorkersPageOptions.onGzipChunk). */
+      onGzipChunk?: (chunk: Buffer) => void;
       onProgress?: (bytes: number) => void;
       /** Valid records as they are parsed; a port that calls it leaves them out of `records`. */
       onRecord?: (record: NormalizedWorker) => void;

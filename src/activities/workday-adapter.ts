@@ -71,6 +71,7 @@ type PageClient = {
     opts: {
       signal?: AbortSignal;
       onRawChunk?: (c: Buffer) => void;
+      onGzipChunk?: (c: Buffer) => void;
       onProgress?: (bytes: number, workers: number) => void;
       onRecord?: (record: import('../domain/worker-record').NormalizedWorker) => void;
     },

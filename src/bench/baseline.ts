@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createGzip } from 'node:zlib';
 import { workdayPort } from '../activities/workday-adapter';
 import type { Db } from '../db/types';
 import { createPostgresSink } from '../sinks/postgres';
 import { createRecordsPacker } from '../staging/codec';
+import { createRawBodyStager } from '../staging/raw-body';
 import type { StagingStore } from '../staging/types';
 import { createWorkdayClient, parseWorkdayConfig } from '../workday';
 import { PageSlots } from '../workflows/page-slots';
@@ -76,26 +75,16 @@ export async function runBaseline(
   /** Workday → staging, as the fetchPage activity does. */
   async function fetchPage(page: number) {
     const key = { runId: o.runId, page };
-    // As the fetchPage activity does: gzip the raw body for audit and checksum it while it streams.
-    const gzip = createGzip();
-    const gz: Buffer[] = [];
-    gzip.on('data', (c: Buffer) => gz.push(c));
-    const sha = createHash('sha256');
+    // As the fetchPage activity does: keep the raw body gzip and checksum it while it streams.
+    const raw = createRawBodyStager();
     const packer = createRecordsPacker();
     const f0 = performance.now();
     const res = await workday.fetchPage(spec, page, o.pageSize, {
-      onRawChunk: (chunk) => {
-        gzip.write(chunk);
-        sha.update(chunk);
-      },
+      onRawChunk: raw.onRawChunk,
+      onGzipChunk: raw.onGzipChunk,
       onRecord: (rec) => packer.add(rec),
     });
-    const rawGzip = await new Promise<Buffer>((resolve, reject) => {
-      gzip.once('error', reject);
-      gzip.once('end', () => resolve(Buffer.concat(gz)));
-      gzip.end();
-    });
-    sha.digest('hex');
+    const { rawGzip } = await raw.finish();
     r.fetchMs += performance.now() - f0;
     await env.staging.put(key, { rawGzip, records: await packer.finish(), deadLetters: res.deadLetters });
     r.workers += res.rows;

@@ -43,6 +43,13 @@ export interface GetWorkersPageOptions {
    * page. If getWorkersPage then rejects, discard what was received.
    */
   onRawChunk?(chunk: Buffer): void;
+  /**
+   * When Workday sent a successful response gzip-encoded: its bytes as they came on the wire, a
+   * gzip stream of exactly what onRawChunk sees, so staging can keep them without compressing the
+   * page again. The first such chunk arrives before the first onRawChunk. Not called for a body
+   * sent uncompressed.
+   */
+  onGzipChunk?(chunk: Buffer): void;
   /** Each valid record as it is parsed; the result's `records` is then empty (see PageParserOptions). */
   onRecord?(record: NormalizedWorker): void;
 }
@@ -96,6 +103,8 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
       signal: opts.signal,
       timeouts,
       maxBodyBytes: config.maxResponseBytes,
+      wireListener: (status, encoding) =>
+        status === 200 && encoding === 'gzip' ? opts.onGzipChunk : undefined,
       consume: async (res) => {
         const ctx: HttpContext = {
           status: res.status,

@@ -35,6 +35,12 @@ export interface PostSoapOptions<T> {
    * WorkdayContractError (a gzip bomb of 1 MB on the wire once expanded to 1 GB).
    */
   maxBodyBytes?: number;
+  /**
+   * Asked once the response headers are in: a listener for the body's bytes exactly as they come
+   * on the wire (still gzip-encoded, when Content-Encoding says so), or undefined for none. Each
+   * wire chunk reaches it before the decompressed bytes it holds reach the body.
+   */
+  wireListener?(status: number, encoding: 'gzip' | 'identity'): ((chunk: Buffer) => void) | undefined;
   /** Reads the response; runs while the deadline and idle timers are armed. */
   consume(res: SoapResponse): Promise<T>;
 }
@@ -134,26 +140,28 @@ export async function postSoap<T>(httpClient: AxiosInstance, opts: PostSoapOptio
     });
     response = res.data;
     if (timedOut) response.destroy(timedOut);
-    let wire = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        wire += chunk.length;
-        armIdle();
-        cb(null, chunk);
-      },
-    });
-    armIdle();
     const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-    const stages: NodeJS.ReadWriteStream[] = [counter];
-    // 256 KB output chunks: a 15 MB page in ~60 chunks instead of ~1,000 trips through the parser.
-    if (encoding === 'gzip' || encoding === 'x-gzip')
-      stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
-    else if (encoding && encoding !== 'identity') {
+    const gzipped = encoding === 'gzip' || encoding === 'x-gzip';
+    if (!gzipped && encoding && encoding !== 'identity') {
       throw new WorkdayTransientError(
         `Workday answered with unsupported Content-Encoding "${encoding.slice(0, 40)}"; a proxy may be rewriting responses.`,
         'malformed',
       );
     }
+    const onWire = opts.wireListener?.(res.status, gzipped ? 'gzip' : 'identity');
+    let wire = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        wire += chunk.length;
+        armIdle();
+        onWire?.(chunk);
+        cb(null, chunk);
+      },
+    });
+    armIdle();
+    const stages: NodeJS.ReadWriteStream[] = [counter];
+    // 256 KB output chunks: a 15 MB page in ~60 chunks instead of ~1,000 trips through the parser.
+    if (gzipped) stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
     if (opts.maxBodyBytes !== undefined) stages.push(sizeCap(opts.maxBodyBytes, () => wire));
     // pipeline tears every stage down on the first error, which then surfaces from the body iterator.
     const body = stages.reduce<Readable>(

@@ -86,10 +86,22 @@ describe('Workday client over HTTP', () => {
     };
     const c = client();
     const raw: Buffer[] = [];
+    const wire: Buffer[] = [];
+    const order: string[] = [];
     const progress: number[] = [];
     const r = await c.getWorkersPage(
       { page: 2, count: 25, asOf },
-      { onRawChunk: (b) => raw.push(b), onProgress: (b) => progress.push(b) },
+      {
+        onRawChunk: (b) => {
+          raw.push(b);
+          order.push('raw');
+        },
+        onGzipChunk: (b) => {
+          wire.push(b);
+          order.push('gzip');
+        },
+        onProgress: (b) => progress.push(b),
+      },
     );
     c.close();
     assert.equal(seen!.headers['content-type'], 'text/xml; charset=utf-8');
@@ -106,7 +118,34 @@ describe('Workday client over HTTP', () => {
     assert.equal(r.bytes, Buffer.byteLength(PAGE));
     assert.ok(r.wireBytes < r.bytes / 3, 'gzip on the wire');
     assert.equal(Buffer.concat(raw).toString(), PAGE, 'onRawChunk gets the decompressed body');
+    assert.equal(Buffer.concat(wire).length, r.wireBytes, 'onGzipChunk gets the bytes on the wire');
+    assert.equal(zlib.gunzipSync(Buffer.concat(wire)).toString(), PAGE, 'a gzip stream of the body');
+    assert.equal(order[0], 'gzip', 'the wire bytes come before the body they hold');
     assert.ok(progress.length > 1);
+  });
+
+  it('passes no wire bytes for a body sent uncompressed, nor for a failed answer sent gzip', async () => {
+    const wire: Buffer[] = [];
+    const raw: Buffer[] = [];
+    handler = (_req, _b, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/xml' });
+      res.end(PAGE);
+    };
+    const c = client();
+    await c.getWorkersPage(
+      { page: 2, count: 25, asOf },
+      { onRawChunk: (b) => raw.push(b), onGzipChunk: (b) => wire.push(b) },
+    );
+    assert.equal(Buffer.concat(raw).toString(), PAGE);
+    handler = (_req, _b, res) => {
+      res.writeHead(500, { 'Content-Type': 'text/xml', 'Content-Encoding': 'gzip' });
+      res.end(zlib.gzipSync(AUTH_FAULT));
+    };
+    await rejects(c.getWorkersPage({ page: 1, count: 10, asOf }, { onGzipChunk: (b) => wire.push(b) }), (e) =>
+      assert.equal(e.kind, 'auth'),
+    );
+    c.close();
+    assert.equal(wire.length, 0);
   });
 
   it('classifies an HTTP 500 authentication fault as auth', async () => {
