@@ -14,6 +14,7 @@ const n = (x: unknown, digits = 1) =>
 const s = (ms: unknown) => (typeof ms === 'number' ? `${n(ms / 1000, 1)} s` : '—');
 const x = (v: unknown) => `${n(v, 2)}x`;
 type Obj = Record<string, unknown>;
+const slotsText = (t: Obj) => `${s(t.fullMs)} / ${s(t.oneShortMs)} / ${s(t.fewerMs)}`;
 
 export function benchRows(r: BenchResults): Row[] {
   const rows: Row[] = [];
@@ -28,6 +29,7 @@ export function benchRows(r: BenchResults): Row[] {
     rows.push(['', 'workers/s', n(w.workersPerSec, 0)]);
     rows.push(['', 'ideal bound (simulator serve time / C)', s(w.idealMs)]);
     rows.push(['', 'ratio to ideal', x(w.ratioToIdeal), target('wdsync', 'wdsync wall')]);
+    if (w.slots) rows.push(['', 'Workday slots: all busy / one idle / more idle', slotsText(w.slots as Obj)]);
     if (Number.isFinite(w.parseBoundMs as number))
       rows.push(['', 'client parse bound (one core)', s(w.parseBoundMs)]);
     const cpu = w.cpuMs as Obj;
@@ -46,6 +48,7 @@ export function benchRows(r: BenchResults): Row[] {
   if (p) {
     rows.push(['3 no durability', 'wall time (pool, same C)', s(p.wallMs)]);
     rows.push(['', 'pool ratio to ideal', x(p.ratioToIdeal)]);
+    if (p.slots) rows.push(['', 'Workday slots: all busy / one idle / more idle', slotsText(p.slots as Obj)]);
     rows.push(['', 'wdsync overhead', x(p.overhead), target('pool', 'durability')]);
   }
   const st = sc.startup;

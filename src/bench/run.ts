@@ -37,7 +37,25 @@ type SimStats = Pick<
   | 'bytesSent'
   | 'serveMs'
   | 'clientStallMs'
+  | 'inFlightMs'
 >;
+
+/** How long Workday's C slots were all busy, one short (a page between its end and the next start), or more than one short. */
+export interface SlotTime {
+  fullMs: number;
+  oneShortMs: number;
+  fewerMs: number;
+}
+
+export function slotTime(inFlightMs: number[], concurrency: number): SlotTime {
+  const t: SlotTime = { fullMs: 0, oneShortMs: 0, fewerMs: 0 };
+  inFlightMs.forEach((ms, level) => {
+    if (level >= concurrency) t.fullMs += ms;
+    else if (level === concurrency - 1) t.oneShortMs += ms;
+    else t.fewerMs += ms;
+  });
+  return t;
+}
 
 export interface WdsyncRunResult {
   runId: string;
@@ -54,6 +72,8 @@ export interface WdsyncRunResult {
   ratioToIdeal: number;
   requests: number;
   maxInFlight: number;
+  /** From the run's start to its end as the simulator saw it (ramp-up and tail in `fewerMs`). */
+  slots: SlotTime;
   bytes: number;
   perSink: { inserted: number; updated: number; unchanged: number };
   /** Every sink of the run (scenario 8 runs two). */
@@ -428,6 +448,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         ratioToIdeal: wallMs / idealMs,
         requests: s.requests,
         maxInFlight: s.maxInFlight,
+        slots: slotTime(s.inFlightMs, o.concurrency),
         bytes: s.bytesSent,
         perSink: summary.perSink[sink] ?? { inserted: 0, updated: 0, unchanged: 0 },
         allSinks: summary.perSink,
@@ -568,6 +589,7 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         serveMs: s.serveMs,
         idealMs: s.serveMs / o.concurrency,
         ratioToIdeal: p.wallMs / (s.serveMs / o.concurrency),
+        slots: slotTime(s.inFlightMs, o.concurrency),
         overhead,
       };
       results.targets.push({

@@ -78,6 +78,11 @@ export interface StatsSnapshot {
   serveMs: number;
   /** Time answers spent waiting for the client to drain them (backpressure), summed (ms). */
   clientStallMs: number;
+  /**
+   * Wall time (ms) spent at each number of Get_Workers requests in flight, index = requests: how
+   * long a client kept Workday's slots full, and how long one stood empty between two pages.
+   */
+  inFlightMs: number[];
   changes: number;
   since: string;
 }
@@ -96,15 +101,26 @@ export class Stats {
   private faults: Record<string, number> = {};
   private since = new Date();
   private readonly log: RequestLogEntry[] = [];
+  private inFlightMs: number[] = [];
+  private levelSince = performance.now();
 
   constructor(private readonly logSize: number) {}
 
+  /** Adds the time since the last change to the current in-flight level. */
+  private tally(): void {
+    const now = performance.now();
+    this.inFlightMs[this.inFlight] = (this.inFlightMs[this.inFlight] ?? 0) + (now - this.levelSince);
+    this.levelSince = now;
+  }
+
   enter(): void {
+    this.tally();
     this.inFlight++;
     if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
   }
 
   leave(): void {
+    this.tally();
     this.inFlight--;
   }
 
@@ -134,6 +150,7 @@ export class Stats {
   }
 
   snapshot(changes: number): StatsSnapshot {
+    this.tally();
     return {
       requests: this.requests,
       inFlight: this.inFlight,
@@ -146,6 +163,7 @@ export class Stats {
       bytesSent: this.bytesSent,
       serveMs: Math.max(0, this.busyMs - this.clientStallMs),
       clientStallMs: this.clientStallMs,
+      inFlightMs: Array.from(this.inFlightMs, (ms) => ms ?? 0),
       changes,
       since: this.since.toISOString(),
     };
@@ -159,6 +177,8 @@ export class Stats {
     this.bytesSent = 0;
     this.busyMs = 0;
     this.clientStallMs = 0;
+    this.inFlightMs = [];
+    this.levelSince = performance.now();
     this.byPage = {};
     this.byOutcome = {};
     this.faults = {};

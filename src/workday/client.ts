@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { AxiosInstance } from 'axios';
 import { boundText } from '../errors/bound';
 import { type WorkdayConfig, tenantOf } from './config';
@@ -69,6 +70,7 @@ export interface WorkdayClientDeps {
 }
 
 const XML_CONTENT_TYPE = /xml/i;
+const PARSE_SLICE = 32 * 1024;
 
 /** `config` is already validated (parseWorkdayConfig, or wdsync's loadConfig): nothing is parsed twice. */
 export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDeps = {}): WorkdayClient {
@@ -131,7 +133,15 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
         });
         for await (const chunk of res.body) {
           opts.onRawChunk?.(chunk);
-          parser.write(chunk);
+          // Parsed in slices with a turn of the event loop between them: a worker runs several
+          // fetches beside its workflow tasks, which would otherwise wait behind every chunk of
+          // every page in flight (at concurrency 8, 150 ms more per page handoff, measured).
+          for (let at = 0; at < chunk.length; at += PARSE_SLICE) {
+            if (at > 0) await yieldToLoop();
+            parser.write(
+              at === 0 && chunk.length <= PARSE_SLICE ? chunk : chunk.subarray(at, at + PARSE_SLICE),
+            );
+          }
         }
         const parsed = parser.end();
         return {

@@ -267,6 +267,20 @@ describe('faults', () => {
       assert.equal(s.requests, 8);
     });
 
+    it('inFlightMs says how long each number of requests was in flight', async () => {
+      sim.admin.resetStats();
+      sim.admin.setFaults({ latency: { baseMs: 300, jitterMs: 0, perWorkerMs: 0 } });
+      await burst(4);
+      await getWorkers(sim, { count: 3 });
+      const at = sim.admin.stats().inFlightMs;
+      const total = at.reduce((a, b) => a + b, 0);
+      // The burst held 4 in flight for about 300 ms, the single request 1 for about as long.
+      assert.ok((at[4] ?? 0) >= 250, `4 in flight: ${at[4]} ms`);
+      assert.ok((at[1] ?? 0) >= 250, `1 in flight: ${at[1]} ms`);
+      assert.equal(at.length, 5, 'never more than 4');
+      assert.ok(total >= (at[4] ?? 0) + (at[1] ?? 0));
+    });
+
     it('the per-tenant cap throttles requests beyond it', async () => {
       sim.admin.setFaults({ latency: { baseMs: 300 }, concurrencyCap: 3 });
       const answers = await burst(10);
