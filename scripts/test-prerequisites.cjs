@@ -3,7 +3,8 @@
 // proxies for the TLS tests), PostgreSQL (the production sink and state store, tested for real:
 // see test-postgres.cjs), and for the event sink an Apache Kafka broker (fetched from Maven
 // Central with Maven into .wdsync/kafka; Java 17) and kcat, the independent read_committed
-// consumer the Kafka tests count events with, and Prometheus (the metrics test's scraper). Installs what is missing
+// consumer the Kafka tests count events with, Prometheus (the metrics test's scraper), and jemalloc
+// (the bench runs its worker on it, as the Dockerfile does). Installs what is missing
 // from Debian when it can (root with apt-get, as on CI), else says exactly what to install: a test
 // run without them would fail or silently test less.
 const { spawnSync } = require('node:child_process');
@@ -46,6 +47,9 @@ function ensureTestPrerequisites() {
     problems.push(
       `nginx with the stream module is missing: install Debian's nginx-light and libnginx-mod-stream (${streamModule})`,
     );
+  // The bench runs its worker as the Dockerfile does, on jemalloc; without it, on glibc (it says so).
+  const jemalloc = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
+  if (!existsSync(jemalloc) && canApt) apt('libjemalloc2');
   if (!has('java', ['-version']) && canApt) apt('openjdk-17-jre-headless');
   if (!has('mvn', ['-v']) && canApt) apt('maven');
   try {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * What `wdsync bench` runs: the scenarios of issue 6 and the knobs every one of them shares (same
  * run, same dataset, same latency model), so the results are ratios measured side by side.
@@ -57,6 +58,17 @@ export const DEFAULT_LATENCY: BenchLatency = {
 };
 
 /**
+ * The Dockerfile preloads jemalloc (Debian's libjemalloc2) in place of glibc's malloc. On 1M
+ * workers it took the worker's peak RSS from 315 to 289 MB and its CPU from 678 to 584 s
+ * (bench/results/2026-12-04-1m*.json). Where the library is not installed the bench runs the
+ * worker on glibc and says so (scenario 7's `allocator`).
+ */
+export const JEMALLOC: string | undefined = [
+  '/usr/local/lib/libjemalloc.so.2',
+  `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`,
+].find((f) => existsSync(f));
+
+/**
  * How a worker process is run in deployment (Dockerfile, docker-compose.yml), and so in the
  * benchmark: V8's heap capped so it collects before growing (its default, a quarter of RAM, lets
  * garbage from 15 MB pages pile up), and glibc held to two malloc arenas against fragmentation
@@ -65,7 +77,7 @@ export const DEFAULT_LATENCY: BenchLatency = {
  */
 export const DEPLOYED_WORKER = {
   nodeOptions: ['--max-old-space-size=384', '--max-semi-space-size=8'],
-  env: { MALLOC_ARENA_MAX: '2' },
+  env: { MALLOC_ARENA_MAX: '2', ...(JEMALLOC ? { LD_PRELOAD: JEMALLOC } : {}) },
 } as const;
 
 /** --quick: a few thousand workers and a light latency model; CI runs it to keep the harness working. */

@@ -19,7 +19,7 @@ import type { ActivityTuning, RunSummary } from '../workflows/types';
 import type { AsOf } from '../domain/as-of';
 import { DEFAULT_BACKLOG } from '../workflows/page-slots';
 import { type BaselineResult, runBaseline } from './baseline';
-import { type BenchOptions, DEPLOYED_WORKER, type Scenario, simulatorArgs } from './options';
+import { type BenchOptions, DEPLOYED_WORKER, JEMALLOC, type Scenario, simulatorArgs } from './options';
 import { compareParsers, type ParseComparison, soapParserFromUrl } from './parse';
 import { type CliProcess, cpuMsOf, memOf, resetPeak, sampleRss, startCli } from './procs';
 import { sameRows, slowSink } from './slow-sink';
@@ -506,6 +506,9 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         method: peakReset
           ? 'VmHWM of the worker process, reset (clear_refs) just before scenario 1'
           : 'max of VmRSS sampled every 200 ms during scenario 1',
+        allocator: JEMALLOC
+          ? `jemalloc (${JEMALLOC}), as the Dockerfile deploys it`
+          : "glibc malloc: Debian's libjemalloc2, which the Dockerfile preloads, is not installed here",
       };
       results.targets.push({
         scenario: 'rss',
