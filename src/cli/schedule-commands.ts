@@ -1,4 +1,6 @@
 import { type Command, Option } from 'commander';
+import { MAX_CONCURRENCY } from '../workflows/limits';
+import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 import { action } from './action';
 import { intArg, lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
@@ -43,7 +45,16 @@ export function registerScheduleCommands(program: Command) {
       .option('--catchup-window <duration>', 'missed runs within this window still run after an outage', '1h')
       .option('--no-pause-on-failure', 'keep scheduling after a failed run')
       .option('--page-size <n>', 'workers per page (1..999)', intArg('--page-size', 1, 999))
-      .option('--concurrency <c>', 'pages in flight', intArg('--concurrency', 1, 64))
+      .option(
+        '--concurrency <c>',
+        `Workday fetches in flight (1..${MAX_CONCURRENCY})`,
+        intArg('--concurrency', 1, MAX_CONCURRENCY),
+      )
+      .option(
+        '--backlog <n>',
+        `staged pages awaiting delivery beyond --concurrency before fetches wait (0..${MAX_BACKLOG}, default ${DEFAULT_BACKLOG})`,
+        intArg('--backlog', 0, MAX_BACKLOG),
+      )
       .option('--sink <name...>', 'deliver to these configured sinks only'),
   ).action(
     action(async (cfg, name: string, o: Record<string, unknown>) => {
@@ -76,6 +87,7 @@ export function registerScheduleCommands(program: Command) {
         pauseOnFailure: Boolean(o.pauseOnFailure),
         pageSize: o.pageSize as number | undefined,
         concurrency: o.concurrency as number | undefined,
+        backlog: o.backlog as number | undefined,
         sinks: o.sink as string[] | undefined,
         scope: scopeFromFlags(o as ScopeFlags),
       });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RequestLogEntry } from '../../src/simulator';
+import { progressQuery } from '../../src/workflows/messages';
 import { MODE, TENANT } from '../../src/workflows/search-attributes';
 import type { RunSummary } from '../../src/workflows/types';
 import { createHarness, type Harness } from '../helpers/harness';
@@ -68,7 +69,19 @@ describe('scheduled syncs (issue 5)', { timeout: 600_000 }, () => {
     h.sim.admin.requestLog().filter((r) => sameMoment(r.asOfEntryRequested, s.asOf.entryMoment));
 
   test('scheduled runs carry the watermark forward: full first, then deltas from the last entry moment', async () => {
-    await cli('schedule', 'create', 'sync', '--every', '1h', '--page-size', '250', '--concurrency', '2');
+    await cli(
+      'schedule',
+      'create',
+      'sync',
+      '--every',
+      '1h',
+      '--page-size',
+      '250',
+      '--concurrency',
+      '2',
+      '--backlog',
+      '3',
+    );
     // Paused, so only triggers start runs while the test counts them.
     await cli('schedule', 'pause', 'sync');
     const d0 = await describeSchedule('sync');
@@ -81,6 +94,12 @@ describe('scheduled syncs (issue 5)', { timeout: 600_000 }, () => {
     const first = await result(firstId);
     assert.equal(first.status, 'COMPLETED');
     assert.equal(first.mode, 'full');
+    const shape = await h.client.workflow.getHandle(firstId).query(progressQuery);
+    assert.deepEqual(
+      [shape.concurrency, shape.backlog],
+      [2, 3],
+      'the schedule starts runs with its --concurrency and --backlog',
+    );
     const firstSa = (await h.client.workflow.getHandle(firstId).describe()).typedSearchAttributes;
     assert.equal(firstSa.get(MODE), 'full', 'WdsyncMode tells the fallback to full');
     assert.equal(firstSa.get(TENANT), 'acme');
