@@ -155,8 +155,7 @@ export function benchRows(r: BenchResults): Row[] {
       'before the run (idle / start-up peak)',
       `${n(m.idleRssMb, 0)} / ${n(m.startupPeakMb, 0)} MB`,
     ]);
-    if (typeof m.allocator === 'string')
-      rows.push(['', 'allocator', m.allocator.split(' (')[0]!.split(':')[0]!]);
+    if (typeof m.allocator === 'string') rows.push(['', 'allocator', m.allocator]);
     rows.push(['', 'target', '', target('rss', 'worker peak')]);
   }
   return rows;

@@ -506,9 +506,9 @@ export async function runBench(o: BenchOptions, say: (m: string) => void): Promi
         method: peakReset
           ? 'VmHWM of the worker process, reset (clear_refs) just before scenario 1'
           : 'max of VmRSS sampled every 200 ms during scenario 1',
-        allocator: JEMALLOC
-          ? `jemalloc (${JEMALLOC}), as the Dockerfile deploys it`
-          : "glibc malloc: Debian's libjemalloc2, which the Dockerfile preloads, is not installed here",
+        // jemalloc as the Dockerfile preloads it; glibc where Debian's libjemalloc2 is not installed.
+        allocator: JEMALLOC ? 'jemalloc' : 'glibc',
+        ...(JEMALLOC ? { allocatorPath: JEMALLOC } : {}),
       };
       results.targets.push({
         scenario: 'rss',

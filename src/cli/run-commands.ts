@@ -4,9 +4,9 @@ import type * as Messages from '../workflows/messages';
 import { MAX_CONCURRENCY } from '../workflows/limits';
 import { runIdProblem } from '../workflows/ids';
 import { inFlightSplit } from '../workflows/run-rules';
-import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 import type { RunProgress } from '../workflows/types';
 import { action } from './action';
+import { addRunShapeOptions } from './run-shape-options';
 import { intArg, lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 
@@ -16,21 +16,12 @@ const messages = (): typeof Messages => require('../workflows/messages');
 
 export function registerRunCommands(program: Command) {
   addScopeOptions(
-    program
-      .command('start')
-      .description('start a sync run (prints its run id); --wait shows progress and the summary')
-      .addOption(new Option('--mode <mode>', 'full or delta').choices(['full', 'delta']).default('full'))
-      .option('--page-size <n>', 'workers per page (Workday Count, 1..999)', intArg('--page-size', 1, 999))
-      .option(
-        '--concurrency <c>',
-        `Workday fetches in flight (1..${MAX_CONCURRENCY})`,
-        intArg('--concurrency', 1, MAX_CONCURRENCY),
-      )
-      .option(
-        '--backlog <n>',
-        `staged pages awaiting delivery beyond --concurrency before fetches wait (0..${MAX_BACKLOG}, default ${DEFAULT_BACKLOG})`,
-        intArg('--backlog', 0, MAX_BACKLOG),
-      )
+    addRunShapeOptions(
+      program
+        .command('start')
+        .description('start a sync run (prints its run id); --wait shows progress and the summary')
+        .addOption(new Option('--mode <mode>', 'full or delta').choices(['full', 'delta']).default('full')),
+    )
       .option('--sink <name...>', 'deliver to these configured sinks only (default: all)')
       .option('--run-id <id>', 'run id; re-using the id of a running run attaches to it')
       .option(

@@ -1,8 +1,7 @@
 import { type Command, Option } from 'commander';
-import { MAX_CONCURRENCY } from '../workflows/limits';
-import { DEFAULT_BACKLOG, MAX_BACKLOG } from '../workflows/page-slots';
 import { action } from './action';
-import { intArg, lookaheadArg, UserError } from './errors';
+import { addRunShapeOptions } from './run-shape-options';
+import { lookaheadArg, UserError } from './errors';
 import { addScopeOptions, type ScopeFlags, scopeFromFlags } from './scope-options';
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
@@ -11,51 +10,45 @@ export function registerScheduleCommands(program: Command) {
   const schedule = program.command('schedule').description('recurring syncs on Temporal Schedules');
 
   addScopeOptions(
-    schedule
-      .command('create <name>')
-      .description('create a schedule that starts a sync every interval or on a cron spec')
-      .option('--every <duration>', 'interval, e.g. 15m, 1h, 1d')
-      .option('--cron <spec>', 'cron expression, e.g. "0 2 * * *"')
-      .addOption(
-        new Option('--mode <mode>', 'full or delta (default: delta; full with --reconcile)').choices([
-          'full',
-          'delta',
-        ]),
-      )
-      .option(
-        '--termination-lookahead <duration>',
-        'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
-        lookaheadArg,
-      )
-      .option(
-        '--reconcile',
-        'each run is a reconcile: a full run reporting, per sink, what the deltas had missed (e.g. --every 7d beside a 15m delta schedule)',
-      )
-      .option(
-        '--full-if-no-watermark',
-        'the first delta run without a watermark runs full (default on for schedules)',
-        true,
-      )
-      .option('--no-full-if-no-watermark', 'a delta schedule without a watermark fails its runs instead')
-      .addOption(
-        new Option('--overlap <policy>', 'when a run is still going')
-          .choices(['skip', 'buffer-one'])
-          .default('skip'),
-      )
-      .option('--catchup-window <duration>', 'missed runs within this window still run after an outage', '1h')
-      .option('--no-pause-on-failure', 'keep scheduling after a failed run')
-      .option('--page-size <n>', 'workers per page (1..999)', intArg('--page-size', 1, 999))
-      .option(
-        '--concurrency <c>',
-        `Workday fetches in flight (1..${MAX_CONCURRENCY})`,
-        intArg('--concurrency', 1, MAX_CONCURRENCY),
-      )
-      .option(
-        '--backlog <n>',
-        `staged pages awaiting delivery beyond --concurrency before fetches wait (0..${MAX_BACKLOG}, default ${DEFAULT_BACKLOG})`,
-        intArg('--backlog', 0, MAX_BACKLOG),
-      )
-      .option('--sink <name...>', 'deliver to these configured sinks only'),
+    addRunShapeOptions(
+      schedule
+        .command('create <name>')
+        .description('create a schedule that starts a sync every interval or on a cron spec')
+        .option('--every <duration>', 'interval, e.g. 15m, 1h, 1d')
+        .option('--cron <spec>', 'cron expression, e.g. "0 2 * * *"')
+        .addOption(
+          new Option('--mode <mode>', 'full or delta (default: delta; full with --reconcile)').choices([
+            'full',
+            'delta',
+          ]),
+        )
+        .option(
+          '--termination-lookahead <duration>',
+          'deliver terminations due within this window (e.g. 24h; tenant-local days) now, as Workday will show them on their day',
+          lookaheadArg,
+        )
+        .option(
+          '--reconcile',
+          'each run is a reconcile: a full run reporting, per sink, what the deltas had missed (e.g. --every 7d beside a 15m delta schedule)',
+        )
+        .option(
+          '--full-if-no-watermark',
+          'the first delta run without a watermark runs full (default on for schedules)',
+          true,
+        )
+        .option('--no-full-if-no-watermark', 'a delta schedule without a watermark fails its runs instead')
+        .addOption(
+          new Option('--overlap <policy>', 'when a run is still going')
+            .choices(['skip', 'buffer-one'])
+            .default('skip'),
+        )
+        .option(
+          '--catchup-window <duration>',
+          'missed runs within this window still run after an outage',
+          '1h',
+        )
+        .option('--no-pause-on-failure', 'keep scheduling after a failed run'),
+    ).option('--sink <name...>', 'deliver to these configured sinks only'),
   ).action(
     action(async (cfg, name: string, o: Record<string, unknown>) => {
       const {

@@ -138,9 +138,7 @@ export function createWorkdayClient(config: WorkdayConfig, deps: WorkdayClientDe
           // every page in flight (at concurrency 8, 150 ms more per page handoff, measured).
           for (let at = 0; at < chunk.length; at += PARSE_SLICE) {
             if (at > 0) await yieldToLoop();
-            parser.write(
-              at === 0 && chunk.length <= PARSE_SLICE ? chunk : chunk.subarray(at, at + PARSE_SLICE),
-            );
+            parser.write(chunk.subarray(at, at + PARSE_SLICE));
           }
         }
         const parsed = parser.end();
